@@ -1,0 +1,34 @@
+//! The RDB subcommands as library functions: each takes an opened file and
+//! options, and returns a report that the renderers print.
+
+pub mod check;
+pub mod keys;
+
+use std::path::Path;
+
+use crate::rdb::{self, RdbFile};
+use crate::source::{Source, SourceError};
+
+/// Opens an input and checks that it is an RDB file.
+pub fn open(path: &Path) -> Result<Source, SourceError> {
+    Source::open(path)
+}
+
+/// Parses the header of an opened source.
+pub fn parse(src: &Source) -> rdb::Result<RdbFile<'_>> {
+    RdbFile::parse(src.bytes())
+}
+
+/// Builds the worker pool for `--threads` (0 or absent: all cores).
+pub fn pool(threads: Option<usize>) -> rayon::ThreadPool {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads.filter(|&n| n > 0) {
+        b = b.num_threads(n);
+    }
+    b.build().unwrap_or_else(|_| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a one-thread pool")
+    })
+}

@@ -1,0 +1,29 @@
+//! redsleuth: an offline analyzer of Redis and Valkey RDB snapshots and server
+//! logs.
+//!
+//! The library follows one data flow for both halves:
+//!
+//! ```text
+//! source ──► framer ──► frames ──► analyzers (rayon) ──► summary ──► render
+//! ```
+//!
+//! * [`source`] hands out a whole input as `&[u8]` (memory-mapped, or
+//!   decompressed from `.gz`/`.lz4`/`.zst`).
+//! * [`rdb`] reads RDB files of every version: [`rdb::RdbFile::parse`] checks
+//!   the header and yields borrowed [`rdb::Frame`]s, one per key, without
+//!   decoding values; [`rdb::value`] decodes a frame's value as far as asked.
+//! * [`logs`] parses Redis/Valkey server logs into events, timelines and
+//!   incidents.
+//!
+//! Nothing here connects to a server: every answer comes from files.
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod escape;
+pub mod logs;
+pub mod progress;
+pub mod rdb;
+pub mod source;

@@ -1,0 +1,534 @@
+//! The framer: the one sequential stage of RDB reading. It walks opcodes and
+//! length prefixes only and hands out borrowed [`Record`]s — a [`Frame`] per
+//! key — without decoding any value, so it runs near memory bandwidth and the
+//! expensive work (LZF, listpack walks, memory estimates) happens in parallel
+//! workers.
+//!
+//! RDB has no sync markers, so after the first error the walk stops: nothing
+//! past a fault can be trusted. Everything framed before it stands.
+
+use nom::number::complete::{le_i32, u8 as byte};
+
+use super::consts::*;
+use super::error::{Error, ErrorKind, Result};
+use super::kind::{Kind, Magic};
+use super::module::{parse_key_meta, parse_module_aux, parse_module_value};
+use super::primitives::{
+    parse_binary_double, parse_len, parse_ms, parse_string, parse_string_double, parse_u64_le,
+    skip_string, take_len, PError, PResult, RdbString,
+};
+use super::stream::parse_stream;
+
+/// One key as framed: where it is, what it is, and its raw value bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame<'a> {
+    /// Offset of the record's first byte (its first prefix opcode, or the type
+    /// byte when it has none).
+    pub offset: u64,
+    /// Database number.
+    pub db: u64,
+    /// Value type.
+    pub kind: Kind,
+    /// The key, as stored.
+    pub key: RdbString<'a>,
+    /// Offset of the value's first byte.
+    pub value_offset: u64,
+    /// The value's bytes as stored, undecoded.
+    pub value: &'a [u8],
+    /// Bytes of the type byte, key and value (the record without prefixes).
+    pub serialized_bytes: u64,
+    /// Absolute expiry in Unix milliseconds.
+    pub expire_ms: Option<i64>,
+    /// LRU idle time in seconds.
+    pub idle_s: Option<u64>,
+    /// LFU logarithmic counter.
+    pub freq: Option<u8>,
+    /// Number of module key-metadata classes attached (Redis 8.6+).
+    pub meta_classes: u8,
+}
+
+/// A top-level record of an RDB file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Record<'a> {
+    /// An auxiliary field.
+    Aux {
+        /// Offset of the opcode.
+        offset: u64,
+        /// Field name.
+        key: RdbString<'a>,
+        /// Field value.
+        value: RdbString<'a>,
+    },
+    /// Start of a database.
+    SelectDb {
+        /// Offset of the opcode.
+        offset: u64,
+        /// Database number.
+        db: u64,
+    },
+    /// Size hints for the current database.
+    ResizeDb {
+        /// Offset of the opcode.
+        offset: u64,
+        /// Keys in the database.
+        keys: u64,
+        /// Keys with an expiry.
+        expires: u64,
+    },
+    /// Redis cluster slot counts.
+    SlotInfo {
+        /// Offset of the opcode.
+        offset: u64,
+        /// Slot number.
+        slot: u64,
+        /// Keys in the slot.
+        keys: u64,
+        /// Keys with an expiry in the slot.
+        expires: u64,
+    },
+    /// Module auxiliary data.
+    ModuleAux {
+        /// Offset of the opcode.
+        offset: u64,
+        /// Module type id.
+        module_id: u64,
+        /// 1 before keys, 2 after.
+        when: u64,
+    },
+    /// A function library.
+    Function {
+        /// Offset of the opcode.
+        offset: u64,
+        /// Library source (FUNCTION2) or function name (7.0 release candidates).
+        code: RdbString<'a>,
+    },
+    /// A Valkey slot import job or inline replication command.
+    ValkeyControl {
+        /// Offset of the opcode.
+        offset: u64,
+        /// The opcode byte.
+        opcode: u8,
+    },
+    /// A key.
+    Key(Frame<'a>),
+    /// End of file.
+    Eof {
+        /// Offset of the EOF opcode.
+        offset: u64,
+        /// The stored CRC-64 (`None` before version 5).
+        stored_crc: Option<u64>,
+        /// Offset just past the record (where trailing bytes would start).
+        end: u64,
+    },
+}
+
+/// The sequential record walk over a whole file.
+pub struct Records<'a> {
+    data: &'a [u8],
+    pos: usize,
+    magic: Magic,
+    version: u32,
+    db: u64,
+    done: bool,
+}
+
+impl<'a> Records<'a> {
+    /// Starts walking `data` (the whole file) at `pos`, just past the magic.
+    pub fn new(data: &'a [u8], pos: usize, magic: Magic, version: u32) -> Records<'a> {
+        Records {
+            data,
+            pos,
+            magic,
+            version,
+            db: 0,
+            done: false,
+        }
+    }
+
+    /// Byte offset of the next record.
+    pub fn position(&self) -> u64 {
+        self.pos as u64
+    }
+
+    fn offset_of(&self, rest: &[u8]) -> u64 {
+        (self.data.len() - rest.len()) as u64
+    }
+
+    fn lift(&self, e: nom::Err<PError<'_>>, context: &'static str) -> Error {
+        match e {
+            nom::Err::Error(p) | nom::Err::Failure(p) => {
+                let offset = self.offset_of(p.at);
+                let ctx = if p.what == "input" { context } else { p.what };
+                if p.truncated {
+                    Error::truncated(offset, ctx)
+                } else {
+                    Error::corrupt(offset, ctx, format!("bad {}", p.what))
+                }
+            }
+            nom::Err::Incomplete(_) => Error::truncated(self.data.len() as u64, context),
+        }
+    }
+
+    fn next_record(&mut self) -> Result<Record<'a>> {
+        let data = self.data;
+        let start = self.pos;
+        let mut i = data.get(start..).unwrap_or(&[]);
+        let mut expire_ms = None;
+        let mut idle_s = None;
+        let mut freq = None;
+        let mut meta_classes = 0u8;
+        loop {
+            let here = i;
+            let (rest, op) = byte::<_, PError<'_>>(i).map_err(|e| self.lift(e, "reading type"))?;
+            let offset = self.offset_of(here);
+            let rec = match op {
+                OP_EXPIRETIME_MS => {
+                    let (r, ms) = parse_ms(rest).map_err(|e| self.lift(e, "reading expire"))?;
+                    expire_ms = Some(ms);
+                    i = r;
+                    continue;
+                }
+                OP_EXPIRETIME => {
+                    let (r, s) = le_i32::<_, PError<'_>>(rest)
+                        .map_err(|e| self.lift(e, "reading expire"))?;
+                    expire_ms = Some(i64::from(s) * 1000);
+                    i = r;
+                    continue;
+                }
+                OP_IDLE => {
+                    let (r, s) = parse_len(rest).map_err(|e| self.lift(e, "reading idle"))?;
+                    idle_s = Some(s);
+                    i = r;
+                    continue;
+                }
+                OP_FREQ => {
+                    let (r, f) =
+                        byte::<_, PError<'_>>(rest).map_err(|e| self.lift(e, "reading freq"))?;
+                    freq = Some(f);
+                    i = r;
+                    continue;
+                }
+                OP_F3 if self.magic == Magic::Redis => {
+                    let (r, n) =
+                        parse_key_meta(rest).map_err(|e| self.lift(e, "reading key metadata"))?;
+                    meta_classes = n as u8;
+                    i = r;
+                    continue;
+                }
+                OP_EOF => {
+                    let (r, stored_crc) = if self.version >= 5 {
+                        let (r, c) =
+                            parse_u64_le(rest).map_err(|e| self.lift(e, "reading checksum"))?;
+                        (r, Some(c))
+                    } else {
+                        (rest, None)
+                    };
+                    self.done = true;
+                    let end = self.offset_of(r);
+                    self.pos = end as usize;
+                    return Ok(Record::Eof {
+                        offset,
+                        stored_crc,
+                        end,
+                    });
+                }
+                OP_SELECTDB => {
+                    let (r, db) = parse_len(rest).map_err(|e| self.lift(e, "reading db number"))?;
+                    self.db = db;
+                    i = r;
+                    Record::SelectDb { offset, db }
+                }
+                OP_RESIZEDB => {
+                    let (r, keys) =
+                        parse_len(rest).map_err(|e| self.lift(e, "reading resizedb"))?;
+                    let (r, expires) =
+                        parse_len(r).map_err(|e| self.lift(e, "reading resizedb"))?;
+                    i = r;
+                    Record::ResizeDb {
+                        offset,
+                        keys,
+                        expires,
+                    }
+                }
+                OP_AUX => {
+                    let (r, key) = parse_string(rest).map_err(|e| self.lift(e, "reading aux"))?;
+                    let (r, value) = parse_string(r).map_err(|e| self.lift(e, "reading aux"))?;
+                    i = r;
+                    Record::Aux { offset, key, value }
+                }
+                OP_MODULE_AUX => {
+                    let (r, m) =
+                        parse_module_aux(rest).map_err(|e| self.lift(e, "reading module aux"))?;
+                    i = r;
+                    Record::ModuleAux {
+                        offset,
+                        module_id: m.module_id,
+                        when: m.when,
+                    }
+                }
+                OP_FUNCTION2 => {
+                    let (r, code) =
+                        parse_string(rest).map_err(|e| self.lift(e, "reading function"))?;
+                    i = r;
+                    Record::Function { offset, code }
+                }
+                OP_FUNCTION_PRE_GA => {
+                    let (r, code) = parse_function_pre_ga(rest)
+                        .map_err(|e| self.lift(e, "reading function"))?;
+                    i = r;
+                    Record::Function { offset, code }
+                }
+                OP_SLOT_INFO => {
+                    let (r, slot) = parse_len(rest).map_err(|e| self.lift(e, "reading slot"))?;
+                    let (r, keys) = parse_len(r).map_err(|e| self.lift(e, "reading slot"))?;
+                    let (r, expires) = parse_len(r).map_err(|e| self.lift(e, "reading slot"))?;
+                    i = r;
+                    Record::SlotInfo {
+                        offset,
+                        slot,
+                        keys,
+                        expires,
+                    }
+                }
+                OP_F3 => {
+                    let r =
+                        skip_slot_import(rest).map_err(|e| self.lift(e, "reading slot import"))?;
+                    i = r;
+                    Record::ValkeyControl { offset, opcode: op }
+                }
+                OP_F2 if self.magic == Magic::Valkey => {
+                    let r = skip_resp_command(rest)
+                        .map_err(|e| self.lift(e, "reading inline command"))?;
+                    i = r;
+                    Record::ValkeyControl { offset, opcode: op }
+                }
+                OP_RE_RAM_LRU | OP_RE_SLOT_NUM => {
+                    let (r, _) = parse_len(rest).map_err(|e| self.lift(e, "reading opcode"))?;
+                    i = r;
+                    continue;
+                }
+                t => {
+                    let kind = match Kind::from_byte(t, self.magic) {
+                        Some(k) => k,
+                        None => {
+                            return Err(Error {
+                                offset,
+                                context: "reading type",
+                                kind: ErrorKind::UnknownType(t),
+                            })
+                        }
+                    };
+                    let (r, key) = parse_string(rest).map_err(|e| self.lift(e, "reading key"))?;
+                    let value_start = r;
+                    let r = skip_value(r, kind).map_err(|e| self.lift(e, "reading value"))?;
+                    let value_len = value_start.len() - r.len();
+                    let frame = Frame {
+                        offset: start as u64,
+                        db: self.db,
+                        kind,
+                        key,
+                        value_offset: self.offset_of(value_start),
+                        value: &value_start[..value_len],
+                        serialized_bytes: self.offset_of(r) - offset,
+                        expire_ms,
+                        idle_s,
+                        freq,
+                        meta_classes,
+                    };
+                    i = r;
+                    Record::Key(frame)
+                }
+            };
+            self.pos = self.offset_of(i) as usize;
+            return Ok(rec);
+        }
+    }
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<Record<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = self.next_record();
+        if r.is_err() {
+            self.done = true;
+        }
+        Some(r)
+    }
+}
+
+/// 7.0 release-candidate function: name, engine, optional description, code.
+fn parse_function_pre_ga(i: &[u8]) -> PResult<'_, RdbString<'_>> {
+    let (r, name) = parse_string(i)?;
+    let (r, _engine) = skip_string(r)?;
+    let (mut r, has_desc) = parse_len(r)?;
+    if has_desc != 0 {
+        r = skip_string(r)?.0;
+    }
+    let (r, _code) = skip_string(r)?;
+    Ok((r, name))
+}
+
+/// Valkey SLOT_IMPORT: job name, then slot ranges.
+fn skip_slot_import(i: &[u8]) -> std::result::Result<&[u8], nom::Err<PError<'_>>> {
+    let (mut r, _job) = skip_string(i)?;
+    let (r2, n) = parse_len(r)?;
+    r = r2;
+    for _ in 0..n {
+        r = parse_len(r)?.0;
+        r = parse_len(r)?.0;
+    }
+    Ok(r)
+}
+
+/// A RESP multi-bulk command: `*N\r\n` then N × `$len\r\n<bytes>\r\n`.
+fn skip_resp_command(i: &[u8]) -> std::result::Result<&[u8], nom::Err<PError<'_>>> {
+    fn number<'b>(i: &'b [u8], lead: u8) -> PResult<'b, u64> {
+        let (r, b) = byte(i)?;
+        if b != lead {
+            return Err(PError::corrupt(i, "inline command"));
+        }
+        let end = memchr::memchr(b'\r', r).ok_or(nom::Err::Error(PError {
+            at: r,
+            what: "inline command",
+            truncated: true,
+        }))?;
+        let n = std::str::from_utf8(&r[..end])
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or_else(|| PError::corrupt(r, "inline command"))?;
+        let (r, _) = take_len(&r[end..], 2)?;
+        Ok((r, n))
+    }
+    let (mut r, n) = number(i, b'*')?;
+    for _ in 0..n {
+        let (r2, len) = number(r, b'$')?;
+        let (r2, _) = take_len(r2, len.saturating_add(2))?;
+        r = r2;
+    }
+    Ok(r)
+}
+
+/// Skips one value of `kind`, reading only headers (rdb-format.md §6).
+pub fn skip_value(i: &[u8], kind: Kind) -> std::result::Result<&[u8], nom::Err<PError<'_>>> {
+    Ok(match kind {
+        Kind::String
+        | Kind::HashZipmap
+        | Kind::ListZiplist
+        | Kind::SetIntset
+        | Kind::ZsetZiplist
+        | Kind::HashZiplist
+        | Kind::HashListpack
+        | Kind::ZsetListpack
+        | Kind::SetListpack
+        | Kind::HashListpackExPreGa => skip_string(i)?.0,
+        Kind::HashListpackEx => skip_string(parse_ms(i)?.0)?.0,
+        Kind::List | Kind::Set => {
+            let (mut r, n) = parse_len(i)?;
+            for _ in 0..n {
+                r = skip_string(r)?.0;
+            }
+            r
+        }
+        Kind::Hash => {
+            let (mut r, n) = parse_len(i)?;
+            for _ in 0..n {
+                r = skip_string(skip_string(r)?.0)?.0;
+            }
+            r
+        }
+        Kind::Zset => {
+            let (mut r, n) = parse_len(i)?;
+            for _ in 0..n {
+                r = parse_string_double(skip_string(r)?.0)?.0;
+            }
+            r
+        }
+        Kind::Zset2 => {
+            let (mut r, n) = parse_len(i)?;
+            for _ in 0..n {
+                r = parse_binary_double(skip_string(r)?.0)?.0;
+            }
+            r
+        }
+        Kind::ListQuicklist => {
+            let (mut r, n) = parse_len(i)?;
+            for _ in 0..n {
+                r = skip_string(r)?.0;
+            }
+            r
+        }
+        Kind::ListQuicklist2 => {
+            let (mut r, n) = parse_len(i)?;
+            for _ in 0..n {
+                let at = r;
+                let (r2, container) = parse_len(r)?;
+                if container != 1 && container != 2 {
+                    return Err(PError::corrupt(at, "quicklist node container"));
+                }
+                r = skip_string(r2)?.0;
+            }
+            r
+        }
+        Kind::HashMetadataPreGa => {
+            let (mut r, n) = parse_len(i)?;
+            for _ in 0..n {
+                r = skip_string(skip_string(parse_len(r)?.0)?.0)?.0;
+            }
+            r
+        }
+        Kind::HashMetadata => {
+            let (r, _min) = parse_ms(i)?;
+            let (mut r, n) = parse_len(r)?;
+            for _ in 0..n {
+                r = skip_string(skip_string(parse_len(r)?.0)?.0)?.0;
+            }
+            r
+        }
+        Kind::ValkeyHash2 => {
+            let (mut r, n) = parse_len(i)?;
+            for _ in 0..n {
+                r = parse_ms(skip_string(skip_string(r)?.0)?.0)?.0;
+            }
+            r
+        }
+        Kind::Stream1 | Kind::Stream2 | Kind::Stream3 | Kind::Stream4 | Kind::Stream5 => {
+            parse_stream(i, kind)?.0
+        }
+        Kind::Module2 => parse_module_value(i)?.0,
+        Kind::ModulePreGa => {
+            // No framing: the value cannot be skipped without the module.
+            return Err(PError::corrupt(
+                i,
+                "module value of a 4.0 release candidate",
+            ));
+        }
+        Kind::Array => skip_array(i)?,
+    })
+}
+
+/// Array (type 28): count, optional insert cursor, then tagged elements.
+fn skip_array(i: &[u8]) -> std::result::Result<&[u8], nom::Err<PError<'_>>> {
+    let (r, n) = parse_len(i)?;
+    let at = r;
+    let (mut r, has_insert) = parse_len(r)?;
+    match has_insert {
+        0 => {}
+        1 => r = parse_len(r)?.0,
+        _ => return Err(PError::corrupt(at, "array insert flag")),
+    }
+    for _ in 0..n {
+        r = parse_len(r)?.0;
+        let at = r;
+        let (r2, tag) = parse_len(r)?;
+        r = match tag {
+            0 | 3 => skip_string(r2)?.0,
+            1 | 2 => take_len(r2, 8)?.0,
+            _ => return Err(PError::corrupt(at, "array element tag")),
+        };
+    }
+    Ok(r)
+}

@@ -1,0 +1,196 @@
+//! Reader tests on hand-assembled files: the worked example of the format
+//! reference, each opcode, truncation at every byte, hostile lengths.
+
+use super::*;
+
+/// rdb-format.md §2.6: `SET foo bar PXAT 1700000000000`, RDB 12, no checksum.
+fn worked_example() -> Vec<u8> {
+    let mut v = b"REDIS0012".to_vec();
+    v.extend_from_slice(b"\xFA\x0Aredis-bits\xC0\x40");
+    v.extend_from_slice(b"\xFE\x00\xFB\x01\x01");
+    v.extend_from_slice(&[0xFC, 0x00, 0x68, 0xE5, 0xCF, 0x8B, 0x01, 0x00, 0x00]);
+    v.extend_from_slice(b"\x00\x03foo\x03bar");
+    v.extend_from_slice(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 0]);
+    v
+}
+
+fn walk(data: &[u8]) -> (Vec<Record<'_>>, Option<Error>) {
+    let file = match RdbFile::parse(data) {
+        Ok(f) => f,
+        Err(e) => return (Vec::new(), Some(e)),
+    };
+    let mut recs = Vec::new();
+    for r in file.records() {
+        match r {
+            Ok(r) => recs.push(r),
+            Err(e) => return (recs, Some(e)),
+        }
+    }
+    (recs, None)
+}
+
+#[test]
+fn reads_the_worked_example() {
+    let data = worked_example();
+    let (recs, err) = walk(&data);
+    assert!(err.is_none());
+    assert_eq!(recs.len(), 5);
+    assert!(matches!(
+        recs[0],
+        Record::Aux {
+            key: RdbString::Raw(b"redis-bits"),
+            value: RdbString::Int(64),
+            ..
+        }
+    ));
+    assert!(matches!(recs[1], Record::SelectDb { db: 0, offset: 23 }));
+    assert!(matches!(
+        recs[2],
+        Record::ResizeDb {
+            keys: 1,
+            expires: 1,
+            ..
+        }
+    ));
+    let Record::Key(f) = recs[3] else {
+        panic!("{:?}", recs[3])
+    };
+    assert_eq!(f.offset, 28);
+    assert_eq!(f.kind, Kind::String);
+    assert_eq!(f.key, RdbString::Raw(b"foo"));
+    assert_eq!(f.value, b"\x03bar");
+    assert_eq!(f.expire_ms, Some(1_700_000_000_000));
+    assert_eq!(f.serialized_bytes, 9);
+    assert!(matches!(
+        recs[4],
+        Record::Eof {
+            stored_crc: Some(0),
+            ..
+        }
+    ));
+    let file = RdbFile::parse(&data).unwrap();
+    assert_eq!(
+        file.verify_checksum(data.len() as u64 - 9, Some(0)),
+        Ok(false)
+    );
+}
+
+#[test]
+fn every_prefix_is_truncated_with_the_exact_offset() {
+    let data = worked_example();
+    for n in 0..data.len() {
+        let (_, err) = walk(&data[..n]);
+        let err = err.unwrap_or_else(|| panic!("prefix {n} read without error"));
+        assert!(
+            err.is_truncated() || (n < 9 && err.kind == ErrorKind::BadMagic),
+            "prefix {n}: {err}"
+        );
+        if n >= 9 {
+            assert!(err.offset <= n as u64, "prefix {n}: offset {}", err.offset);
+        }
+    }
+}
+
+#[test]
+fn magics_and_versions() {
+    assert_eq!(
+        parse_header(b"REDIS0001").unwrap(),
+        Header {
+            magic: Magic::Redis,
+            version: 1
+        }
+    );
+    assert_eq!(
+        parse_header(b"VALKEY080").unwrap(),
+        Header {
+            magic: Magic::Valkey,
+            version: 80
+        }
+    );
+    assert_eq!(
+        parse_header(b"REDIS0099").unwrap_err().kind,
+        ErrorKind::UnsupportedVersion(99)
+    );
+    assert_eq!(
+        parse_header(b"VALKEY012").unwrap_err().kind,
+        ErrorKind::UnsupportedVersion(12)
+    );
+    assert_eq!(
+        parse_header(b"RDBXX0010").unwrap_err().kind,
+        ErrorKind::BadMagic
+    );
+    assert!(parse_header(b"REDI").unwrap_err().is_truncated());
+    assert_eq!(parse_header(b"").unwrap_err().offset, 0);
+}
+
+#[test]
+fn type_22_depends_on_the_magic() {
+    // Valkey HASH_2: one field "f" = "v" with expiry -1 (none).
+    let mut v = b"VALKEY080\xFE\x00".to_vec();
+    v.extend_from_slice(b"\x16\x01h\x01\x01f\x01v");
+    v.extend_from_slice(&(-1i64).to_le_bytes());
+    v.push(0xFF);
+    v.extend_from_slice(&[0; 8]);
+    let (recs, err) = walk(&v);
+    assert!(err.is_none(), "{err:?}");
+    let Record::Key(f) = recs[1] else { panic!() };
+    assert_eq!(f.kind, Kind::ValkeyHash2);
+    // Under REDIS magic 22 is the 7.4-RC layout: ttl, field, value; the same
+    // bytes no longer frame the same way.
+    let mut r = b"REDIS0012\xFE\x00".to_vec();
+    r.extend_from_slice(b"\x16\x01h\x01\x00\x01f\x01v\xFF");
+    r.extend_from_slice(&[0; 8]);
+    let (recs, err) = walk(&r);
+    assert!(err.is_none(), "{err:?}");
+    let Record::Key(f) = recs[1] else { panic!() };
+    assert_eq!(f.kind, Kind::HashMetadataPreGa);
+}
+
+#[test]
+fn unknown_type_names_the_byte_and_offset() {
+    let v = b"REDIS0011\xFE\x00\x1D\x01k\x00".to_vec();
+    let (recs, err) = walk(&v);
+    assert_eq!(recs.len(), 1);
+    let err = err.unwrap();
+    assert_eq!(err.kind, ErrorKind::UnknownType(29));
+    assert_eq!(err.offset, 11);
+}
+
+#[test]
+fn a_2_pow_60_length_allocates_nothing() {
+    let mut v = b"REDIS0011\xFE\x00\x02\x01k\x81".to_vec();
+    v.extend_from_slice(&(1u64 << 60).to_be_bytes());
+    v.extend_from_slice(b"\x01a");
+    let (_, err) = walk(&v);
+    let err = err.unwrap();
+    assert!(err.is_truncated(), "{err}");
+}
+
+#[test]
+fn checksum_is_verified() {
+    // A version-5 file with the real CRC, then the same with one flipped bit.
+    let mut v = b"REDIS0005\xFE\x00\x00\x01k\x01v\xFF".to_vec();
+    let crc = crc64::crc64(&v);
+    v.extend_from_slice(&crc.to_le_bytes());
+    let file = RdbFile::parse(&v).unwrap();
+    let eof = (v.len() - 9) as u64;
+    assert_eq!(file.verify_checksum(eof, Some(crc)), Ok(true));
+    let err = file.verify_checksum(eof, Some(crc ^ 1)).unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Checksum { .. }));
+}
+
+#[test]
+fn module_and_stream_values_are_skipped_structurally() {
+    // A module value: id, UINT 7, STRING "x", EOF; then a plain key after it.
+    let mut v = b"REDIS0009\xFE\x00\x07\x01m\x81".to_vec();
+    v.extend_from_slice(&0x1234_5678_9abc_def0u64.to_be_bytes());
+    v.extend_from_slice(b"\x02\x07\x05\x01x\x00");
+    v.extend_from_slice(b"\x00\x01k\x01v\xFF");
+    v.extend_from_slice(&[0; 8]);
+    let (recs, err) = walk(&v);
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(
+        recs.iter().filter(|r| matches!(r, Record::Key(_))).count(),
+        2
+    );
+}
