@@ -5,8 +5,13 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use crate::cli::{CheckArgs, CheckFormat, Cli, Command, KeysArgs, KeysFormat};
-use crate::commands::{self, check, keys};
+use crate::analyze::findings::{Finding, Severity};
+use crate::analyze::Summary;
+use crate::cli::{
+    AllocatorArg, CheckArgs, CheckFormat, Cli, Command, CommonArgs, DiffArgs, FailOn, KeysArgs,
+    KeysFormat, MergeArgs, RdbArgs, ReportArgs, ReportFormat,
+};
+use crate::commands::{self, check, keys, report as rdb};
 use crate::progress::bytes_bar;
 
 /// Exit code: success.
@@ -25,6 +30,9 @@ pub fn run(cli: Cli) -> u8 {
     let code = match cli.command {
         Command::Check(a) => run_check(&a, &mut out),
         Command::Keys(a) => run_keys(&a, &mut out),
+        Command::Rdb(a) => run_rdb(&a, &mut out),
+        Command::Diff(a) => run_diff(&a, &mut out),
+        Command::Merge(a) => run_merge(&a, &mut out),
         Command::Logs(a) => match crate::logs::run(&a, &mut out) {
             Ok(code) => code,
             Err(e) => io_exit(e),
@@ -135,5 +143,288 @@ fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
         EXIT_OK
     } else {
         EXIT_CORRUPT
+    }
+}
+
+fn options(r: &ReportArgs, common: &CommonArgs) -> Result<rdb::Options, u8> {
+    let model = match &r.model {
+        None => None,
+        Some(m) => match crate::memory::Model::parse_name(m) {
+            Some(p) => Some(p),
+            None => {
+                eprintln!(
+                    "redsleuth: unknown --model '{m}'; use one of redis-4.0, redis-6.2, \
+                     redis-7.0, redis-7.4, redis-8.0, redis-8.8, valkey-8.0, valkey-9"
+                );
+                return Err(EXIT_ERROR);
+            }
+        },
+    };
+    let allocator = match r.allocator {
+        AllocatorArg::Jemalloc => crate::memory::Allocator::Jemalloc,
+        AllocatorArg::Libc => crate::memory::Allocator::Libc,
+    };
+    Ok(rdb::Options {
+        top: r.top.max(1),
+        redact: common.redact,
+        model,
+        allocator,
+    })
+}
+
+/// Analyzes each file into one merged summary; returns it with a flag set
+/// when any input was corrupt, or an exit code when nothing could be read.
+fn analyze_files(
+    files: &[std::path::PathBuf],
+    opts: &rdb::Options,
+    common: &CommonArgs,
+) -> Result<(Summary, bool), u8> {
+    let pool = commands::pool(common.threads);
+    let mut total = Summary::new(opts.top);
+    let mut corrupt = false;
+    for path in files {
+        let shown = display(path);
+        let src = match commands::open(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("redsleuth: {e}");
+                return Err(EXIT_ERROR);
+            }
+        };
+        let file = match commands::parse(&src) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("redsleuth: {shown}: {e}");
+                total.errors.push(format!("{shown}: {e}"));
+                corrupt = true;
+                continue;
+            }
+        };
+        let bar = bytes_bar(src.bytes().len() as u64, common.quiet);
+        let s = rdb::analyze(&file, &shown, &pool, opts, &|p| bar.set_position(p));
+        bar.finish_and_clear();
+        for e in &s.errors {
+            eprintln!("redsleuth: {e}");
+        }
+        corrupt |= !s.errors.is_empty();
+        total.merge(&s);
+    }
+    Ok((total, corrupt))
+}
+
+fn fails(findings: &[Finding], fail_on: Option<FailOn>) -> bool {
+    let min = match fail_on {
+        None => return false,
+        Some(FailOn::Info) => Severity::Info,
+        Some(FailOn::Warning) => Severity::Warning,
+        Some(FailOn::Critical) => Severity::Critical,
+    };
+    findings.iter().any(|f| f.severity >= min)
+}
+
+fn render_report(
+    s: &Summary,
+    format: ReportFormat,
+    out: &mut dyn Write,
+) -> io::Result<Vec<Finding>> {
+    let findings = rdb::rules(s);
+    match format {
+        ReportFormat::Text => rdb::render_text(s, &findings, out)?,
+        ReportFormat::Markdown => rdb::render_markdown(s, &findings, out)?,
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &s.to_json(&findings))?;
+            writeln!(out)?;
+        }
+    }
+    Ok(findings)
+}
+
+fn exit_for(corrupt: bool, findings: &[Finding], fail_on: Option<FailOn>) -> u8 {
+    if corrupt {
+        EXIT_CORRUPT
+    } else if fails(findings, fail_on) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+fn run_rdb(a: &RdbArgs, out: &mut dyn Write) -> u8 {
+    let opts = match options(&a.report, &a.common) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let (summary, corrupt) = match analyze_files(&a.files, &opts, &a.common) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match render_report(&summary, a.report.format, out) {
+        Ok(f) => exit_for(corrupt, &f, a.report.fail_on),
+        Err(e) => io_exit(e),
+    }
+}
+
+fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> u8 {
+    let opts = match options(&a.report, &a.common) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let mut sides = Vec::new();
+    let mut corrupt = false;
+    for p in [&a.old, &a.new] {
+        match analyze_files(std::slice::from_ref(p), &opts, &a.common) {
+            Ok((s, c)) => {
+                corrupt |= c;
+                sides.push(s);
+            }
+            Err(code) => return code,
+        }
+    }
+    let (changes, hours) = crate::analyze::diff::diff(&sides[0], &sides[1]);
+    let r = match a.report.format {
+        ReportFormat::Json => {
+            let v = serde_json::json!({
+                "tool": {"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")},
+                "old": sides[0].sources.first(), "new": sides[1].sources.first(),
+                "hours_between": hours,
+                "total": {"keys": [sides[0].total.keys, sides[1].total.keys],
+                    "memory_bytes": [sides[0].total.memory_bytes, sides[1].total.memory_bytes]},
+                "patterns": changes,
+            });
+            serde_json::to_writer_pretty(&mut *out, &v)
+                .map_err(io::Error::from)
+                .and_then(|_| writeln!(out))
+        }
+        f => write_diff(
+            &sides,
+            &changes,
+            hours,
+            f == ReportFormat::Markdown,
+            a.report.top,
+            out,
+        ),
+    };
+    match r {
+        Ok(()) => {
+            if corrupt {
+                EXIT_CORRUPT
+            } else {
+                EXIT_OK
+            }
+        }
+        Err(e) => io_exit(e),
+    }
+}
+
+fn write_diff(
+    sides: &[Summary],
+    changes: &[crate::analyze::diff::Change],
+    hours: Option<f64>,
+    markdown: bool,
+    top: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    use crate::analyze::findings::human_bytes;
+    let signed = |x: i128| {
+        if x < 0 {
+            format!("-{}", human_bytes((-x) as u64))
+        } else {
+            format!("+{}", human_bytes(x as u64))
+        }
+    };
+    let (o, n) = (&sides[0].total, &sides[1].total);
+    let span = hours.map(|h| format!(" over {h:.1} h")).unwrap_or_default();
+    writeln!(
+        out,
+        "{}{} keys → {} keys, {} → {}{span}\n",
+        if markdown { "# Snapshot diff\n\n" } else { "" },
+        o.keys,
+        n.keys,
+        human_bytes(o.memory_bytes),
+        human_bytes(n.memory_bytes)
+    )?;
+    if markdown {
+        writeln!(out, "| pattern | status | keys | memory | change | per hour | TTL coverage |\n|---|---|---:|---:|---:|---:|---:|")?;
+    } else {
+        writeln!(
+            out,
+            "{:<36} {:<8} {:>17} {:>23} {:>11} {:>11} {:>11}",
+            "pattern", "status", "keys", "memory", "change", "per hour", "ttl"
+        )?;
+    }
+    for c in changes.iter().take(top) {
+        let delta = c.memory_bytes.1 as i128 - c.memory_bytes.0 as i128;
+        let rate = c
+            .memory_per_hour
+            .map(|r| format!("{}/h", signed(r as i128)))
+            .unwrap_or_default();
+        let keys = format!("{} → {}", c.keys.0, c.keys.1);
+        let mem = format!(
+            "{} → {}",
+            human_bytes(c.memory_bytes.0),
+            human_bytes(c.memory_bytes.1)
+        );
+        let ttl = format!(
+            "{:.0}→{:.0}%",
+            c.ttl_coverage.0 * 100.0,
+            c.ttl_coverage.1 * 100.0
+        );
+        if markdown {
+            writeln!(
+                out,
+                "| `{}` | {} | {keys} | {mem} | {} | {rate} | {ttl} |",
+                c.pattern,
+                c.status,
+                signed(delta)
+            )?;
+        } else {
+            writeln!(
+                out,
+                "{:<36} {:<8} {:>17} {:>23} {:>11} {:>11} {:>11}",
+                c.pattern,
+                c.status,
+                keys,
+                mem,
+                signed(delta),
+                rate,
+                ttl
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn run_merge(a: &MergeArgs, out: &mut dyn Write) -> u8 {
+    let mut total: Option<Summary> = None;
+    for p in &a.reports {
+        let v: serde_json::Value = match std::fs::read(p)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("redsleuth: {}: {e}", display(p));
+                return EXIT_ERROR;
+            }
+        };
+        let Some(s) = Summary::from_json(&v) else {
+            eprintln!(
+                "redsleuth: {}: not a report written by `redsleuth rdb --format json`",
+                display(p)
+            );
+            return EXIT_ERROR;
+        };
+        match &mut total {
+            None => total = Some(s),
+            Some(t) => t.merge(&s),
+        }
+    }
+    let Some(total) = total else {
+        return EXIT_ERROR;
+    };
+    let corrupt = !total.errors.is_empty();
+    match render_report(&total, a.format, out) {
+        Ok(f) => exit_for(corrupt, &f, a.fail_on),
+        Err(e) => io_exit(e),
     }
 }

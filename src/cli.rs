@@ -22,6 +22,12 @@ pub enum Command {
     Check(CheckArgs),
     /// One row per key: db, key, type, encoding, elements, sizes, TTL.
     Keys(KeysArgs),
+    /// Keyspace report: patterns, TTL coverage, big keys, memory, findings.
+    Rdb(RdbArgs),
+    /// Growth between two snapshots, per pattern.
+    Diff(DiffArgs),
+    /// Combine per-shard `rdb --format json` reports into one.
+    Merge(MergeArgs),
     /// Analyze Redis/Valkey server logs: timeline, events, incidents.
     Logs(crate::logs::cli::LogsArgs),
 }
@@ -91,4 +97,100 @@ pub enum KeysFormat {
     Ndjson,
     /// Comma-separated values with a header row.
     Csv,
+}
+
+/// Output formats of the report subcommands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Human-readable text.
+    Text,
+    /// One JSON object (the contract in the README).
+    Json,
+    /// Markdown, ready to paste into a write-up.
+    Markdown,
+}
+
+/// Severity threshold for `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any finding.
+    Info,
+    /// Warnings and critical findings.
+    Warning,
+    /// Critical findings only.
+    Critical,
+}
+
+/// Options of the keyspace report.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Keys per top-N list and patterns shown.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub top: usize,
+    /// Memory model to estimate with instead of the writer's (answers "how
+    /// big would this be on …?"): redis-4.0, redis-6.2, redis-7.0,
+    /// redis-7.4, redis-8.0, redis-8.8, valkey-8.0, valkey-9.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// Allocator whose size classes round allocations.
+    #[arg(long, value_enum, default_value_t = AllocatorArg::Jemalloc)]
+    pub allocator: AllocatorArg,
+    /// Exit 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+}
+
+/// Allocator choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AllocatorArg {
+    /// jemalloc, what production builds use.
+    Jemalloc,
+    /// glibc malloc.
+    Libc,
+}
+
+/// `rdb` arguments.
+#[derive(Debug, Args)]
+pub struct RdbArgs {
+    /// RDB files (one per shard is fine; `-` for stdin).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: CommonArgs,
+}
+
+/// `diff` arguments.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older snapshot.
+    pub old: PathBuf,
+    /// The newer snapshot.
+    pub new: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: CommonArgs,
+}
+
+/// `merge` arguments.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports written by `rdb --format json`.
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Json)]
+    pub format: ReportFormat,
+    /// Exit 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
 }

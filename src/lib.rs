@@ -19,11 +19,13 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+pub mod analyze;
 pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod escape;
 pub mod logs;
+pub mod memory;
 pub mod progress;
 pub mod rdb;
 pub mod source;

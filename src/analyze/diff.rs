@@ -1,0 +1,126 @@
+//! Growth between two snapshots, per pattern: what grew, what is new, what
+//! vanished, biggest movers first, with rates per hour from the two `ctime`s.
+//!
+//! The two sides may have folded names differently (a pattern with 40 users
+//! on Monday and 4 000 on Tuesday), so both are resolved against one table
+//! built from both before they are compared.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::patterns::{PatternTable, Stats};
+use super::Summary;
+
+/// One pattern's change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// The pattern.
+    pub pattern: String,
+    /// `grew`, `shrank`, `new`, `vanished` or `same`.
+    pub status: &'static str,
+    /// Keys before and after.
+    pub keys: (u64, u64),
+    /// Memory before and after.
+    pub memory_bytes: (u64, u64),
+    /// TTL coverage by keys before and after.
+    pub ttl_coverage: (f64, f64),
+    /// Memory change per hour between the snapshots, when both have ctime.
+    pub memory_per_hour: Option<f64>,
+}
+
+/// Compares two summaries.
+pub fn diff(old: &Summary, new: &Summary) -> (Vec<Change>, Option<f64>) {
+    let mut union = PatternTable::default();
+    union.merge(&old.patterns);
+    union.merge(&new.patterns);
+    let side = |s: &Summary| {
+        let mut m: BTreeMap<String, Stats> = BTreeMap::new();
+        for (p, st) in s.patterns.patterns() {
+            let key = union.resolve(&p).unwrap_or(p);
+            m.entry(key).or_default().merge(&st);
+        }
+        m
+    };
+    let (a, b) = (side(old), side(new));
+    let hours = match (
+        old.sources.first().and_then(|s| s.ctime),
+        new.sources.first().and_then(|s| s.ctime),
+    ) {
+        (Some(x), Some(y)) if y > x => Some((y - x) as f64 / 3600.0),
+        _ => None,
+    };
+    let empty = Stats::default();
+    let mut out: Vec<Change> = a
+        .keys()
+        .chain(b.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|p| {
+            let (x, y) = (a.get(p).unwrap_or(&empty), b.get(p).unwrap_or(&empty));
+            let status = match (x.keys, y.keys) {
+                (0, _) => "new",
+                (_, 0) => "vanished",
+                _ if y.memory_bytes > x.memory_bytes => "grew",
+                _ if y.memory_bytes < x.memory_bytes => "shrank",
+                _ => "same",
+            };
+            Change {
+                pattern: p.clone(),
+                status,
+                keys: (x.keys, y.keys),
+                memory_bytes: (x.memory_bytes, y.memory_bytes),
+                ttl_coverage: (x.ttl_coverage(), y.ttl_coverage()),
+                memory_per_hour: hours.map(|h| (y.memory_bytes as f64 - x.memory_bytes as f64) / h),
+            }
+        })
+        .collect();
+    out.sort_by(|l, r| {
+        let d = |c: &Change| (c.memory_bytes.1 as i128 - c.memory_bytes.0 as i128).abs();
+        d(r).cmp(&d(l)).then_with(|| l.pattern.cmp(&r.pattern))
+    });
+    (out, hours)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::summary::KeyRecord;
+
+    fn rec(key: &str, memory: u64) -> KeyRecord {
+        KeyRecord {
+            db: 0,
+            key: key.as_bytes().to_vec(),
+            shown: key.into(),
+            type_name: "list".into(),
+            encoding: "listpack",
+            elements: Some(1),
+            memory,
+            serialized: 1,
+            expire_ms: None,
+            idle_s: None,
+        }
+    }
+
+    #[test]
+    fn growth_new_and_vanished_patterns() {
+        let mut old = Summary::new(5);
+        let mut new = Summary::new(5);
+        for i in 0..10 {
+            old.absorb(&rec(&format!("user:{i}:feed"), 100), None);
+            old.absorb(&rec(&format!("tmp:{i}"), 5), None);
+        }
+        for i in 0..30 {
+            new.absorb(&rec(&format!("user:{i}:feed"), 200), None);
+        }
+        new.absorb(&rec("session:9f86d081884c7d65", 50), None);
+        let (changes, _) = diff(&old, &new);
+        assert_eq!(changes[0].pattern, "user:*:feed");
+        assert_eq!(changes[0].status, "grew");
+        assert_eq!(changes[0].keys, (10, 30));
+        assert_eq!(changes[0].memory_bytes, (1000, 6000));
+        let find = |p: &str| changes.iter().find(|c| c.pattern == p).unwrap().status;
+        assert_eq!(find("tmp:*"), "vanished");
+        assert_eq!(find("session:*"), "new");
+    }
+}

@@ -1,0 +1,371 @@
+//! The mergeable keyspace summary behind `redsleuth rdb`, `diff` and
+//! `merge`, and its JSON form (the contract in the README).
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::patterns::{KeyFacts, PatternTable, Stats};
+use super::topn::{TopKey, TopN};
+
+/// Remaining-TTL buckets at snapshot time.
+pub const TTL_BUCKETS: [&str; 7] = [
+    "expired", "under_1m", "under_1h", "under_1d", "under_7d", "longer", "none",
+];
+
+/// Idle time from which memory counts as cold (LRU dumps).
+pub const COLD_IDLE_S: u64 = 86_400;
+
+/// One input file.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SourceInfo {
+    /// Path as given.
+    pub path: String,
+    /// Bytes (decompressed).
+    pub bytes: u64,
+    /// RDB version.
+    pub rdb_version: u32,
+    /// Server family and version.
+    pub server: ServerInfo,
+    /// `ctime` AUX: Unix seconds when the dump was written.
+    pub ctime: Option<i64>,
+    /// `used-mem` AUX: bytes the server had allocated when saving.
+    pub used_mem: Option<u64>,
+    /// All AUX fields (values escaped).
+    pub aux: BTreeMap<String, String>,
+    /// Checksum verdict: `ok`, `absent`, `mismatch`, `not_reached`.
+    pub checksum: String,
+}
+
+/// Server family and version.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ServerInfo {
+    /// `redis` or `valkey`.
+    pub family: String,
+    /// Version text.
+    pub version: String,
+}
+
+/// Everything known about one key, as the summary absorbs it.
+#[derive(Debug, Clone)]
+pub struct KeyRecord {
+    /// Database.
+    pub db: u64,
+    /// Key bytes.
+    pub key: Vec<u8>,
+    /// Key as shown.
+    pub shown: String,
+    /// `TYPE`.
+    pub type_name: String,
+    /// `OBJECT ENCODING`.
+    pub encoding: &'static str,
+    /// Element count.
+    pub elements: Option<u64>,
+    /// Estimated memory.
+    pub memory: u64,
+    /// Bytes in the file.
+    pub serialized: u64,
+    /// Absolute expiry, Unix ms.
+    pub expire_ms: Option<i64>,
+    /// LRU idle seconds.
+    pub idle_s: Option<u64>,
+}
+
+/// The mergeable summary.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Inputs.
+    pub sources: Vec<SourceInfo>,
+    /// Keys and expires per db.
+    pub dbs: BTreeMap<u64, (u64, u64)>,
+    /// Keys and memory per (type, encoding).
+    pub types: BTreeMap<(String, String), (u64, u64)>,
+    /// Whole keyspace.
+    pub total: Stats,
+    /// Keys and memory per TTL bucket ([`TTL_BUCKETS`]).
+    pub ttl: [(u64, u64); 7],
+    /// Key patterns.
+    pub patterns: PatternTable,
+    /// Biggest keys by memory.
+    pub top_memory: TopN,
+    /// Biggest keys by element count, per type.
+    pub top_elements: BTreeMap<String, TopN>,
+    /// Biggest hashes by memory.
+    pub big_hashes: TopN,
+    /// Hashtable hashes with at most twice the listpack limit of fields:
+    /// keys and memory (they cost several times their listpack size).
+    pub hashes_past_listpack: (u64, u64),
+    /// Keys with LRU idle time, and memory of those idle ≥ a day.
+    pub idle: (u64, u64),
+    /// Faults met (already formatted with file and offset).
+    pub errors: Vec<String>,
+    /// How many keys each top-N list keeps.
+    pub top: usize,
+}
+
+impl Summary {
+    /// An empty summary keeping `top` keys per list.
+    pub fn new(top: usize) -> Summary {
+        Summary {
+            sources: Vec::new(),
+            dbs: BTreeMap::new(),
+            types: BTreeMap::new(),
+            total: Stats::default(),
+            ttl: [(0, 0); 7],
+            patterns: PatternTable::default(),
+            top_memory: TopN::new(top),
+            top_elements: BTreeMap::new(),
+            big_hashes: TopN::new(top),
+            hashes_past_listpack: (0, 0),
+            idle: (0, 0),
+            errors: Vec::new(),
+            top,
+        }
+    }
+
+    /// Absorbs one key; `now_ms` is the snapshot time for TTL buckets.
+    pub fn absorb(&mut self, k: &KeyRecord, now_ms: Option<i64>) {
+        let facts = KeyFacts {
+            db: k.db,
+            shown: &k.shown,
+            type_name: &k.type_name,
+            memory: k.memory,
+            serialized: k.serialized,
+            ttl: k.expire_ms.is_some(),
+        };
+        let d = self.dbs.entry(k.db).or_default();
+        d.0 += 1;
+        d.1 += u64::from(k.expire_ms.is_some());
+        let t = self
+            .types
+            .entry((k.type_name.clone(), k.encoding.to_string()))
+            .or_default();
+        t.0 += 1;
+        t.1 += k.memory;
+        self.total.add(&facts);
+        let bucket = match (k.expire_ms, now_ms) {
+            (None, _) => 6,
+            (Some(e), Some(now)) => match e - now {
+                r if r <= 0 => 0,
+                r if r < 60_000 => 1,
+                r if r < 3_600_000 => 2,
+                r if r < 86_400_000 => 3,
+                r if r < 7 * 86_400_000 => 4,
+                _ => 5,
+            },
+            (Some(_), None) => 5,
+        };
+        self.ttl[bucket].0 += 1;
+        self.ttl[bucket].1 += k.memory;
+        self.patterns.add(&k.key, &facts);
+        let top = || TopKey {
+            db: k.db,
+            key: k.shown.clone(),
+            type_name: k.type_name.clone(),
+            encoding: k.encoding.to_string(),
+            elements: k.elements,
+            memory_bytes: k.memory,
+            expire_at_ms: k.expire_ms,
+        };
+        self.top_memory.offer(k.memory, top);
+        if let Some(n) = k.elements {
+            if k.type_name != "string" {
+                let cap = self.top;
+                self.top_elements
+                    .entry(k.type_name.clone())
+                    .or_insert_with(|| TopN::new(cap))
+                    .offer(n, top);
+            }
+        }
+        if k.type_name == "hash" {
+            self.big_hashes.offer(k.memory, top);
+            if k.encoding == "hashtable" && k.elements.is_some_and(|n| n > 512 && n <= 1024) {
+                self.hashes_past_listpack.0 += 1;
+                self.hashes_past_listpack.1 += k.memory;
+            }
+        }
+        if let Some(idle) = k.idle_s {
+            self.idle.0 += 1;
+            if idle >= COLD_IDLE_S {
+                self.idle.1 += k.memory;
+            }
+        }
+    }
+
+    /// Merges another summary.
+    pub fn merge(&mut self, o: &Summary) {
+        self.sources.extend(o.sources.iter().cloned());
+        for (db, (k, e)) in &o.dbs {
+            let d = self.dbs.entry(*db).or_default();
+            d.0 += k;
+            d.1 += e;
+        }
+        for (t, (k, m)) in &o.types {
+            let d = self.types.entry(t.clone()).or_default();
+            d.0 += k;
+            d.1 += m;
+        }
+        self.total.merge(&o.total);
+        for (a, b) in self.ttl.iter_mut().zip(o.ttl.iter()) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
+        self.patterns.merge(&o.patterns);
+        self.top_memory.merge(&o.top_memory);
+        for (t, l) in &o.top_elements {
+            let cap = self.top;
+            self.top_elements
+                .entry(t.clone())
+                .or_insert_with(|| TopN::new(cap))
+                .merge(l);
+        }
+        self.big_hashes.merge(&o.big_hashes);
+        self.hashes_past_listpack.0 += o.hashes_past_listpack.0;
+        self.hashes_past_listpack.1 += o.hashes_past_listpack.1;
+        self.idle.0 += o.idle.0;
+        self.idle.1 += o.idle.1;
+        self.errors.extend(o.errors.iter().cloned());
+    }
+
+    /// Sum of `used-mem` over the inputs that recorded it.
+    pub fn used_mem(&self) -> Option<u64> {
+        let v: Vec<u64> = self.sources.iter().filter_map(|s| s.used_mem).collect();
+        (!v.is_empty()).then(|| v.iter().sum())
+    }
+
+    /// The JSON report (contract in the README).
+    pub fn to_json(&self, findings: &[super::findings::Finding]) -> Value {
+        let pattern_json = |(p, s): &(String, Stats)| {
+            json!({
+                "pattern": p, "keys": s.keys, "memory_bytes": s.memory_bytes,
+                "serialized_bytes": s.serialized_bytes, "keys_with_ttl": s.keys_with_ttl,
+                "memory_with_ttl": s.memory_with_ttl,
+                "ttl_coverage": round4(s.ttl_coverage()),
+                "ttl_coverage_bytes": round4(s.ttl_coverage_bytes()),
+                "share_of_memory": round4(super::patterns::ratio(s.memory_bytes, self.total.memory_bytes)),
+                "types": s.types,
+                "largest": s.largest.as_ref().map(|(m, db, k)| json!({"db": db, "key": k, "memory_bytes": m})),
+            })
+        };
+        let patterns: Vec<Value> = self.patterns.patterns().iter().map(pattern_json).collect();
+        let keys_list = |t: &TopN| {
+            t.items()
+                .map(|k| serde_json::to_value(k).unwrap_or(Value::Null))
+                .collect::<Vec<_>>()
+        };
+        json!({
+            "tool": {"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")},
+            "source": self.sources.first(),
+            "sources": self.sources,
+            "keyspace": {
+                "keys": self.total.keys, "expires": self.total.keys_with_ttl,
+                "memory_bytes": self.total.memory_bytes,
+                "serialized_bytes": self.total.serialized_bytes,
+                "dbs": self.dbs.iter().map(|(db, (k, e))| json!({"db": db, "keys": k, "expires": e})).collect::<Vec<_>>(),
+            },
+            "types": self.types.iter().map(|((t, e), (k, m))| json!({"type": t, "encoding": e, "keys": k, "memory_bytes": m})).collect::<Vec<_>>(),
+            "patterns": patterns,
+            "patterns_truncated_keys": self.patterns.truncated_keys,
+            "top_keys": keys_list(&self.top_memory),
+            "top_keys_by_elements": self.top_elements.iter().map(|(t, l)| (t.clone(), Value::Array(keys_list(l)))).collect::<serde_json::Map<_, _>>(),
+            "big_hashes": keys_list(&self.big_hashes),
+            "ttl": {
+                "keys_with_ttl": self.total.keys_with_ttl,
+                "memory_without_ttl": self.total.memory_bytes - self.total.memory_with_ttl,
+                "histogram": TTL_BUCKETS.iter().zip(self.ttl.iter()).map(|(b, (k, m))| json!({"bucket": b, "keys": k, "memory_bytes": m})).collect::<Vec<_>>(),
+            },
+            "fragmentation": {
+                "used_mem": self.used_mem(),
+                "dataset_estimate": self.total.memory_bytes,
+                "hashes_past_listpack": {"keys": self.hashes_past_listpack.0, "memory_bytes": self.hashes_past_listpack.1},
+                "keys_with_idle": self.idle.0,
+                "cold_memory_bytes": self.idle.1,
+            },
+            "findings": findings,
+            "errors": self.errors,
+            "top": self.top,
+        })
+    }
+
+    /// Rebuilds a summary from its JSON report (for `merge`).
+    pub fn from_json(v: &Value) -> Option<Summary> {
+        let top = v["top"].as_u64().unwrap_or(20) as usize;
+        let mut s = Summary::new(top);
+        s.sources = serde_json::from_value(v["sources"].clone()).ok()?;
+        for d in v["keyspace"]["dbs"].as_array()? {
+            s.dbs.insert(
+                d["db"].as_u64()?,
+                (d["keys"].as_u64()?, d["expires"].as_u64()?),
+            );
+        }
+        for t in v["types"].as_array()? {
+            s.types.insert(
+                (
+                    t["type"].as_str()?.to_string(),
+                    t["encoding"].as_str()?.to_string(),
+                ),
+                (t["keys"].as_u64()?, t["memory_bytes"].as_u64()?),
+            );
+        }
+        for p in v["patterns"].as_array()? {
+            let st = pattern_stats(p)?;
+            s.total.merge(&st);
+            s.patterns.add_pattern(p["pattern"].as_str()?, &st);
+        }
+        s.patterns.truncated_keys = v["patterns_truncated_keys"].as_u64().unwrap_or(0);
+        for (i, h) in v["ttl"]["histogram"].as_array()?.iter().enumerate().take(7) {
+            s.ttl[i] = (h["keys"].as_u64()?, h["memory_bytes"].as_u64()?);
+        }
+        let list = |x: &Value| -> Option<TopN> {
+            let mut t = TopN::new(top);
+            for k in x.as_array()? {
+                let k: TopKey = serde_json::from_value(k.clone()).ok()?;
+                t.offer(k.memory_bytes, || k.clone());
+            }
+            Some(t)
+        };
+        s.top_memory = list(&v["top_keys"])?;
+        s.big_hashes = list(&v["big_hashes"])?;
+        for (t, l) in v["top_keys_by_elements"].as_object()? {
+            let mut n = TopN::new(top);
+            for k in l.as_array()? {
+                let k: TopKey = serde_json::from_value(k.clone()).ok()?;
+                n.offer(k.elements.unwrap_or(0), || k.clone());
+            }
+            s.top_elements.insert(t.clone(), n);
+        }
+        let f = &v["fragmentation"];
+        s.hashes_past_listpack = (
+            f["hashes_past_listpack"]["keys"].as_u64()?,
+            f["hashes_past_listpack"]["memory_bytes"].as_u64()?,
+        );
+        s.idle = (
+            f["keys_with_idle"].as_u64()?,
+            f["cold_memory_bytes"].as_u64()?,
+        );
+        s.errors = serde_json::from_value(v["errors"].clone()).unwrap_or_default();
+        Some(s)
+    }
+}
+
+fn pattern_stats(p: &Value) -> Option<Stats> {
+    Some(Stats {
+        keys: p["keys"].as_u64()?,
+        memory_bytes: p["memory_bytes"].as_u64()?,
+        serialized_bytes: p["serialized_bytes"].as_u64()?,
+        keys_with_ttl: p["keys_with_ttl"].as_u64()?,
+        memory_with_ttl: p["memory_with_ttl"].as_u64()?,
+        types: serde_json::from_value(p["types"].clone()).ok()?,
+        largest: p["largest"].as_object().and_then(|l| {
+            Some((
+                l["memory_bytes"].as_u64()?,
+                l["db"].as_u64()?,
+                l["key"].as_str()?.to_string(),
+            ))
+        }),
+    })
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}

@@ -1,0 +1,110 @@
+//! Bounded top-N lists: the biggest keys by memory or by element count.
+//! Ties break on (db, key) so the list is the same whatever order keys
+//! arrive in, which keeps parallel runs and merges deterministic.
+
+/// One key in a top-N list.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TopKey {
+    /// Database.
+    pub db: u64,
+    /// Key as shown (escaped or redacted).
+    pub key: String,
+    /// `TYPE`.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// `OBJECT ENCODING`.
+    pub encoding: String,
+    /// Element count.
+    pub elements: Option<u64>,
+    /// Estimated memory.
+    pub memory_bytes: u64,
+    /// Absolute expiry, Unix ms.
+    pub expire_at_ms: Option<i64>,
+}
+
+/// Keeps the `cap` largest items by a score.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TopN {
+    cap: usize,
+    items: Vec<(u64, TopKey)>,
+}
+
+impl TopN {
+    /// An empty list keeping at most `cap` items.
+    pub fn new(cap: usize) -> TopN {
+        TopN {
+            cap,
+            items: Vec::new(),
+        }
+    }
+
+    fn better(a: &(u64, TopKey), b: &(u64, TopKey)) -> std::cmp::Ordering {
+        b.0.cmp(&a.0)
+            .then_with(|| (a.1.db, &a.1.key).cmp(&(b.1.db, &b.1.key)))
+    }
+
+    /// The smallest score still kept, when full.
+    pub fn floor(&self) -> Option<u64> {
+        (self.items.len() >= self.cap)
+            .then(|| self.items.last().map(|i| i.0))
+            .flatten()
+    }
+
+    /// Offers an item; cheap to reject when it is below the floor.
+    pub fn offer(&mut self, score: u64, item: impl FnOnce() -> TopKey) {
+        if self.cap == 0 || self.floor().is_some_and(|f| score < f) {
+            return;
+        }
+        let it = (score, item());
+        let pos = self
+            .items
+            .binary_search_by(|x| Self::better(x, &it))
+            .unwrap_or_else(|p| p);
+        self.items.insert(pos, it);
+        self.items.truncate(self.cap);
+    }
+
+    /// Merges another list.
+    pub fn merge(&mut self, o: &TopN) {
+        for (s, k) in &o.items {
+            self.offer(*s, || k.clone());
+        }
+    }
+
+    /// Items, best first.
+    pub fn items(&self) -> impl Iterator<Item = &TopKey> {
+        self.items.iter().map(|i| &i.1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(key: &str, mem: u64) -> TopKey {
+        TopKey {
+            db: 0,
+            key: key.into(),
+            type_name: "string".into(),
+            encoding: "raw".into(),
+            elements: None,
+            memory_bytes: mem,
+            expire_at_ms: None,
+        }
+    }
+
+    #[test]
+    fn keeps_the_largest_with_stable_ties() {
+        let mut t = TopN::new(2);
+        for (key, m) in [("a", 5), ("b", 9), ("c", 9), ("d", 1)] {
+            t.offer(m, || k(key, m));
+        }
+        let got: Vec<_> = t.items().map(|i| i.key.as_str()).collect();
+        assert_eq!(got, ["b", "c"]);
+        let mut u = TopN::new(2);
+        u.offer(10, || k("z", 10));
+        t.merge(&u);
+        let got: Vec<_> = t.items().map(|i| i.key.as_str()).collect();
+        assert_eq!(got, ["z", "b"]);
+    }
+}

@@ -1,0 +1,371 @@
+//! `redsleuth rdb`: the keyspace report an on-call engineer runs first —
+//! what filled memory, which pattern has no TTL, which keys are huge.
+//!
+//! Workers decode each value, estimate its memory and format its name in
+//! parallel; the summary absorbs the results in file order, so the report is
+//! identical for any `--threads`.
+
+use std::io::{self, Write};
+
+use crate::analyze::findings::{findings, human_bytes, Finding};
+use crate::analyze::summary::{KeyRecord, ServerInfo, SourceInfo, Summary, TTL_BUCKETS};
+use crate::escape::{escape_key, show_key};
+use crate::memory::{Allocator, Model};
+use crate::rdb::value::{inspect, Depth};
+use crate::rdb::{self, Frame, Profile, RdbFile, Record};
+
+/// How to analyze.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Keys per top-N list.
+    pub top: usize,
+    /// Hide key names.
+    pub redact: bool,
+    /// Memory model override (`--model`).
+    pub model: Option<Profile>,
+    /// Allocator (`--allocator`).
+    pub allocator: Allocator,
+}
+
+/// Analyzes one file into a summary. Faults are recorded in
+/// `summary.errors`; what was read before them is kept.
+pub fn analyze(
+    file: &RdbFile<'_>,
+    path: &str,
+    pool: &rayon::ThreadPool,
+    opts: &Options,
+    progress: &dyn Fn(u64),
+) -> Summary {
+    let profile = file.profile();
+    let model = Model::new(opts.model.unwrap_or(profile), opts.allocator);
+    let depth = Depth {
+        element_lengths: model.needs_element_lengths(),
+    };
+    let mut summary = Summary::new(opts.top);
+    let mut source = SourceInfo {
+        path: path.to_string(),
+        bytes: file.data().len() as u64,
+        rdb_version: file.header().version,
+        server: ServerInfo {
+            family: format!("{:?}", profile.family).to_lowercase(),
+            version: format!(
+                "{}.{}.{}",
+                profile.version.0, profile.version.1, profile.version.2
+            ),
+        },
+        checksum: "not_reached".into(),
+        ..SourceInfo::default()
+    };
+    let work = |f: &Frame<'_>| -> Result<KeyRecord, rdb::Error> {
+        let key = f
+            .key
+            .to_cow()
+            .map_err(|e| rdb::Error::from_blob(e, f.offset, true))?;
+        let mut scratch = Vec::new();
+        let info = inspect(f, &profile, depth, &mut scratch)?;
+        let memory = model.key_memory(f, key.len() as u64, &info);
+        Ok(KeyRecord {
+            db: f.db,
+            shown: show_key(&key, opts.redact),
+            key: if opts.redact {
+                redacted_tokens(&key)
+            } else {
+                key.into_owned()
+            },
+            type_name: info.type_name.as_str().to_string(),
+            encoding: info.encoding,
+            elements: info.elements,
+            memory,
+            serialized: f.serialized_bytes,
+            expire_ms: f.expire_ms,
+            idle_s: f.idle_s,
+        })
+    };
+    let mut eof = None;
+    let mut now_ms = None;
+    let fatal = rdb::scan::scan(
+        file,
+        pool,
+        work,
+        |rec, res| match (rec, res) {
+            (Record::Aux { key, value, .. }, _) => {
+                let k = key.to_cow().map(|k| escape_key(&k)).unwrap_or_default();
+                let v = value.to_cow().map(|v| escape_key(&v)).unwrap_or_default();
+                match k.as_str() {
+                    "ctime" => {
+                        source.ctime = v.parse().ok();
+                        now_ms = source.ctime.map(|c| c * 1000);
+                    }
+                    "used-mem" => source.used_mem = v.parse().ok(),
+                    _ => {}
+                }
+                // Lua script bodies are code, not facts about the dump.
+                if k != "lua" {
+                    source.aux.insert(k, v);
+                }
+            }
+            (Record::Key(_), Some(Ok(k))) => summary.absorb(&k, now_ms),
+            (Record::Key(_), Some(Err(e))) => summary.errors.push(format!("{path}: {e}")),
+            (
+                Record::Eof {
+                    offset, stored_crc, ..
+                },
+                _,
+            ) => eof = Some((*offset, *stored_crc)),
+            _ => {}
+        },
+        progress,
+    );
+    if let Some(e) = fatal {
+        summary.errors.push(format!("{path}: {e}"));
+    }
+    if let Some((offset, stored)) = eof {
+        source.checksum = match file.verify_checksum(offset, stored) {
+            Ok(true) => "ok".into(),
+            Ok(false) => "absent".into(),
+            Err(e) => {
+                summary.errors.push(format!("{path}: {e}"));
+                "mismatch".into()
+            }
+        };
+    }
+    summary.sources.push(source);
+    summary
+}
+
+/// Under `--redact`, patterns are built from a key whose literal words are
+/// replaced by stable tokens, so structure (`<t1>:*:<t2>`) survives but no
+/// name does.
+fn redacted_tokens(key: &[u8]) -> Vec<u8> {
+    crate::analyze::patterns::tokenize(key)
+        .iter()
+        .map(|t| {
+            let (word, sep) = match t.chars().last() {
+                Some(c @ (':' | '/' | '|' | '#')) => (&t[..t.len() - 1], Some(c)),
+                _ => (t.as_str(), None),
+            };
+            let mut s = if word.contains('*') || word.is_empty() {
+                // Identifiers are already hidden; keep a marker that
+                // tokenizes as one again.
+                "0".to_string()
+            } else {
+                let r = crate::escape::redact_key(word.as_bytes());
+                format!("w{}", &r[10..18])
+            };
+            if let Some(c) = sep {
+                s.push(c);
+            }
+            s
+        })
+        .collect::<String>()
+        .into_bytes()
+}
+
+/// Writes the text report.
+pub fn render_text(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+    for src in &s.sources {
+        writeln!(
+            out,
+            "{}: RDB {} from {} {}, {} bytes, checksum {}{}",
+            src.path,
+            src.rdb_version,
+            src.server.family,
+            src.server.version,
+            src.bytes,
+            src.checksum,
+            src.used_mem
+                .map(|u| format!(", used-mem {}", human_bytes(u)))
+                .unwrap_or_default()
+        )?;
+    }
+    let t = &s.total;
+    writeln!(
+        out,
+        "\nKeyspace: {} keys, {} with TTL, {} estimated memory, {} serialized",
+        t.keys,
+        t.keys_with_ttl,
+        human_bytes(t.memory_bytes),
+        human_bytes(t.serialized_bytes)
+    )?;
+    for (db, (k, e)) in &s.dbs {
+        writeln!(out, "  db {db}: {k} keys, {e} expires")?;
+    }
+    if !f.is_empty() {
+        writeln!(out, "\nFindings")?;
+        for x in f {
+            writeln!(out, "  [{:?}] {}: {}", x.severity, x.id, x.summary)?;
+            for e in &x.evidence {
+                writeln!(out, "      evidence: {e}")?;
+            }
+        }
+    }
+    writeln!(out, "\nTypes")?;
+    writeln!(
+        out,
+        "  {:<28} {:>10} {:>12} {:>7}",
+        "type/encoding", "keys", "memory", "share"
+    )?;
+    for ((ty, enc), (k, m)) in &s.types {
+        let share = crate::analyze::patterns::ratio(*m, t.memory_bytes) * 100.0;
+        writeln!(
+            out,
+            "  {:<28} {:>10} {:>12} {:>6.1}%",
+            format!("{ty}/{enc}"),
+            k,
+            human_bytes(*m),
+            share
+        )?;
+    }
+    writeln!(out, "\nPatterns (by memory)")?;
+    writeln!(
+        out,
+        "  {:<36} {:>9} {:>11} {:>6} {:>8} {:>8}",
+        "pattern", "keys", "memory", "share", "ttl keys", "ttl mem"
+    )?;
+    for (p, st) in s.patterns.patterns().iter().take(s.top) {
+        writeln!(
+            out,
+            "  {:<36} {:>9} {:>11} {:>5.1}% {:>7.0}% {:>7.0}%",
+            p,
+            st.keys,
+            human_bytes(st.memory_bytes),
+            crate::analyze::patterns::ratio(st.memory_bytes, t.memory_bytes) * 100.0,
+            st.ttl_coverage() * 100.0,
+            st.ttl_coverage_bytes() * 100.0
+        )?;
+    }
+    writeln!(out, "\nTTL at snapshot time")?;
+    for (b, (k, m)) in TTL_BUCKETS.iter().zip(s.ttl.iter()) {
+        writeln!(out, "  {:<10} {:>10} keys {:>12}", b, k, human_bytes(*m))?;
+    }
+    writeln!(out, "\nBiggest keys by memory")?;
+    for k in s.top_memory.items() {
+        writeln!(
+            out,
+            "  {:>11}  {}/{}  {} elements  db {}  {}",
+            human_bytes(k.memory_bytes),
+            k.type_name,
+            k.encoding,
+            k.elements
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "?".into()),
+            k.db,
+            k.key
+        )?;
+    }
+    if s.big_hashes.items().next().is_some() {
+        writeln!(out, "\nBiggest hashes")?;
+        for k in s.big_hashes.items() {
+            writeln!(
+                out,
+                "  {:>11}  {:>9} fields  {}  db {}  {}",
+                human_bytes(k.memory_bytes),
+                k.elements.unwrap_or(0),
+                k.encoding,
+                k.db,
+                k.key
+            )?;
+        }
+    }
+    for (ty, l) in &s.top_elements {
+        writeln!(out, "\nBiggest {ty} keys by elements")?;
+        for k in l.items().take(5) {
+            writeln!(
+                out,
+                "  {:>10}  {:>11}  db {}  {}",
+                k.elements.unwrap_or(0),
+                human_bytes(k.memory_bytes),
+                k.db,
+                k.key
+            )?;
+        }
+    }
+    for e in &s.errors {
+        writeln!(out, "\nerror: {e}")?;
+    }
+    Ok(())
+}
+
+/// Writes the Markdown report.
+pub fn render_markdown(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+    let t = &s.total;
+    writeln!(out, "# Keyspace report\n")?;
+    for src in &s.sources {
+        writeln!(
+            out,
+            "- `{}`: RDB {} from {} {}, {} bytes, checksum {}",
+            src.path,
+            src.rdb_version,
+            src.server.family,
+            src.server.version,
+            src.bytes,
+            src.checksum
+        )?;
+    }
+    writeln!(
+        out,
+        "\n{} keys, {} with a TTL, {} estimated memory.\n",
+        t.keys,
+        t.keys_with_ttl,
+        human_bytes(t.memory_bytes)
+    )?;
+    if !f.is_empty() {
+        writeln!(out, "## Findings\n")?;
+        for x in f {
+            writeln!(out, "- **{:?}** `{}`: {}", x.severity, x.id, x.summary)?;
+            for e in &x.evidence {
+                writeln!(out, "  - {e}")?;
+            }
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "## Patterns\n\n| pattern | keys | memory | share | keys with TTL | memory with TTL |\n|---|---:|---:|---:|---:|---:|")?;
+    for (p, st) in s.patterns.patterns().iter().take(s.top) {
+        writeln!(
+            out,
+            "| `{}` | {} | {} | {:.1} % | {:.0} % | {:.0} % |",
+            p.replace('|', "\\|"),
+            st.keys,
+            human_bytes(st.memory_bytes),
+            crate::analyze::patterns::ratio(st.memory_bytes, t.memory_bytes) * 100.0,
+            st.ttl_coverage() * 100.0,
+            st.ttl_coverage_bytes() * 100.0
+        )?;
+    }
+    writeln!(
+        out,
+        "\n## Types\n\n| type | encoding | keys | memory |\n|---|---|---:|---:|"
+    )?;
+    for ((ty, enc), (k, m)) in &s.types {
+        writeln!(out, "| {ty} | {enc} | {k} | {} |", human_bytes(*m))?;
+    }
+    writeln!(
+        out,
+        "\n## Biggest keys\n\n| key | db | type | elements | memory |\n|---|---:|---|---:|---:|"
+    )?;
+    for k in s.top_memory.items() {
+        writeln!(
+            out,
+            "| `{}` | {} | {}/{} | {} | {} |",
+            k.key.replace('|', "\\|"),
+            k.db,
+            k.type_name,
+            k.encoding,
+            k.elements.map(|e| e.to_string()).unwrap_or_default(),
+            human_bytes(k.memory_bytes)
+        )?;
+    }
+    writeln!(
+        out,
+        "\n## TTL at snapshot time\n\n| remaining | keys | memory |\n|---|---:|---:|"
+    )?;
+    for (b, (k, m)) in TTL_BUCKETS.iter().zip(s.ttl.iter()) {
+        writeln!(out, "| {b} | {k} | {} |", human_bytes(*m))?;
+    }
+    Ok(())
+}
+
+/// Findings for a summary.
+pub fn rules(s: &Summary) -> Vec<Finding> {
+    findings(s)
+}

@@ -1,0 +1,392 @@
+//! The memory model: for each key, an estimate of what `MEMORY USAGE key
+//! SAMPLES 0` returned on the server that wrote the snapshot.
+//!
+//! `MEMORY USAGE` is `objectComputeSize` (the value) plus whatever
+//! `memoryCommand` adds for the key and its dictionary entry (Redis and
+//! Valkey `src/object.c`). Both changed several times, so the model first
+//! picks a server [`Era`] from the file's [`Profile`], then applies that
+//! era's formula to the size facts [`inspect`](crate::rdb::value::inspect)
+//! extracted ([`ValueInfo`]), rounding every allocation through the server's
+//! [`Allocator`]. The functions are pure and allocate nothing per key, so
+//! workers can call them in parallel.
+
+pub mod alloc;
+
+use alloc::sds_request;
+pub use alloc::Allocator;
+
+use crate::rdb::frame::Frame;
+use crate::rdb::profile::{Family, Profile};
+use crate::rdb::value::{TypeName, ValueInfo};
+
+/// A family of servers that compute `MEMORY USAGE` the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Era {
+    /// Redis ≤ 4.0 (2.8 and 3.2 had no `MEMORY USAGE`; they are answered
+    /// with the 4.0 formula): unrounded `sdsAllocSize`, the key measured
+    /// from the command argument, skiplist bookkeeping not counted.
+    Redis4,
+    /// Redis 5.0: as 4.0, but the key is the keyspace sds and the skiplist
+    /// header, `zskiplist` and `dict` structs are counted.
+    Redis5,
+    /// Redis 6.0 – 6.2: strings rounded by `sdsZmallocSize`; ziplists and
+    /// intsets still counted at their exact blob length.
+    Redis6,
+    /// Redis 7.0 – 8.0 (and Valkey 7.2): every allocation rounded by
+    /// `zmalloc_size`.
+    Redis7,
+    /// Redis 8.2+: the key lives in a `kvobj` together with the object
+    /// header, an optional expire and small string values.
+    Redis8,
+    /// Valkey 8.0: Redis 7.2 value formulas; the key is embedded in the
+    /// keyspace `dictEntry`.
+    Valkey8,
+    /// Valkey 8.1+: the object embeds key and expire; the key is only
+    /// counted for embedded strings.
+    Valkey81,
+}
+
+impl Era {
+    /// The era of a server profile.
+    pub fn of(profile: &Profile) -> Era {
+        match profile.family {
+            Family::Redis if !profile.at_least(5, 0) => Era::Redis4,
+            Family::Redis if !profile.at_least(6, 0) => Era::Redis5,
+            Family::Redis if !profile.at_least(7, 0) => Era::Redis6,
+            Family::Redis if !profile.at_least(8, 2) => Era::Redis7,
+            Family::Redis => Era::Redis8,
+            Family::Valkey if !profile.at_least(8, 0) => Era::Redis7,
+            Family::Valkey if !profile.at_least(8, 1) => Era::Valkey8,
+            Family::Valkey => Era::Valkey81,
+        }
+    }
+}
+
+/// `sizeof(robj)`.
+const ROBJ: u64 = 16;
+/// `sizeof(dictEntry)`: key, value, next.
+const DICT_ENTRY: u64 = 24;
+/// `sizeof(quicklist)`.
+const QUICKLIST: u64 = 40;
+/// `sizeof(quicklistNode)`.
+const QUICKLIST_NODE: u64 = 32;
+/// `sizeof(zset)`: dict and skiplist pointers.
+const ZSET: u64 = 16;
+/// `sizeof(zskiplist)`.
+const ZSKIPLIST: u64 = 32;
+/// `ZSKIPLIST_MAXLEVEL`: the header node carries every level.
+const ZSKIPLIST_MAXLEVEL: u64 = 32;
+/// Redis's default `list-max-listpack-size -2`: 8 KiB nodes.
+const LIST_NODE_BYTES: u64 = 8192;
+
+/// A memory model: server era plus allocator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Model {
+    /// The server whose `MEMORY USAGE` is reproduced.
+    pub profile: Profile,
+    /// The allocator that server was built with.
+    pub allocator: Allocator,
+}
+
+impl Model {
+    /// A model for `profile` rounding through `allocator`.
+    pub fn new(profile: Profile, allocator: Allocator) -> Model {
+        Model { profile, allocator }
+    }
+
+    /// Maps a `--model` name to a representative server profile:
+    ///
+    /// | name | server | formula |
+    /// |---|---|---|
+    /// | `redis-4` | Redis 4.0.14 | unrounded strings, ziplist blob lengths |
+    /// | `redis-5` | Redis 5.0.14 | as 4.0, plus skiplist bookkeeping |
+    /// | `redis-6` | Redis 6.2.14 | rounded strings, exact blobs |
+    /// | `redis-7.0` | Redis 7.0.15 | everything rounded |
+    /// | `redis-7.4` | Redis 7.4.1 | as 7.0, plus hash field TTLs |
+    /// | `redis-8.0` | Redis 8.0.0 | as 7.4 |
+    /// | `redis-8.8` | Redis 8.8.0 | `kvobj`, exact per-type accounting |
+    /// | `valkey-8` | Valkey 8.0.0 | key inside the dict entry |
+    /// | `valkey-9` | Valkey 9.0.0 | key inside the object |
+    pub fn parse_name(s: &str) -> Option<Profile> {
+        let (family, version) = match s.trim().to_ascii_lowercase().as_str() {
+            "redis-4" | "redis-4.0" => (Family::Redis, (4, 0, 14)),
+            "redis-5" | "redis-5.0" => (Family::Redis, (5, 0, 14)),
+            "redis-6" | "redis-6.2" => (Family::Redis, (6, 2, 14)),
+            "redis-7" | "redis-7.0" => (Family::Redis, (7, 0, 15)),
+            "redis-7.2" => (Family::Redis, (7, 2, 0)),
+            "redis-7.4" => (Family::Redis, (7, 4, 1)),
+            "redis-8" | "redis-8.0" => (Family::Redis, (8, 0, 0)),
+            "redis-8.8" => (Family::Redis, (8, 8, 0)),
+            "valkey-8" | "valkey-8.0" => (Family::Valkey, (8, 0, 0)),
+            "valkey-8.1" => (Family::Valkey, (8, 1, 0)),
+            "valkey-9" | "valkey-9.0" => (Family::Valkey, (9, 0, 0)),
+            _ => return None,
+        };
+        Some(Profile {
+            family,
+            version,
+            from_aux: false,
+        })
+    }
+
+    /// The server era whose formula applies.
+    pub fn era(&self) -> Era {
+        Era::of(&self.profile)
+    }
+
+    /// Whether [`Depth::element_lengths`](crate::rdb::value::Depth) should
+    /// be set: every era rounds hashtable members one by one, so exact
+    /// per-element lengths give exact answers (Redis ≤ 5.0 does not round,
+    /// but still picks the sds header per element).
+    pub fn needs_element_lengths(&self) -> bool {
+        true
+    }
+
+    /// `zmalloc_size` of a request of `n` bytes.
+    fn j(&self, n: u64) -> u64 {
+        self.allocator.usable(n)
+    }
+
+    /// True when the era measures sds buffers with `sdsZmallocSize` (rounded)
+    /// rather than `sdsAllocSize` (requested).
+    fn rounds_sds(&self) -> bool {
+        self.era() >= Era::Redis6
+    }
+
+    /// Size of an sds string created by `sdsnewlen` as the era counts it.
+    fn sds(&self, len: u64) -> u64 {
+        let req = sds_request(len, true, self.era() == Era::Redis8);
+        if self.rounds_sds() {
+            self.j(req)
+        } else {
+            req
+        }
+    }
+
+    /// Estimated `MEMORY USAGE key SAMPLES 0` for one key: value, key and
+    /// keyspace entry as the era's `memoryCommand` counts them.
+    ///
+    /// `key_len` is the key's length in bytes; `info` comes from
+    /// [`inspect`](crate::rdb::value::inspect) with the same profile.
+    pub fn key_memory(&self, frame: &Frame<'_>, key_len: u64, info: &ValueInfo) -> u64 {
+        let ttl = frame.expire_ms.is_some();
+        self.value_size(frame, key_len, info) + self.key_overhead(key_len, ttl, info)
+    }
+
+    /// What `memoryCommand` adds to `objectComputeSize` for the key.
+    fn key_overhead(&self, key_len: u64, ttl: bool, info: &ValueInfo) -> u64 {
+        match self.era() {
+            // 4.0: sdsAllocSize of the command argument, an embstr (type 8
+            // header) or a raw sds without the type 5 header.
+            Era::Redis4 => sds_request(key_len, false, false) + DICT_ENTRY,
+            // 5.0: sdsAllocSize of the keyspace key.
+            Era::Redis5 => sds_request(key_len, true, false) + DICT_ENTRY,
+            Era::Redis6 | Era::Redis7 => self.j(sds_request(key_len, true, false)) + DICT_ENTRY,
+            // Valkey 8.0 (`memoryCommand`): the key sds sits in the
+            // dictEntry, after value and next pointers and a header-size
+            // byte.
+            Era::Valkey8 => self.j(16 + 1 + sds_request(key_len, false, false)),
+            Era::Redis8 => {
+                if self.is_embstr(info) {
+                    0
+                } else {
+                    self.kvobj(key_len, ttl, 0)
+                }
+            }
+            Era::Valkey81 => 0,
+        }
+    }
+
+    fn is_embstr(&self, info: &ValueInfo) -> bool {
+        info.encoding == "embstr"
+    }
+
+    /// Redis 8.2+ `kvobj` allocation: object header, optional expire slot,
+    /// key-header-size byte, key sds, and `extra` bytes of embedded value.
+    fn kvobj(&self, key_len: u64, ttl: bool, extra: u64) -> u64 {
+        let expire = if ttl { 8 } else { 0 };
+        self.j(ROBJ + expire + 1 + sds_request(key_len, false, true) + extra)
+    }
+
+    /// `objectComputeSize` for the value, including its object header.
+    fn value_size(&self, frame: &Frame<'_>, key_len: u64, info: &ValueInfo) -> u64 {
+        let shape = &info.shape;
+        if let TypeName::Module(_) = info.type_name {
+            // A module reports through its own `mem_usage` callback, which
+            // an offline reader cannot run; the serialized value size is the
+            // closest available proxy.
+            return ROBJ + frame.value.len() as u64;
+        }
+        let n = info.elements.unwrap_or(0);
+        match info.encoding {
+            "int" => ROBJ,
+            "embstr" => self.embstr(key_len, frame.expire_ms.is_some(), shape.bytes),
+            "raw" => ROBJ + self.sds(shape.bytes),
+            "ziplist" | "listpack" | "intset" | "zipmap" => ROBJ + self.blob(shape.bytes),
+            "listpackex" => ROBJ + self.j(LISTPACK_EX) + self.j(shape.bytes),
+            "quicklist" => self.quicklist(info),
+            "linkedlist" => self.linkedlist(info),
+            "hashtable" => self.hashtable(info, n),
+            "skiplist" => self.skiplist(info, n),
+            "stream" | "unknown" if shape.stream.is_some() => self.stream(info),
+            "sliced-array" => ROBJ + shape.bytes,
+            _ => ROBJ + shape.bytes,
+        }
+    }
+
+    /// Embedded string: object header and value sds in one allocation.
+    fn embstr(&self, key_len: u64, ttl: bool, len: u64) -> u64 {
+        match self.era() {
+            // `sdslen + 2 + sizeof(robj)`, unrounded.
+            Era::Redis4 | Era::Redis5 | Era::Redis6 => ROBJ + len + 2,
+            Era::Redis7 | Era::Valkey8 => self.j(ROBJ + 3 + len + 1),
+            Era::Redis8 => self.kvobj(key_len, ttl, 3 + len + 1),
+            Era::Valkey81 => {
+                let expire = if ttl { 8 } else { 0 };
+                self.j(ROBJ + expire + 1 + sds_request(key_len, false, false) + 3 + len + 1)
+            }
+        }
+    }
+
+    /// A compact blob (listpack, ziplist, intset): exact before 7.0,
+    /// `zmalloc_size` after.
+    fn blob(&self, bytes: u64) -> u64 {
+        if self.era() <= Era::Redis6 {
+            bytes
+        } else {
+            self.j(bytes)
+        }
+    }
+
+    fn quicklist(&self, info: &ValueInfo) -> u64 {
+        let nodes: u64 = info
+            .shape
+            .nodes
+            .iter()
+            .map(|&(bytes, _plain)| QUICKLIST_NODE + self.blob(bytes))
+            .sum();
+        ROBJ + QUICKLIST + nodes
+    }
+
+    /// A Redis ≤ 3.0 linked list, answered as the quicklist a 4.0 server
+    /// would build when loading it: 8 KiB ziplists of 2 bytes of entry
+    /// header per element.
+    fn linkedlist(&self, info: &ValueInfo) -> u64 {
+        let n = info.elements.unwrap_or(0);
+        let payload = info.shape.sum_a + 2 * n;
+        let nodes = payload.div_ceil(LIST_NODE_BYTES).max(1);
+        ROBJ + QUICKLIST + nodes * (QUICKLIST_NODE + 11) + self.blob(payload)
+    }
+
+    /// `sizeof(dict)` plus the bucket array after `n` insertions.
+    fn dict(&self, n: u64) -> u64 {
+        let dict = if self.era() <= Era::Redis6 { 96 } else { 56 };
+        dict + 8 * buckets(n)
+    }
+
+    /// Sum over elements of `f(member_len, value_len)`, exact when
+    /// per-element lengths were collected, else from the average lengths.
+    fn per_element(&self, info: &ValueInfo, n: u64, f: impl Fn(u64, u64) -> u64) -> u64 {
+        let s = &info.shape;
+        if !s.lens.is_empty() {
+            return s
+                .lens
+                .iter()
+                .map(|&(a, b)| f(u64::from(a), u64::from(b)))
+                .sum();
+        }
+        if n == 0 {
+            return 0;
+        }
+        f(s.sum_a / n, s.sum_b / n) * n
+    }
+
+    fn hashtable(&self, info: &ValueInfo, n: u64) -> u64 {
+        let is_hash = info.type_name.as_str() == "hash";
+        let elements = if is_hash {
+            self.per_element(info, n, |f, v| self.sds(f) + self.sds(v) + DICT_ENTRY)
+        } else {
+            self.per_element(info, n, |m, _| self.sds(m) + DICT_ENTRY)
+        };
+        ROBJ + self.dict(n) + elements
+    }
+
+    fn skiplist(&self, info: &ValueInfo, n: u64) -> u64 {
+        let node = self.expected_skiplist_node();
+        let elements = self.per_element(info, n, |m, _| self.sds(m) + DICT_ENTRY) + node * n;
+        let fixed = if self.era() == Era::Redis4 {
+            ROBJ + ZSET + 8 * buckets(n)
+        } else {
+            ROBJ + ZSET + ZSKIPLIST + self.dict(n) + self.j(24 + 16 * ZSKIPLIST_MAXLEVEL)
+        };
+        fixed + elements
+    }
+
+    /// Expected `zmalloc_size` of a skiplist node: `24 + 16·level` bytes
+    /// with `level` geometric (p = 1/4, `zslRandomLevel`).
+    fn expected_skiplist_node(&self) -> u64 {
+        let mut p = 0.75f64;
+        let mut sum = 0.0f64;
+        for level in 1..=ZSKIPLIST_MAXLEVEL {
+            sum += p * self.j(24 + 16 * level) as f64;
+            p /= 4.0;
+        }
+        sum.round() as u64
+    }
+
+    fn stream(&self, info: &ValueInfo) -> u64 {
+        let Some(s) = info.shape.stream else {
+            return ROBJ;
+        };
+        let stream_struct = if self.era() <= Era::Redis6 { 40 } else { 80 };
+        let cg = if self.era() <= Era::Redis6 { 32 } else { 40 };
+        let consumer = if self.era() >= Era::Redis7 && self.profile.at_least(7, 2) {
+            32
+        } else {
+            24
+        };
+        let lps = match s.listpack_bytes_decoded.checked_div(s.listpacks) {
+            Some(avg) => self.j(avg) * s.listpacks,
+            None => 0,
+        };
+        let mut size = ROBJ + stream_struct + rax(s.listpacks) + lps;
+        if s.groups > 0 {
+            size += s.groups * cg + s.groups * rax(0) + rax_elements(s.pending) + 24 * s.pending;
+            size += s.consumers * consumer + s.consumer_name_bytes + s.consumers * rax(0);
+            size += rax_elements(s.pending.saturating_sub(s.nacked));
+        }
+        size
+    }
+}
+
+/// `sizeof(listpackEx)` (Redis 7.4 `t_hash.c`): expire metadata, key
+/// pointer and listpack pointer.
+const LISTPACK_EX: u64 = 32;
+
+/// Buckets of a dict holding `n` entries built by insertion: the smallest
+/// power of two ≥ n, at least 4 (`_dictExpandIfNeeded`, `_dictNextExp`).
+fn buckets(n: u64) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        n.max(4).next_power_of_two()
+    }
+}
+
+/// `streamRadixTreeMemoryUsage` for a rax with `numele` keys:
+/// `16·numele + (4 + 30·8)·numnodes`, with the node count estimated from
+/// the key count (a compressed root, then about one branch or leaf node
+/// and a half per stream id).
+fn rax(numele: u64) -> u64 {
+    let nodes = match numele {
+        0 => 1,
+        1 => 2,
+        k => (k * 3).div_ceil(2) + 1,
+    };
+    16 * numele + 244 * nodes
+}
+
+/// The rax estimate minus the empty tree: what `numele` more ids add.
+fn rax_elements(numele: u64) -> u64 {
+    rax(numele) - rax(0)
+}

@@ -1,0 +1,166 @@
+//! The command line: exit codes, error messages with byte offsets on every
+//! broken corpus file, redaction, and the output formats.
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
+}
+
+#[test]
+fn check_exits_3_with_an_offset_on_every_broken_file() {
+    // (file, the offset the message must name) as redis-check-rdb reports
+    // them (testdata/rdb/broken/README.md), or where our reader stops first.
+    let cases = [
+        ("truncated-50pct.rdb", "byte 73037"),
+        ("truncated-no-eof.rdb", "byte 146074"),
+        ("truncated-header-only.rdb", "byte 9"),
+        ("flipped-byte-in-value.rdb", "byte 5441"),
+        ("bad-crc.rdb", "byte 146083"),
+        ("bad-crc-valkey.rdb", "byte 169207"),
+        ("wrong-magic.rdb", "byte 0"),
+        ("future-version.rdb", "version 99"),
+        ("zero-length.rdb", "byte 0"),
+        ("garbage.rdb", "byte 0"),
+    ];
+    for (f, needle) in cases {
+        let path = format!("testdata/rdb/broken/{f}");
+        let (code, _out, err) = run(&["check", &path]);
+        assert_eq!(code, 3, "{f}: {err}");
+        assert!(err.contains(needle) && err.contains(f), "{f}: {err}");
+        assert_eq!(err.lines().count(), 1, "{f}: {err}");
+    }
+    // The valkey half-file stops inside a value; it still reports the keys
+    // read before the cut.
+    let (code, out, err) = run(&["check", "testdata/rdb/broken/truncated-50pct-valkey.rdb"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("truncated at byte"), "{err}");
+    assert!(out.contains("db 0 "), "{out}");
+    // flipped-byte-middle breaks either the structure or the checksum.
+    let (code, _, err) = run(&["check", "testdata/rdb/broken/flipped-byte-middle.rdb"]);
+    assert_eq!(code, 3, "{err}");
+}
+
+#[test]
+fn check_ok_and_json() {
+    let (code, out, _) = run(&[
+        "check",
+        "testdata/rdb/valkey-9.1.2/multidb.rdb",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["source"]["magic"], "valkey");
+    assert_eq!(v["source"]["checksum"]["status"], "ok");
+    let dbs: Vec<(u64, u64)> = v["keyspace"]["dbs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["db"].as_u64().unwrap(), d["keys"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(dbs, [(0, 12), (3, 27), (15, 9)]);
+}
+
+#[test]
+fn keys_rows_filters_and_redaction() {
+    let (code, out, _) = run(&[
+        "keys",
+        "testdata/rdb/debian-7.0.15/multidb.rdb",
+        "--db",
+        "3",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 27);
+    let (_, out, _) = run(&[
+        "keys",
+        "testdata/rdb/debian-7.0.15/strings.rdb",
+        "--match",
+        "bin:*",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(v["key"], "bin:key:\\x00\\xff\\x7f");
+    let (_, out, _) = run(&[
+        "keys",
+        "testdata/rdb/debian-7.0.15/strings.rdb",
+        "--format",
+        "csv",
+        "--type",
+        "string",
+        "--redact",
+    ]);
+    assert!(out.starts_with("db,key,type,encoding,elements"));
+    assert_eq!(out.lines().count(), 35);
+    assert!(!out.contains("str:"), "{out}");
+    let (_, out, _) = run(&[
+        "rdb",
+        "testdata/rdb/debian-7.0.15/all-types.rdb",
+        "--redact",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        !out.contains("str:") && !out.contains("hash:"),
+        "redacted report leaks key names"
+    );
+    let (_, md, _) = run(&[
+        "rdb",
+        "testdata/rdb/debian-7.0.15/all-types.rdb",
+        "--redact",
+        "--format",
+        "markdown",
+    ]);
+    assert!(md.starts_with("# Keyspace report") && !md.contains("str:"));
+}
+
+#[test]
+fn rdb_fail_on_and_merge() {
+    let dir = std::env::temp_dir().join(format!("redsleuth-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut parts = Vec::new();
+    for (i, f) in [
+        "testdata/rdb/debian-7.0.15/all-types.rdb",
+        "testdata/rdb/valkey-9.1.2/all-types.rdb",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (code, out, _) = run(&["rdb", f, "--format", "json"]);
+        assert_eq!(code, 0);
+        let p = dir.join(format!("{i}.json"));
+        std::fs::write(&p, out).unwrap();
+        parts.push(p.display().to_string());
+    }
+    let (code, merged, err) = run(&["merge", &parts[0], &parts[1]]);
+    assert_eq!(code, 0, "{err}");
+    let (_, whole, _) = run(&[
+        "rdb",
+        "testdata/rdb/debian-7.0.15/all-types.rdb",
+        "testdata/rdb/valkey-9.1.2/all-types.rdb",
+        "--format",
+        "json",
+    ]);
+    let (m, w): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&merged).unwrap(),
+        serde_json::from_str(&whole).unwrap(),
+    );
+    assert_eq!(m["keyspace"], w["keyspace"]);
+    assert_eq!(m["patterns"], w["patterns"]);
+    assert_eq!(w["keyspace"]["keys"], 185 + 188);
+    let (code, _, _) = run(&[
+        "diff",
+        "testdata/rdb/debian-7.0.15/strings.rdb",
+        "testdata/rdb/debian-7.0.15/all-types.rdb",
+    ]);
+    assert_eq!(code, 0);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,128 @@
+//! The keyspace report end to end: patterns on the incident dumps match the
+//! per-prefix aggregates the live server produced, output does not depend on
+//! `--threads`, and merging per-shard JSON equals one run over all shards.
+
+use std::path::{Path, PathBuf};
+
+use redsleuth::analyze::Summary;
+use redsleuth::commands::report::{analyze, rules, Options};
+use redsleuth::memory::Allocator;
+use redsleuth::rdb::RdbFile;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn summary(path: &Path, threads: usize, allocator: Allocator) -> Summary {
+    let data = std::fs::read(path).unwrap();
+    let file = RdbFile::parse(&data).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let opts = Options {
+        top: 10,
+        redact: false,
+        model: None,
+        allocator,
+    };
+    analyze(&file, &path.display().to_string(), &pool, &opts, &|_| {})
+}
+
+fn json(s: &Summary) -> Value {
+    s.to_json(&rules(s))
+}
+
+#[test]
+fn incident_patterns_match_the_server_prefix_aggregates() {
+    let dir = root().join("../shared/corpus/rdb");
+    let mut seen = 0;
+    for fam in std::fs::read_dir(&dir).into_iter().flatten() {
+        let fam = fam.unwrap().path();
+        let truth = fam.join("incident-webapp.truth.json");
+        if !truth.exists() {
+            continue;
+        }
+        seen += 1;
+        let t: Value = serde_json::from_slice(&std::fs::read(&truth).unwrap()).unwrap();
+        let s = summary(&fam.join("incident-webapp.rdb"), 2, Allocator::Jemalloc);
+        let ours = s.patterns.patterns();
+        let want = t["dbs"]["0"]["prefix_aggregates"].as_object().unwrap();
+        let mut names: Vec<&str> = ours.iter().map(|p| p.0.as_str()).collect();
+        names.sort();
+        let mut expected: Vec<&str> = want.keys().map(String::as_str).collect();
+        expected.sort();
+        assert_eq!(names, expected, "{}", fam.display());
+        for (p, st) in &ours {
+            let w = &want[p.as_str()];
+            assert_eq!(
+                st.keys,
+                w["keys"].as_u64().unwrap(),
+                "{}: {p} keys",
+                fam.display()
+            );
+            assert_eq!(
+                st.keys_with_ttl,
+                w["with_ttl"].as_u64().unwrap(),
+                "{}: {p} ttl",
+                fam.display()
+            );
+        }
+        // The classic incident: the feed pattern without TTL is flagged.
+        let f = rules(&s);
+        assert!(
+            f.iter()
+                .any(|x| x.id == "pattern-without-ttl" && x.summary.contains("user:*:feed")),
+            "{}: {f:?}",
+            fam.display()
+        );
+    }
+    if dir.is_dir() {
+        assert!(seen >= 6, "only {seen} incident dumps found");
+    }
+}
+
+#[test]
+fn threads_do_not_change_the_report() {
+    for f in [
+        "debian-7.0.15/all-types.rdb",
+        "valkey-9.1.2/all-types.rdb",
+        "redis-8.8-unstable/new-types.rdb",
+    ] {
+        let p = root().join("testdata/rdb").join(f);
+        assert_eq!(
+            json(&summary(&p, 1, Allocator::Jemalloc)),
+            json(&summary(&p, 4, Allocator::Jemalloc)),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn merging_shard_reports_equals_one_run() {
+    let a = root().join("testdata/rdb/debian-7.0.15/all-types.rdb");
+    let b = root().join("testdata/rdb/redis-8.0-m01/hashes.rdb");
+    let (sa, sb) = (
+        summary(&a, 2, Allocator::Jemalloc),
+        summary(&b, 2, Allocator::Jemalloc),
+    );
+    let mut whole = sa.clone();
+    whole.merge(&sb);
+    let mut merged = Summary::from_json(&json(&sa)).unwrap();
+    merged.merge(&Summary::from_json(&json(&sb)).unwrap());
+    let (w, m) = (json(&whole), json(&merged));
+    for field in [
+        "keyspace",
+        "types",
+        "patterns",
+        "top_keys",
+        "ttl",
+        "big_hashes",
+        "findings",
+        "sources",
+    ] {
+        assert_eq!(w[field], m[field], "{field}");
+    }
+    assert_eq!(w["keyspace"]["keys"], 185 + 5 + 3);
+}
