@@ -9,7 +9,7 @@ use crate::analyze::findings::{Finding, Severity};
 use crate::analyze::Summary;
 use crate::cli::{
     AllocatorArg, CheckArgs, CheckFormat, Cli, Command, CommonArgs, DiffArgs, FailOn, KeysArgs,
-    KeysFormat, MergeArgs, RdbArgs, ReportArgs, ReportFormat,
+    KeysFormat, MergeArgs, ModelArgs, RdbArgs, ReportArgs, ReportFormat,
 };
 use crate::commands::{self, check, keys, report as rdb};
 use crate::progress::bytes_bar;
@@ -116,6 +116,12 @@ fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
             return EXIT_CORRUPT;
         }
     };
+    let (model, allocator) = match model_choice(&a.model) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let profile = model.unwrap_or_else(|| file.profile());
+    let model = crate::memory::Model::new(profile, allocator).with_cluster(a.model.cluster);
     let filter = keys::Filter {
         pattern: a.pattern.as_ref().map(|p| p.as_bytes().to_vec()),
         type_name: a.type_name.clone(),
@@ -128,6 +134,7 @@ fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
         &file,
         &pool,
         &filter,
+        &model,
         a.common.redact,
         &|p| bar.set_position(p),
         &mut |r| w.write(&r),
@@ -146,15 +153,18 @@ fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
     }
 }
 
-fn options(r: &ReportArgs, common: &CommonArgs) -> Result<rdb::Options, u8> {
+fn model_choice(
+    r: &ModelArgs,
+) -> Result<(Option<crate::rdb::Profile>, crate::memory::Allocator), u8> {
     let model = match &r.model {
         None => None,
         Some(m) => match crate::memory::Model::parse_name(m) {
             Some(p) => Some(p),
             None => {
                 eprintln!(
-                    "redsleuth: unknown --model '{m}'; use one of redis-4.0, redis-6.2, \
-                     redis-7.0, redis-7.4, redis-8.0, redis-8.8, valkey-8.0, valkey-9"
+                    "redsleuth: unknown --model '{m}'; use one of redis-4, redis-5, redis-6, \
+                     redis-7.0, redis-7.2, redis-7.4, redis-8.0, redis-8.8, valkey-8, \
+                     valkey-8.1, valkey-9"
                 );
                 return Err(EXIT_ERROR);
             }
@@ -162,13 +172,20 @@ fn options(r: &ReportArgs, common: &CommonArgs) -> Result<rdb::Options, u8> {
     };
     let allocator = match r.allocator {
         AllocatorArg::Jemalloc => crate::memory::Allocator::Jemalloc,
+        AllocatorArg::JemallocSystem => crate::memory::Allocator::JemallocSystem,
         AllocatorArg::Libc => crate::memory::Allocator::Libc,
     };
+    Ok((model, allocator))
+}
+
+fn options(r: &ReportArgs, common: &CommonArgs) -> Result<rdb::Options, u8> {
+    let (model, allocator) = model_choice(&r.model)?;
     Ok(rdb::Options {
         top: r.top.max(1),
         redact: common.redact,
         model,
         allocator,
+        cluster: r.model.cluster,
     })
 }
 

@@ -87,6 +87,9 @@ pub struct KeysArgs {
     pub db: Option<u64>,
     #[command(flatten)]
     #[allow(missing_docs)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
     pub common: CommonArgs,
 }
 
@@ -130,24 +133,41 @@ pub struct ReportArgs {
     /// Keys per top-N list and patterns shown.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub top: usize,
-    /// Memory model to estimate with instead of the writer's (answers "how
-    /// big would this be on …?"): redis-4.0, redis-6.2, redis-7.0,
-    /// redis-7.4, redis-8.0, redis-8.8, valkey-8.0, valkey-9.
-    #[arg(long, value_name = "MODEL")]
-    pub model: Option<String>,
-    /// Allocator whose size classes round allocations.
-    #[arg(long, value_enum, default_value_t = AllocatorArg::Jemalloc)]
-    pub allocator: AllocatorArg,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub model: ModelArgs,
     /// Exit 1 when a finding at or above this severity exists.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
 }
 
+/// How memory is estimated.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// Memory model to estimate with instead of the writer's (answers "how
+    /// big would this be on …?"): redis-4, redis-5, redis-6, redis-7.0,
+    /// redis-7.2, redis-7.4, redis-8.0, redis-8.8, valkey-8, valkey-8.1,
+    /// valkey-9.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// Allocator whose size classes round allocations.
+    #[arg(long, value_enum, default_value_t = AllocatorArg::Jemalloc)]
+    pub allocator: AllocatorArg,
+    /// The server ran in cluster mode (Redis 7.0/7.2 keep slot metadata per
+    /// key).
+    #[arg(long)]
+    pub cluster: bool,
+}
+
 /// Allocator choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AllocatorArg {
-    /// jemalloc, what production builds use.
+    /// The jemalloc bundled with Redis/Valkey source builds (8-byte small
+    /// classes), what most production builds and container images use.
     Jemalloc,
+    /// A system jemalloc (16-byte small classes), as linked by distribution
+    /// packages such as Debian's and Ubuntu's.
+    JemallocSystem,
     /// glibc malloc.
     Libc,
 }

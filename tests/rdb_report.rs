@@ -26,6 +26,7 @@ fn summary(path: &Path, threads: usize, allocator: Allocator) -> Summary {
         redact: false,
         model: None,
         allocator,
+        cluster: false,
     };
     analyze(&file, &path.display().to_string(), &pool, &opts, &|_| {})
 }

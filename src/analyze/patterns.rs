@@ -257,6 +257,11 @@ impl PatternTable {
         self.add_tokens(&tokens, |s| s.add(facts));
     }
 
+    /// Counts a key already split by [`tokenize`].
+    pub fn add_tokenized(&mut self, tokens: &[String], facts: &KeyFacts<'_>) {
+        self.add_tokens(tokens, |s| s.add(facts));
+    }
+
     fn add_tokens(&mut self, tokens: &[String], update: impl FnOnce(&mut Stats)) {
         let mut at = 0usize;
         for t in tokens {

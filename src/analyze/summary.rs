@@ -69,6 +69,10 @@ pub struct KeyRecord {
     pub expire_ms: Option<i64>,
     /// LRU idle seconds.
     pub idle_s: Option<u64>,
+    /// Pattern tokens of the key, when a worker already computed them
+    /// (tokenizing is the costly part of pattern inference, so it runs in
+    /// parallel and the sequential table insert only walks the trie).
+    pub tokens: Option<Vec<String>>,
 }
 
 /// The mergeable summary.
@@ -157,7 +161,10 @@ impl Summary {
         };
         self.ttl[bucket].0 += 1;
         self.ttl[bucket].1 += k.memory;
-        self.patterns.add(&k.key, &facts);
+        match &k.tokens {
+            Some(t) => self.patterns.add_tokenized(t, &facts),
+            None => self.patterns.add(&k.key, &facts),
+        }
         let top = || TopKey {
             db: k.db,
             key: k.shown.clone(),

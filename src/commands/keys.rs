@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use crate::escape::{glob_match, show_key};
+use crate::memory::Model;
 use crate::rdb::value::{inspect, Depth, ValueInfo};
 use crate::rdb::{self, Error, Frame, RdbFile, Record};
 
@@ -34,6 +35,8 @@ pub struct Row {
     pub encoding: &'static str,
     /// Element count.
     pub elements: Option<u64>,
+    /// Estimated `MEMORY USAGE`.
+    pub memory_bytes: u64,
     /// Bytes of the record in the file (type byte, key and value).
     pub serialized_bytes: u64,
     /// Absolute expiry, Unix ms.
@@ -50,7 +53,7 @@ impl Row {
         json!({
             "db": self.db, "key": self.key, "type": self.type_name,
             "encoding": self.encoding, "elements": self.elements,
-            "serialized_bytes": self.serialized_bytes, "expire_at_ms": self.expire_at_ms,
+            "memory_bytes": self.memory_bytes, "serialized_bytes": self.serialized_bytes, "expire_at_ms": self.expire_at_ms,
             "idle_s": self.idle_s, "freq": self.freq,
         })
     }
@@ -58,7 +61,7 @@ impl Row {
 
 /// Header of the CSV output.
 pub const CSV_HEADER: &str =
-    "db,key,type,encoding,elements,serialized_bytes,expire_at_ms,idle_s,freq";
+    "db,key,type,encoding,elements,memory_bytes,serialized_bytes,expire_at_ms,idle_s,freq";
 
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -76,12 +79,13 @@ impl Row {
     /// The row as one CSV line (no newline).
     pub fn to_csv(&self) -> String {
         format!(
-            "{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{}",
             self.db,
             csv_field(&self.key),
             csv_field(&self.type_name),
             self.encoding,
             opt(self.elements),
+            self.memory_bytes,
             self.serialized_bytes,
             opt(self.expire_at_ms),
             opt(self.idle_s),
@@ -91,13 +95,14 @@ impl Row {
 }
 
 /// Builds a row from a frame and its inspected value.
-pub fn row(f: &Frame<'_>, key: &[u8], v: &ValueInfo, redact: bool) -> Row {
+pub fn row(f: &Frame<'_>, key: &[u8], v: &ValueInfo, memory_bytes: u64, redact: bool) -> Row {
     Row {
         db: f.db,
         key: show_key(key, redact),
         type_name: v.type_name.as_str().to_string(),
         encoding: v.encoding,
         elements: v.elements,
+        memory_bytes,
         serialized_bytes: f.serialized_bytes,
         expire_at_ms: f.expire_ms,
         idle_s: f.idle_s,
@@ -112,11 +117,15 @@ pub fn list(
     file: &RdbFile<'_>,
     pool: &rayon::ThreadPool,
     filter: &Filter,
+    model: &Model,
     redact: bool,
     progress: &dyn Fn(u64),
     emit: &mut dyn FnMut(Row),
 ) -> Vec<Error> {
     let profile = file.profile();
+    let depth = Depth {
+        element_lengths: model.needs_element_lengths(),
+    };
     let mut errors = Vec::new();
     let work = |f: &Frame<'_>| -> Option<Result<Row, Error>> {
         if filter.db.is_some_and(|db| db != f.db) {
@@ -132,7 +141,7 @@ pub fn list(
             }
         }
         let mut scratch = Vec::new();
-        let v = match inspect(f, &profile, Depth::default(), &mut scratch) {
+        let v = match inspect(f, &profile, depth, &mut scratch) {
             Ok(v) => v,
             Err(e) => return Some(Err(e)),
         };
@@ -141,7 +150,8 @@ pub fn list(
                 return None;
             }
         }
-        Some(Ok(row(f, &key, &v, redact)))
+        let memory = model.key_memory(f, key.len() as u64, &v);
+        Some(Ok(row(f, &key, &v, memory, redact)))
     };
     let fatal = rdb::scan::scan(
         file,

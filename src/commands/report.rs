@@ -25,6 +25,8 @@ pub struct Options {
     pub model: Option<Profile>,
     /// Allocator (`--allocator`).
     pub allocator: Allocator,
+    /// The server ran in cluster mode (`--cluster`).
+    pub cluster: bool,
 }
 
 /// Analyzes one file into a summary. Faults are recorded in
@@ -37,7 +39,8 @@ pub fn analyze(
     progress: &dyn Fn(u64),
 ) -> Summary {
     let profile = file.profile();
-    let model = Model::new(opts.model.unwrap_or(profile), opts.allocator);
+    let model =
+        Model::new(opts.model.unwrap_or(profile), opts.allocator).with_cluster(opts.cluster);
     let depth = Depth {
         element_lengths: model.needs_element_lengths(),
     };
@@ -64,14 +67,16 @@ pub fn analyze(
         let mut scratch = Vec::new();
         let info = inspect(f, &profile, depth, &mut scratch)?;
         let memory = model.key_memory(f, key.len() as u64, &info);
+        let pattern_key = if opts.redact {
+            redacted_tokens(&key)
+        } else {
+            key.to_vec()
+        };
         Ok(KeyRecord {
             db: f.db,
             shown: show_key(&key, opts.redact),
-            key: if opts.redact {
-                redacted_tokens(&key)
-            } else {
-                key.into_owned()
-            },
+            tokens: Some(crate::analyze::patterns::tokenize(&pattern_key)),
+            key: pattern_key,
             type_name: info.type_name.as_str().to_string(),
             encoding: info.encoding,
             elements: info.elements,
@@ -83,44 +88,49 @@ pub fn analyze(
     };
     let mut eof = None;
     let mut now_ms = None;
-    let fatal = rdb::scan::scan(
-        file,
-        pool,
-        work,
-        |rec, res| match (rec, res) {
-            (Record::Aux { key, value, .. }, _) => {
-                let k = key.to_cow().map(|k| escape_key(&k)).unwrap_or_default();
-                let v = value.to_cow().map(|v| escape_key(&v)).unwrap_or_default();
-                match k.as_str() {
-                    "ctime" => {
-                        source.ctime = v.parse().ok();
-                        now_ms = source.ctime.map(|c| c * 1000);
+    let (fatal, crc) = std::thread::scope(|sc| {
+        // Only files that carry a checksum are worth the second pass.
+        let crc = (file.header().version >= 5).then(|| sc.spawn(|| file.speculative_checksum()));
+        let fatal = rdb::scan::scan(
+            file,
+            pool,
+            work,
+            |rec, res| match (rec, res) {
+                (Record::Aux { key, value, .. }, _) => {
+                    let k = key.to_cow().map(|k| escape_key(&k)).unwrap_or_default();
+                    let v = value.to_cow().map(|v| escape_key(&v)).unwrap_or_default();
+                    match k.as_str() {
+                        "ctime" => {
+                            source.ctime = v.parse().ok();
+                            now_ms = source.ctime.map(|c| c * 1000);
+                        }
+                        "used-mem" => source.used_mem = v.parse().ok(),
+                        _ => {}
                     }
-                    "used-mem" => source.used_mem = v.parse().ok(),
-                    _ => {}
+                    // Lua script bodies are code, not facts about the dump.
+                    if k != "lua" {
+                        source.aux.insert(k, v);
+                    }
                 }
-                // Lua script bodies are code, not facts about the dump.
-                if k != "lua" {
-                    source.aux.insert(k, v);
-                }
-            }
-            (Record::Key(_), Some(Ok(k))) => summary.absorb(&k, now_ms),
-            (Record::Key(_), Some(Err(e))) => summary.errors.push(format!("{path}: {e}")),
-            (
-                Record::Eof {
-                    offset, stored_crc, ..
-                },
-                _,
-            ) => eof = Some((*offset, *stored_crc)),
-            _ => {}
-        },
-        progress,
-    );
+                (Record::Key(_), Some(Ok(k))) => summary.absorb(&k, now_ms),
+                (Record::Key(_), Some(Err(e))) => summary.errors.push(format!("{path}: {e}")),
+                (
+                    Record::Eof {
+                        offset, stored_crc, ..
+                    },
+                    _,
+                ) => eof = Some((*offset, *stored_crc)),
+                _ => {}
+            },
+            progress,
+        );
+        (fatal, crc.and_then(|h| h.join().ok()))
+    });
     if let Some(e) = fatal {
         summary.errors.push(format!("{path}: {e}"));
     }
     if let Some((offset, stored)) = eof {
-        source.checksum = match file.verify_checksum(offset, stored) {
+        source.checksum = match file.verify_checksum_with(offset, stored, crc) {
             Ok(true) => "ok".into(),
             Ok(false) => "absent".into(),
             Err(e) => {

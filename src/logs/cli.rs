@@ -1,11 +1,62 @@
-//! Arguments of `redsleuth logs`.
+//! Arguments of `redsleuth logs`: every flag of the subcommand, parsed by
+//! clap and handed to [`crate::logs::run`] unchanged.
 
 use std::path::PathBuf;
+
+use super::catalog::Severity;
+
+/// Output format of `redsleuth logs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable timeline and incidents.
+    Text,
+    /// The stable JSON contract (`files`, `lines`, `nodes`, `events`, `incidents`, `metrics`).
+    Json,
+    /// Markdown ready to paste into a post-mortem, with numbered citations.
+    Markdown,
+}
 
 /// Arguments of `redsleuth logs`.
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
-    /// Log files, directories or globs; plain or .gz/.lz4/.zst.
+    /// Log files, directories or globs; plain or .gz/.lz4/.zst. Rotated sets
+    /// (redis.log, redis.log.1, redis.log.2.gz) are read oldest first.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub format: LogFormat,
+    /// Only events and incidents at or after this time (`2026-11-23 07:23:00`,
+    /// `2026-11-23T07:23`, or `2026-11-23`).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only events and incidents at or before this time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only these nodes (`:6379`, or a port number); repeatable.
+    #[arg(long)]
+    pub node: Vec<String>,
+    /// Hide incidents below this severity.
+    #[arg(long, value_enum, default_value_t = Severity::Low)]
+    pub min_severity: Severity,
+    /// Year of year-less timestamps (Redis < 5.0, RFC3164 syslog); inferred
+    /// from signal-handler epochs or the file's mtime when absent.
+    #[arg(long)]
+    pub year: Option<i64>,
+    /// Hide key names, client names and client addresses in every output.
+    #[arg(long)]
+    pub redact: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Show at most this many incidents (most severe first), and this many
+    /// timeline events per node in text output.
+    #[arg(long, default_value_t = 50)]
+    pub top: usize,
+    /// Exit with code 1 when an incident at or above this severity exists.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<Severity>,
 }

@@ -1,9 +1,590 @@
-//! Log analysis: `redsleuth logs` (the reader lands in a later change).
+//! Log analysis: Redis/Valkey server logs → events, nodes, timeline and
+//! incidents.
+//!
+//! The flow, one module per stage:
+//!
+//! ```text
+//! paths ──► source ──► chunk ──► line ──► catalog ──► timeline ──► chains ──► render
+//! (files,   (mmap, or  (newline   (nom     (known      (lifetimes,  (failure   (text,
+//!  dirs,     streamed   splits,    grammar, messages,   nodes, one   chains →   json,
+//!  globs)    decomp.)   rayon)     wrappers) kinds)      timeline)    incidents) markdown)
+//! ```
+//!
+//! Plain files are memory-mapped and parsed in parallel chunks; compressed
+//! files (`.gz`, `.lz4`, `.zst`) are streamed through the decompressor in
+//! blocks, so a huge archive or a 100 MB line never sits in memory whole.
+//! Files are processed in parallel too; everything after the parse is
+//! sequential and deterministic, so output does not depend on `--threads`.
 
+pub mod catalog;
+pub mod chains;
+pub mod chunk;
 pub mod cli;
+pub mod crash;
+pub mod line;
+pub mod render;
+pub mod timeline;
 
-/// Runs `redsleuth logs`; returns the process exit code.
-pub fn run(_args: &cli::LogsArgs, _out: &mut dyn std::io::Write) -> std::io::Result<u8> {
-    eprintln!("redsleuth: logs: not yet available in this build");
-    Ok(2)
+#[cfg(test)]
+mod tests;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde_json::json;
+
+use crate::source::{self, Compression};
+use timeline::{InputFile, Timeline};
+
+/// The result of analysing a set of logs, before rendering.
+pub struct Analysis {
+    /// Nodes, lifetimes, events.
+    pub timeline: Timeline,
+    /// Incidents from the failure-chain rules.
+    pub incidents: Vec<chains::Incident>,
+    /// Non-fatal problems (unreadable files), as `path: reason`.
+    pub errors: Vec<String>,
+}
+
+/// Options of [`analyze`].
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Year for year-less timestamps.
+    pub year: Option<i64>,
+    /// Worker threads (0 = rayon default).
+    pub threads: usize,
+    /// Hide key names and client addresses in summaries.
+    pub redact: bool,
+    /// Show a progress bar on stderr (only honoured on a TTY).
+    pub progress: bool,
+}
+
+fn is_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+/// Matches one path component against a glob with `*`, `?` and `[...]`.
+fn glob_match(p: &[u8], s: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob_match(&p[1..], s) || (!s.is_empty() && glob_match(p, &s[1..])),
+        (Some(b'?'), Some(_)) => glob_match(&p[1..], &s[1..]),
+        (Some(b'['), Some(c)) => match p.iter().position(|x| *x == b']') {
+            Some(end) => {
+                let set = &p[1..end];
+                let (neg, set) = match set.first() {
+                    Some(b'!') | Some(b'^') => (true, &set[1..]),
+                    _ => (false, set),
+                };
+                let mut hit = false;
+                let mut k = 0;
+                while k < set.len() {
+                    if k + 2 < set.len() && set[k + 1] == b'-' {
+                        hit |= set[k] <= *c && *c <= set[k + 2];
+                        k += 3;
+                    } else {
+                        hit |= set[k] == *c;
+                        k += 1;
+                    }
+                }
+                hit != neg && glob_match(&p[end + 1..], &s[1..])
+            }
+            None => false,
+        },
+        (Some(a), Some(b)) if a == b => glob_match(&p[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+fn walk_glob(base: &Path, parts: &[String], out: &mut Vec<PathBuf>) {
+    let Some((first, rest)) = parts.split_first() else {
+        if base.is_file() {
+            out.push(base.to_path_buf());
+        }
+        return;
+    };
+    if first == "**" {
+        walk_glob(base, rest, out);
+        if let Ok(rd) = std::fs::read_dir(base) {
+            let mut ents: Vec<PathBuf> = rd
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
+            ents.sort();
+            for d in ents {
+                walk_glob(&d, parts, out);
+            }
+        }
+        return;
+    }
+    if !is_glob(first) {
+        walk_glob(&base.join(first), rest, out);
+        return;
+    }
+    if let Ok(rd) = std::fs::read_dir(base) {
+        let mut ents: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+        ents.sort();
+        for p in ents {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if glob_match(first.as_bytes(), name.as_bytes()) {
+                walk_glob(&p, rest, out);
+            }
+        }
+    }
+}
+
+/// Whether a file found under a directory looks like a server log.
+fn looks_like_log(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    !name.starts_with('.')
+        && (name.contains(".log")
+            || name.ends_with("log")
+            || name.contains("redis") && !name.ends_with(".rdb") && !name.ends_with(".conf"))
+}
+
+fn walk_dir(d: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(d) else { return };
+    let mut ents: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+    ents.sort();
+    for p in ents {
+        if p.is_dir() {
+            walk_dir(&p, out);
+        } else if looks_like_log(&p) {
+            out.push(p);
+        }
+    }
+}
+
+/// Expands the command-line paths: files as given, directories recursively
+/// (files whose name looks like a log), globs (`*`, `?`, `[..]`, `**`).
+/// Returns the files and the paths that matched nothing.
+pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut missing = Vec::new();
+    for p in paths {
+        let s = p.to_string_lossy().into_owned();
+        let before = files.len();
+        if p.is_dir() {
+            walk_dir(p, &mut files);
+        } else if p.exists() || s == "-" {
+            files.push(p.clone());
+        } else if is_glob(&s) {
+            let abs = s.starts_with('/');
+            let parts: Vec<String> = s
+                .split('/')
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect();
+            let k = parts.iter().position(|x| is_glob(x)).unwrap_or(parts.len());
+            let base: PathBuf = if abs {
+                PathBuf::from("/")
+            } else {
+                PathBuf::from(".")
+            }
+            .join(parts[..k].join("/"));
+            let mut found = Vec::new();
+            walk_glob(&base, &parts[k..], &mut found);
+            for f in found {
+                // Keep paths relative as the user typed them.
+                let f = if abs {
+                    f
+                } else {
+                    f.strip_prefix(".").map(Path::to_path_buf).unwrap_or(f)
+                };
+                files.push(f);
+            }
+            if files.len() == before {
+                missing.push(format!("{s}: no file matches this pattern"));
+            }
+            continue;
+        } else {
+            missing.push(format!("{s}: No such file or directory"));
+            continue;
+        }
+        if files.len() == before && p.is_dir() {
+            missing.push(format!("{s}: directory holds no log files"));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.clone()));
+    (files, missing)
+}
+
+/// The rotation set of a file and its age rank within the set (higher is
+/// older): `redis.log.2.gz` → (`dir/redis.log`, 2); `redis.log-20240303.gz`
+/// → (`dir/redis.log`, -20240303).
+pub fn rotation_key(p: &Path) -> (String, i64) {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = p
+        .parent()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut base = name.as_str();
+    for ext in [".gz", ".lz4", ".zst", ".zstd"] {
+        if let Some(b) = base.strip_suffix(ext) {
+            base = b;
+            break;
+        }
+    }
+    let mut rank = 0i64;
+    if let Some((b, n)) = base.rsplit_once('.') {
+        if !n.is_empty() && n.len() <= 4 && n.bytes().all(|c| c.is_ascii_digit()) {
+            rank = n.parse().unwrap_or(0);
+            base = b;
+        }
+    }
+    if let Some((b, d)) = base.rsplit_once('-') {
+        if d.len() == 8 && d.bytes().all(|c| c.is_ascii_digit()) {
+            rank = -d.parse::<i64>().unwrap_or(0);
+            base = b;
+        }
+    }
+    (
+        if dir.is_empty() {
+            base.to_string()
+        } else {
+            format!("{dir}/{base}")
+        },
+        rank,
+    )
+}
+
+fn mtime_of(p: &Path) -> Option<(i64, u32)> {
+    let m = std::fs::metadata(p).ok()?.modified().ok()?;
+    let secs = m.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
+    let (y, mo, _) = line::civil_from_days(secs.div_euclid(86_400));
+    Some((y, mo))
+}
+
+fn comp_name(c: Compression) -> &'static str {
+    match c {
+        Compression::None => "none",
+        Compression::Gzip => "gzip",
+        Compression::Lz4 => "lz4",
+        Compression::Zstd => "zstd",
+    }
+}
+
+fn is_plain(path: &Path) -> bool {
+    use std::io::Read;
+    if path == Path::new("-") {
+        return false;
+    }
+    let mut head = [0u8; 4];
+    let mut got = 0;
+    if let Ok(mut f) = std::fs::File::open(path) {
+        while got < head.len() {
+            match f.read(&mut head[got..]) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+    }
+    Compression::sniff(&head[..got]) == Compression::None
+}
+
+fn read_one(
+    path: &Path,
+    threads: usize,
+    tick: &(dyn Fn(u64) + Sync),
+) -> (chunk::Parsed, &'static str, Option<String>) {
+    // Plain files: one mmap, parsed in parallel chunks.
+    if is_plain(path) {
+        return match source::Source::open(path) {
+            Ok(src) => (chunk::parse_all(src.bytes(), threads, tick), "none", None),
+            Err(e) => (chunk::Parsed::default(), "none", Some(e.to_string())),
+        };
+    }
+    // Compressed files and stdin: streamed through the decompressor.
+    match source::open_stream(path) {
+        Ok((mut r, comp)) => {
+            let (p, err) = chunk::parse_stream(&mut r, threads, tick);
+            (
+                p,
+                comp_name(comp),
+                err.map(|e| format!("{}: {e}", path.display())),
+            )
+        }
+        Err(e) => (chunk::Parsed::default(), "none", Some(e.to_string())),
+    }
+}
+
+/// Reads, parses and analyses `paths` (already expanded).
+pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
+    // Rotation sets: oldest first within a set, sets in name order.
+    let mut keyed: Vec<(String, i64, usize)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (k, r) = rotation_key(f);
+            (k, r, i)
+        })
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+    let mut sets: Vec<String> = Vec::new();
+    let mut order: Vec<(usize, usize)> = Vec::new();
+    for (k, _, i) in &keyed {
+        if sets.last() != Some(k) {
+            sets.push(k.clone());
+        }
+        order.push((sets.len() - 1, *i));
+    }
+    let set_names: Vec<String> = sets
+        .iter()
+        .map(|s| {
+            Path::new(s)
+                .file_name()
+                .map_or(s.clone(), |n| n.to_string_lossy().into_owned())
+        })
+        .collect();
+    let pb = if opts.progress && std::io::stderr().is_terminal() {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {bytes} parsed ({binary_bytes_per_sec}) {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let tick = |n: u64| pb.inc(n);
+    let threads = opts.threads.max(1);
+    let parsed: Vec<(InputFile, Option<String>)> = order
+        .par_iter()
+        .map(|&(set, i)| {
+            let path = &files[i];
+            let (p, comp, err) = read_one(path, threads, &tick);
+            (
+                InputFile {
+                    path: path.display().to_string(),
+                    set,
+                    mtime: mtime_of(path),
+                    parsed: p,
+                    compression: comp,
+                    error: err.clone(),
+                },
+                err,
+            )
+        })
+        .collect();
+    pb.finish_and_clear();
+    let mut errors = Vec::new();
+    let mut inputs = Vec::new();
+    for (f, e) in parsed {
+        if let Some(e) = e {
+            errors.push(e);
+        }
+        inputs.push(f);
+    }
+    let t = timeline::build(inputs, &set_names, opts.year);
+    let incidents = chains::run(&t, opts.redact);
+    Analysis {
+        timeline: t,
+        incidents,
+        errors,
+    }
+}
+
+/// Parses `--since`/`--until`: `YYYY-MM-DD[ T]HH:MM[:SS[.mmm]]` or a date.
+pub fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let b = s.as_bytes();
+    let n = |r: std::ops::Range<usize>| s.get(r).and_then(|x| x.parse::<i64>().ok());
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, mo, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let mut ms = line::days_from_civil(y, mo as u32, d as u32) * 86_400_000;
+    if b.len() > 10 {
+        if !matches!(b[10], b' ' | b'T') {
+            return None;
+        }
+        let h = n(11..13)?;
+        let mi = n(14..16)?;
+        let sec = if b.len() >= 19 { n(17..19)? } else { 0 };
+        let frac = if b.len() > 20 {
+            n(20..b.len().min(23))?
+        } else {
+            0
+        };
+        ms += ((h * 60 + mi) * 60 + sec) * 1000 + frac;
+    }
+    Some(ms)
+}
+
+fn metrics(a: &Analysis, counters: &[(String, u64)]) -> serde_json::Value {
+    let t = &a.timeline;
+    let count = |k: &str| t.events.iter().filter(|e| e.kind == k).count();
+    let cow_peak = t
+        .events
+        .iter()
+        .filter(|e| e.kind == "fork_cow")
+        .filter_map(|e| e.num("peak").or(e.num("current")))
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    let kinds: serde_json::Map<String, serde_json::Value> = counters
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    json!({
+        "lines": t.lines,
+        "unparsed_lines": t.files.iter().map(|f| f.unparsed).sum::<u64>(),
+        "bytes": t.files.iter().map(|f| f.bytes).sum::<u64>(),
+        "nodes": t.nodes.len(),
+        "lifetimes": t.lifetimes.len(),
+        "crashes": t.crashes.len(),
+        "events": t.events.len(),
+        "incidents": a.incidents.len(),
+        "full_resyncs": count("full_resync"),
+        "partial_resyncs": count("psync_ok"),
+        "bgsaves_started": count("bgsave_started"),
+        "bgsave_failures": count("bgsave_error"),
+        "aof_fsync_stalls": count("aof_fsync_slow"),
+        "fork_cow_peak_mb_max": cow_peak,
+        "line_counts": kinds,
+    })
+}
+
+/// Runs `redsleuth logs`; returns the process exit code (0 ok, 1 incident at
+/// or above `--fail-on`, 2 usage or I/O error, 3 some input unreadable with
+/// partial results printed).
+pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
+    let since = match args.since.as_deref().map(|s| (s, parse_time(s))) {
+        Some((s, None)) => {
+            eprintln!("redsleuth: --since {s}: expected YYYY-MM-DD[ HH:MM[:SS]]");
+            return Ok(2);
+        }
+        Some((_, t)) => t,
+        None => None,
+    };
+    let until = match args.until.as_deref().map(|s| (s, parse_time(s))) {
+        Some((s, None)) => {
+            eprintln!("redsleuth: --until {s}: expected YYYY-MM-DD[ HH:MM[:SS]]");
+            return Ok(2);
+        }
+        // A bare date means the whole day.
+        Some((s, Some(t))) => Some(if s.trim().len() == 10 {
+            t + 86_399_999
+        } else {
+            t
+        }),
+        None => None,
+    };
+    if args.threads == Some(0) {
+        eprintln!("redsleuth: --threads must be at least 1");
+        return Ok(2);
+    }
+    let (files, missing) = expand(&args.paths);
+    for m in &missing {
+        eprintln!("redsleuth: {m}");
+    }
+    if files.is_empty() {
+        return Ok(2);
+    }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let opts = Options {
+        year: args.year,
+        threads,
+        redact: args.redact,
+        progress: !args.quiet,
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+    let analysis = match pool {
+        Ok(p) => p.install(|| analyze(&files, &opts)),
+        Err(_) => analyze(&files, &opts),
+    };
+    for e in &analysis.errors {
+        eprintln!("redsleuth: {e}");
+    }
+    let t = &analysis.timeline;
+    let node_ok = |n: usize| {
+        args.node.is_empty()
+            || args.node.iter().any(|want| {
+                let name = &t.nodes[n].name;
+                name == want
+                    || name.trim_start_matches(':') == want.trim_start_matches(':')
+                    || name.ends_with(&format!(":{}", want.trim_start_matches(':')))
+            })
+    };
+    let in_time = |a: Option<i64>, b: Option<i64>| {
+        let a2 = a.or(b);
+        let b2 = b.or(a);
+        since.is_none_or(|s| b2.is_none_or(|x| x >= s))
+            && until.is_none_or(|u| a2.is_none_or(|x| x <= u))
+    };
+    let mut incidents: Vec<&chains::Incident> = analysis
+        .incidents
+        .iter()
+        .filter(|i| i.severity >= args.min_severity)
+        .filter(|i| {
+            i.nodes.iter().any(|&n| node_ok(n)) || i.nodes.is_empty() && args.node.is_empty()
+        })
+        .filter(|i| in_time(i.start, i.end))
+        .collect();
+    let failing = args
+        .fail_on
+        .is_some_and(|f| incidents.iter().any(|i| i.severity >= f));
+    if incidents.len() > args.top {
+        // Keep the most severe, then show them in time order.
+        let mut by_sev = incidents.clone();
+        by_sev.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.start.cmp(&b.start)));
+        by_sev.truncate(args.top);
+        incidents.retain(|i| by_sev.iter().any(|k| std::ptr::eq(*k, *i)));
+    }
+    let events: Vec<&timeline::Event> = t
+        .events
+        .iter()
+        .filter(|e| node_ok(e.node) && in_time(e.ts, e.ts))
+        .collect();
+    let mut counters: Vec<(String, u64)> = Vec::new();
+    {
+        let mut m: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+        for e in &t.events {
+            *m.entry(e.kind.to_string()).or_default() += 1;
+        }
+        counters.extend(m);
+    }
+    let report = render::Report {
+        t,
+        incidents,
+        events,
+        redact: args.redact,
+        top: args.top,
+        errors: analysis.errors.clone(),
+    };
+    let res = match args.format {
+        cli::LogFormat::Text => render::text(&report, out),
+        cli::LogFormat::Markdown => render::markdown(&report, out),
+        cli::LogFormat::Json => render::json_out(&report, metrics(&analysis, &counters), out),
+    };
+    match res {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+        Err(e) => return Err(e),
+        Ok(()) => {}
+    }
+    let all_failed = analysis.errors.len() >= files.len() && t.lines == 0;
+    Ok(if all_failed {
+        2
+    } else if failing {
+        1
+    } else if !analysis.errors.is_empty() || !missing.is_empty() {
+        3
+    } else {
+        0
+    })
 }

@@ -11,19 +11,27 @@
 /// rounded (`zmalloc.h` `zmalloc_size`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Allocator {
-    /// jemalloc (the default build of Redis and Valkey on Linux).
+    /// The jemalloc bundled with Redis and Valkey (`deps/Makefile` configures
+    /// it `--with-lg-quantum=3`): 8-byte classes up to 64 bytes.
     Jemalloc,
+    /// A system jemalloc with its default 16-byte quantum, as linked by
+    /// distribution packages (`USE_SYSTEM_JEMALLOC`, e.g. Debian's). `INFO`
+    /// reports the same `mem_allocator` for both builds.
+    JemallocSystem,
     /// glibc malloc (`make MALLOC=libc`, some distribution and embedded
     /// builds).
     Libc,
 }
 
 impl Allocator {
-    /// Parses `jemalloc`, `libc` or an `INFO` `mem_allocator` value such as
-    /// `jemalloc-5.3.0` or `libc`.
+    /// Parses `jemalloc`, `jemalloc-system`, `libc` or an `INFO`
+    /// `mem_allocator` value such as `jemalloc-5.3.0` (the bundled build)
+    /// or `libc`.
     pub fn parse(s: &str) -> Option<Allocator> {
         let s = s.trim().to_ascii_lowercase();
-        if s.starts_with("jemalloc") {
+        if s == "jemalloc-system" {
+            Some(Allocator::JemallocSystem)
+        } else if s.starts_with("jemalloc") {
             Some(Allocator::Jemalloc)
         } else if s.starts_with("libc") || s.starts_with("glibc") {
             Some(Allocator::Libc)
@@ -35,28 +43,28 @@ impl Allocator {
     /// Usable size of a block obtained with `malloc(n)`: what
     /// `zmalloc_size` reports for it.
     ///
-    /// jemalloc: 8, then multiples of 16 up to 128, then four classes per
-    /// doubling (160, 192, 224, 256, 320, …). glibc (x86-64): chunks are
+    /// jemalloc: four classes per doubling (…, 128, 160, 192, 224, 256,
+    /// 320, …), never finer than the quantum: 8 bytes for the bundled build
+    /// (8, 16, 24, 32, 40, …, 64, 80, …), 16 for a system build (8, 16, 32,
+    /// 48, …). glibc (x86-64): chunks are
     /// multiples of 16 with 8 bytes of header and a 32-byte minimum chunk,
     /// and requests from 128 KiB on are served by `mmap` in whole pages.
     pub fn usable(&self, n: u64) -> u64 {
         match self {
-            Allocator::Jemalloc => jemalloc_class(n),
+            Allocator::Jemalloc => jemalloc_class(n, 8),
+            Allocator::JemallocSystem => jemalloc_class(n, 16),
             Allocator::Libc => libc_usable(n),
         }
     }
 }
 
-fn jemalloc_class(n: u64) -> u64 {
+fn jemalloc_class(n: u64, quantum: u64) -> u64 {
     if n <= 8 {
         return 8;
     }
-    if n <= 128 {
-        return (n + 15) & !15;
-    }
     // Four classes per doubling: step = 2^(ceil(log2 n) - 3).
     let ceil_log2 = 64 - (n - 1).leading_zeros();
-    let step = 1u64 << (ceil_log2 - 3);
+    let step = (1u64 << (ceil_log2 - 3)).max(quantum);
     (n + step - 1) & !(step - 1)
 }
 
@@ -109,12 +117,17 @@ mod tests {
 
     #[test]
     fn jemalloc_classes() {
+        let bundled = [(9, 16), (17, 24), (33, 40), (57, 64), (65, 80), (129, 160)];
+        for (n, c) in bundled {
+            assert_eq!(Allocator::Jemalloc.usable(n), c, "J({n})");
+        }
         let want = [
             (0, 8),
             (1, 8),
             (8, 8),
             (9, 16),
             (17, 32),
+            (33, 48),
             (128, 128),
             (129, 160),
             (160, 160),
@@ -126,7 +139,7 @@ mod tests {
             (4097, 5120),
         ];
         for (n, c) in want {
-            assert_eq!(Allocator::Jemalloc.usable(n), c, "J({n})");
+            assert_eq!(Allocator::JemallocSystem.usable(n), c, "J({n})");
         }
     }
 
@@ -157,6 +170,10 @@ mod tests {
             Some(Allocator::Jemalloc)
         );
         assert_eq!(Allocator::parse("libc"), Some(Allocator::Libc));
+        assert_eq!(
+            Allocator::parse("jemalloc-system"),
+            Some(Allocator::JemallocSystem)
+        );
         assert_eq!(Allocator::parse("tcmalloc"), None);
     }
 }

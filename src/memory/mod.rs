@@ -11,6 +11,7 @@
 //! workers can call them in parallel.
 
 pub mod alloc;
+mod kvobj;
 
 use alloc::sds_request;
 pub use alloc::Allocator;
@@ -35,9 +36,13 @@ pub enum Era {
     /// Redis 7.0 – 8.0 (and Valkey 7.2): every allocation rounded by
     /// `zmalloc_size`.
     Redis7,
-    /// Redis 8.2+: the key lives in a `kvobj` together with the object
+    /// Redis 8.2: the key lives in a `kvobj` together with the object
     /// header, an optional expire and small string values.
     Redis8,
+    /// Redis 8.4+: `MEMORY USAGE` is `kvobjAllocSize`, the requested size of
+    /// the `kvobj` plus the bytes each type tracks for itself (listpacks at
+    /// `lpBytes`, hashtables from their dict and tracked element sizes).
+    Redis84,
     /// Valkey 8.0: Redis 7.2 value formulas; the key is embedded in the
     /// keyspace `dictEntry`.
     Valkey8,
@@ -54,7 +59,8 @@ impl Era {
             Family::Redis if !profile.at_least(6, 0) => Era::Redis5,
             Family::Redis if !profile.at_least(7, 0) => Era::Redis6,
             Family::Redis if !profile.at_least(8, 2) => Era::Redis7,
-            Family::Redis => Era::Redis8,
+            Family::Redis if !profile.at_least(8, 4) => Era::Redis8,
+            Family::Redis => Era::Redis84,
             Family::Valkey if !profile.at_least(8, 0) => Era::Redis7,
             Family::Valkey if !profile.at_least(8, 1) => Era::Valkey8,
             Family::Valkey => Era::Valkey81,
@@ -86,12 +92,37 @@ pub struct Model {
     pub profile: Profile,
     /// The allocator that server was built with.
     pub allocator: Allocator,
+    /// True when the server ran in cluster mode, where Redis 7.0 and 7.2
+    /// count per-entry slot metadata (`dictMetadataSize`).
+    pub cluster: bool,
 }
 
 impl Model {
     /// A model for `profile` rounding through `allocator`.
     pub fn new(profile: Profile, allocator: Allocator) -> Model {
-        Model { profile, allocator }
+        Model {
+            profile,
+            allocator,
+            cluster: false,
+        }
+    }
+
+    /// The same model for a server running in cluster mode or not.
+    pub fn with_cluster(self, cluster: bool) -> Model {
+        Model { cluster, ..self }
+    }
+
+    /// Bytes of slot metadata Redis 7.0/7.2 cluster mode keeps per keyspace
+    /// entry (`clusterDictMetadata`: two list pointers in 7.0, one in 7.2).
+    fn cluster_metadata(&self) -> u64 {
+        let era_has_it = self.profile.at_least(7, 0) && !self.profile.at_least(7, 4);
+        if !self.cluster || self.profile.family != Family::Redis || !era_has_it {
+            0
+        } else if self.profile.at_least(7, 2) {
+            8
+        } else {
+            16
+        }
     }
 
     /// Maps a `--model` name to a representative server profile:
@@ -155,7 +186,7 @@ impl Model {
 
     /// Size of an sds string created by `sdsnewlen` as the era counts it.
     fn sds(&self, len: u64) -> u64 {
-        let req = sds_request(len, true, self.era() == Era::Redis8);
+        let req = sds_request(len, true, self.era() >= Era::Redis8);
         if self.rounds_sds() {
             self.j(req)
         } else {
@@ -181,11 +212,14 @@ impl Model {
             Era::Redis4 => sds_request(key_len, false, false) + DICT_ENTRY,
             // 5.0: sdsAllocSize of the keyspace key.
             Era::Redis5 => sds_request(key_len, true, false) + DICT_ENTRY,
-            Era::Redis6 | Era::Redis7 => self.j(sds_request(key_len, true, false)) + DICT_ENTRY,
+            Era::Redis6 | Era::Redis7 => {
+                self.j(sds_request(key_len, true, false)) + DICT_ENTRY + self.cluster_metadata()
+            }
             // Valkey 8.0 (`memoryCommand`): the key sds sits in the
             // dictEntry, after value and next pointers and a header-size
             // byte.
             Era::Valkey8 => self.j(16 + 1 + sds_request(key_len, false, false)),
+            Era::Redis84 => 0,
             Era::Redis8 => {
                 if self.is_embstr(info) {
                     0
@@ -218,6 +252,12 @@ impl Model {
             return ROBJ + frame.value.len() as u64;
         }
         let n = info.elements.unwrap_or(0);
+        if self.era() == Era::Valkey81 {
+            return self.valkey_value(frame, key_len, info, n);
+        }
+        if self.era() == Era::Redis84 {
+            return self.kvobj_alloc_size(frame, key_len, info, n);
+        }
         match info.encoding {
             "int" => ROBJ,
             "embstr" => self.embstr(key_len, frame.expire_ms.is_some(), shape.bytes),
@@ -234,16 +274,63 @@ impl Model {
         }
     }
 
+    /// Valkey 8.1+ `objectComputeSize`: the object allocation embeds the
+    /// key (type 5 sds for short keys, after a header-size byte) and the
+    /// expire slot (`createObjectWithKeyAndExpire`), and collections live in
+    /// `hashtable`s of 64-byte buckets with 7 slots whose entries embed
+    /// their strings.
+    fn valkey_value(&self, frame: &Frame<'_>, key_len: u64, info: &ValueInfo, n: u64) -> u64 {
+        let ttl = frame.expire_ms.is_some() || key_len >= 128;
+        let key = 1 + sds_request(key_len, true, false) + if ttl { 8 } else { 0 };
+        let obj = self.j(ROBJ + key);
+        let shape = &info.shape;
+        match info.encoding {
+            "int" => obj,
+            // Valkey 9 drops the value pointer of embedded strings: the
+            // header shrinks to 8 bytes.
+            "embstr" => {
+                let header = if self.profile.at_least(9, 0) { 8 } else { ROBJ };
+                self.j(header + key + 3 + shape.bytes + 1)
+            }
+            "raw" => obj + self.sds(shape.bytes),
+            "ziplist" | "listpack" | "intset" | "zipmap" => obj + self.j(shape.bytes),
+            "quicklist" => obj - ROBJ + self.quicklist(info),
+            "hashtable" => {
+                let elements = if info.type_name.as_str() == "hash" {
+                    // One entry allocation: field and value embedded.
+                    self.per_element(info, n, |f, v| {
+                        self.j(3 + sds_request(f, true, false) + sds_request(v, true, false))
+                    })
+                } else {
+                    self.per_element(info, n, |m, _| self.sds(m))
+                };
+                obj + valkey_hashtable(n) + elements
+            }
+            "skiplist" => {
+                let nodes = self.per_element(info, n, |m, _| {
+                    self.expected_node(24 + sds_request(m, true, false))
+                });
+                obj + ZSET
+                    + ZSKIPLIST
+                    + valkey_hashtable(n)
+                    + self.j(24 + 16 * ZSKIPLIST_MAXLEVEL)
+                    + nodes
+            }
+            "stream" if shape.stream.is_some() => obj - ROBJ + self.stream(info),
+            _ => obj + shape.bytes,
+        }
+    }
+
     /// Embedded string: object header and value sds in one allocation.
     fn embstr(&self, key_len: u64, ttl: bool, len: u64) -> u64 {
         match self.era() {
             // `sdslen + 2 + sizeof(robj)`, unrounded.
             Era::Redis4 | Era::Redis5 | Era::Redis6 => ROBJ + len + 2,
             Era::Redis7 | Era::Valkey8 => self.j(ROBJ + 3 + len + 1),
-            Era::Redis8 => self.kvobj(key_len, ttl, 3 + len + 1),
+            Era::Redis8 | Era::Redis84 => self.kvobj(key_len, ttl, 3 + len + 1),
             Era::Valkey81 => {
                 let expire = if ttl { 8 } else { 0 };
-                self.j(ROBJ + expire + 1 + sds_request(key_len, false, false) + 3 + len + 1)
+                self.j(ROBJ + expire + 1 + sds_request(key_len, true, false) + 3 + len + 1)
             }
         }
     }
@@ -325,10 +412,16 @@ impl Model {
     /// Expected `zmalloc_size` of a skiplist node: `24 + 16·level` bytes
     /// with `level` geometric (p = 1/4, `zslRandomLevel`).
     fn expected_skiplist_node(&self) -> u64 {
+        self.expected_node(24)
+    }
+
+    /// Expected `zmalloc_size` of a skiplist node of `base + 16·level`
+    /// bytes (levels to 8 cover all but 2^-16 of the probability).
+    fn expected_node(&self, base: u64) -> u64 {
         let mut p = 0.75f64;
         let mut sum = 0.0f64;
-        for level in 1..=ZSKIPLIST_MAXLEVEL {
-            sum += p * self.j(24 + 16 * level) as f64;
+        for level in 1..=8 {
+            sum += p * self.j(base + 16 * level) as f64;
             p /= 4.0;
         }
         sum.round() as u64
@@ -345,10 +438,16 @@ impl Model {
         } else {
             24
         };
-        let lps = match s.listpack_bytes_decoded.checked_div(s.listpacks) {
-            Some(avg) => self.j(avg) * s.listpacks,
-            None => 0,
+        // 7.0+ opens every node with `lpNew(4096)`
+        // (`STREAM_LISTPACK_MAX_PRE_ALLOCATE`) and only grows it.
+        let floor = match self.era() {
+            Era::Redis7 | Era::Valkey8 | Era::Valkey81 => 4096,
+            _ => 0,
         };
+        let lps = s
+            .listpack_bytes_decoded
+            .checked_div(s.listpacks)
+            .map_or(0, |avg| self.j(avg.max(floor)) * s.listpacks);
         let mut size = ROBJ + stream_struct + rax(s.listpacks) + lps;
         if s.groups > 0 {
             size += s.groups * cg + s.groups * rax(0) + rax_elements(s.pending) + 24 * s.pending;
@@ -362,6 +461,16 @@ impl Model {
 /// `sizeof(listpackEx)` (Redis 7.4 `t_hash.c`): expire metadata, key
 /// pointer and listpack pointer.
 const LISTPACK_EX: u64 = 32;
+
+/// Valkey 8.1+ `hashtableMemUsage` after `n` insertions: the table struct
+/// and 64-byte buckets of 7 slots, doubled once the table is full.
+fn valkey_hashtable(n: u64) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    let buckets = n.div_ceil(7).next_power_of_two();
+    48 + 64 * buckets
+}
 
 /// Buckets of a dict holding `n` entries built by insertion: the smallest
 /// power of two ≥ n, at least 4 (`_dictExpandIfNeeded`, `_dictNextExp`).

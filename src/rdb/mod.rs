@@ -134,12 +134,34 @@ impl<'a> RdbFile<'a> {
     /// value. `Ok(false)` when the file carries no checksum (version < 5, or a
     /// stored 0 from `rdbchecksum no`).
     pub fn verify_checksum(&self, eof_offset: u64, stored: Option<u64>) -> Result<bool> {
+        self.verify_checksum_with(eof_offset, stored, None)
+    }
+
+    /// The CRC-64 of everything but the last 8 bytes: where a well-formed
+    /// file's checksum covers. Computing it on its own thread while the
+    /// records are walked takes the checksum off the critical path; pass the
+    /// result to [`RdbFile::verify_checksum_with`].
+    pub fn speculative_checksum(&self) -> (u64, u64) {
+        let covered = self.data.len().saturating_sub(8);
+        (covered as u64, crc64::crc64(&self.data[..covered]))
+    }
+
+    /// [`RdbFile::verify_checksum`], reusing a [`RdbFile::speculative_checksum`]
+    /// when it covers exactly the right bytes.
+    pub fn verify_checksum_with(
+        &self,
+        eof_offset: u64,
+        stored: Option<u64>,
+        precomputed: Option<(u64, u64)>,
+    ) -> Result<bool> {
         let stored = match stored {
             Some(0) | None => return Ok(false),
             Some(s) => s,
         };
-        let covered = self.data.get(..=eof_offset as usize).unwrap_or(self.data);
-        let computed = crc64::crc64(covered);
+        let computed = match precomputed {
+            Some((covered, crc)) if covered == eof_offset + 1 => crc,
+            _ => crc64::crc64(self.data.get(..=eof_offset as usize).unwrap_or(self.data)),
+        };
         if computed == stored {
             Ok(true)
         } else {

@@ -1,0 +1,824 @@
+//! The catalogue of known messages: message text → stable `kind`, severity
+//! and extracted numbers.
+//!
+//! Second stage of the log flow (`chunk → line → catalog → timeline → chains
+//! → render`). Every row of log-events.md §2 has at least one pattern here,
+//! matched on the **message text only** (never the level character, which
+//! moved between versions), ASCII case-insensitively, with explicit
+//! alternations for `slave|replica`, `master|primary` and `Redis|Valkey`.
+//!
+//! Patterns use a tiny grammar compiled once: literal text; `(a|b|)`
+//! alternation; `{name}` an integer; `{name:f}` a decimal; `{name:w}` a word
+//! (up to a space); `{name:h}` a hex id; `{name:s}` lazy text up to the next
+//! literal (or the end); `*` skips lazily. A pattern matches a prefix of the
+//! message, so version suffixes (`Ready to accept connections tcp`) still
+//! match. Patterns are bucketed by their possible first byte, so a line is
+//! tried against a handful of rows, not all of them.
+
+use std::sync::OnceLock;
+
+/// How bad something is. Ordered: `Info < Low < Medium < High < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum Severity {
+    /// Normal operation worth a line on the timeline.
+    Info,
+    /// Notable but harmless on its own.
+    Low,
+    /// Degradation or a warning sign.
+    Medium,
+    /// Failure with user impact.
+    High,
+    /// Outage or data loss.
+    Critical,
+}
+
+impl Severity {
+    /// The severity's name as printed.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+use Severity::{Critical as C, High as H, Info as I, Low as L, Medium as M};
+
+/// One catalogue row.
+#[derive(Debug)]
+pub struct Entry {
+    /// Catalogue id from log-events.md (`P03`), or `Z..` for extras.
+    pub id: &'static str,
+    /// Stable machine name (`fork_failed`).
+    pub kind: &'static str,
+    /// Severity of the event on its own.
+    pub severity: Severity,
+    /// Connection churn and similar: counted, not kept as events.
+    pub noise: bool,
+    /// The pattern (see the module docs).
+    pub pattern: &'static str,
+}
+
+macro_rules! e {
+    ($id:literal, $kind:literal, $sev:expr, $pat:literal) => {
+        Entry {
+            id: $id,
+            kind: $kind,
+            severity: $sev,
+            noise: false,
+            pattern: $pat,
+        }
+    };
+    ($id:literal, $kind:literal, $sev:expr, $pat:literal, noise) => {
+        Entry {
+            id: $id,
+            kind: $kind,
+            severity: $sev,
+            noise: true,
+            pattern: $pat,
+        }
+    };
+}
+
+/// The catalogue, most specific first where patterns share a prefix.
+pub static ENTRIES: &[Entry] = &[
+    // 2.1 lifecycle
+    e!("L01", "server_starting", L, "oO0OoO0OoO0Oo {server:w} is starting"),
+    e!("L02", "server_version", I, "{server:w} version={version:s}, bits={bits}, commit={commit:s}, modified={modified}, pid={pid}"),
+    e!("L02", "server_version", I, "Server started, {server:w} version {version:w}"),
+    e!("L03", "config_loaded", I, "Configuration loaded"),
+    e!("L03", "no_config_file", M, "Warning: no config file specified"),
+    e!("L03", "running_mode", I, "Running mode={mode:s}, port={port}"),
+    e!("L03", "server_initialized", I, "Server initialized"),
+    e!("L03", "ready_to_start", I, "{server:w} {version:w} ({build:s}) {bits} bit, {mode:w} mode, port {port}, pid {pid} ready to start"),
+    e!("L04", "ready", L, "Ready to accept connections"),
+    e!("L04", "ready", L, "The server is now ready to accept connections on port {port}"),
+    e!("L05", "shutdown_requested", L, "User requested shutdown..."),
+    e!("L06", "shutdown_signal", L, "Received (SIGTERM|SIGINT)(,|) scheduling shutdown"),
+    e!("L06", "shutdown_signal", L, "Received shutdown signal"),
+    e!("L06", "shutdown_forced", M, "You insist... exiting now"),
+    e!("L07", "final_save", I, "Saving the final RDB snapshot before exiting"),
+    e!("L07", "final_fsync", I, "Calling fsync() on the AOF file"),
+    e!("L08", "ready_to_exit", L, "{server:w} is now ready to exit, bye bye"),
+    e!("L09", "shutdown_failed", H, "Error trying to save the DB, can't exit"),
+    e!("L09", "shutdown_failed", H, "Errors trying to shut down the server"),
+    e!("L09", "shutdown_failed", H, "SIGTERM received but errors trying to shut down the server"),
+    e!("L10", "shutdown_wait_replicas", I, "Waiting for replicas before shutting down"),
+    e!("L10", "shutdown_replica_lag", M, "Lagging (replica|slave) {addr:w} reported offset {behind} behind (master|primary), lag={lag}, state={state:w}"),
+    e!("L10", "shutdown_replicas_in_sync", I, "{in_sync} of {replicas} replicas are in sync when shutting down"),
+    e!("L11", "fatal_load_error", C, "Fatal error loading the DB"),
+    e!("L12", "startup_abort", C, "Failed listening on port {port} ({reason:s}), aborting"),
+    e!("L12", "listen_failed", H, "Warning: Could not create server TCP listening socket {addr:w} {reason:s}"),
+    e!("L12", "listen_failed", H, "Could not create server TCP listening socket {addr:w} {reason:s}"),
+    e!("L12", "listen_failed", H, "Creating Server TCP listening socket {addr:w} {reason:s}"),
+    e!("L12", "startup_abort", C, "Configured to not listen anywhere, exiting"),
+    e!("L12", "startup_abort", C, "Can't load module from {path:s}: server aborting"),
+    // 2.2 RDB
+    e!("P01", "save_triggered", I, "{changes} changes in {seconds} seconds. Saving"),
+    e!("P02", "bgsave_started", I, "Background saving started by pid {pid}"),
+    e!("P03", "fork_failed", H, "Can't save in background: fork: {reason:s}"),
+    e!("P04", "db_saved", I, "DB saved on disk"),
+    e!("P05", "bgsave_ok", I, "Background saving terminated with success"),
+    e!("P06", "bgsave_error", H, "Background saving error"),
+    e!("P07", "bgsave_signal", H, "Background saving terminated by signal {signal}"),
+    e!("P08", "rdb_open_failed", H, "Failed opening the temp RDB file {file:w} (in server root dir {dir:s}) for saving: {reason:s}"),
+    e!("P08", "rdb_open_failed", H, "Failed opening the RDB file {file:w} (in server root dir {dir:s}) for saving: {reason:s}"),
+    e!("P08", "rdb_open_failed", H, "Failed opening .rdb for saving: {reason:s}"),
+    e!("P09", "rdb_write_error", H, "Write error while saving DB to the disk({stage:s}): {reason:s}"),
+    e!("P09", "rdb_write_error", H, "Write error saving DB on disk({stage:s}): {reason:s}"),
+    e!("P09", "rdb_write_error", H, "Write error saving DB on disk: {reason:s}"),
+    e!("P09", "rdb_rename_error", H, "Error moving temp DB file {rest:s}: {reason:s}"),
+    e!("P09", "rdb_fsync_dir_error", H, "Failed to fsync directory while saving DB: {reason:s}"),
+    e!("P10", "rdb_load_version", I, "Loading RDB produced by {producer:s}"),
+    e!("P10", "rdb_age", I, "RDB age {age} seconds"),
+    e!("P10", "rdb_memory", I, "RDB memory usage when created {mb:f} Mb"),
+    e!("P11", "keys_loaded", I, "Done loading RDB, keys loaded: {loaded}, keys expired: {expired}"),
+    e!("P12", "db_loaded", I, "DB loaded from disk: {seconds:f} seconds"),
+    e!("P13", "rdb_corrupt", C, "Short read or OOM loading DB"),
+    e!("P13", "rdb_corrupt", C, "Internal error in RDB reading"),
+    e!("P13", "rdb_corrupt", C, "Terminating server after rdb file reading failure"),
+    e!("P13", "rdb_corrupt", C, "Wrong signature trying to load DB from file"),
+    e!("P13", "rdb_corrupt", C, "Can't handle RDB format version {version}"),
+    e!("P14", "rdb_transfer_started", I, "Background RDB transfer started by pid {pid}"),
+    // 2.3 AOF
+    e!("A01", "aof_fsync_slow", M, "Asynchronous AOF fsync is taking too long"),
+    e!("A02", "aof_write_error", H, "Error writing to the AOF file: {reason:s}"),
+    e!("A03", "aof_short_write", H, "Short write while writing to the AOF file: (nwritten={written}, expected={expected})"),
+    e!("A03", "aof_short_write", H, "Could not remove short write from the append-only file"),
+    e!("A04", "aof_write_recovered", L, "AOF write error looks solved"),
+    e!("A05", "aof_fatal_exit", C, "Can't recover from AOF write error when the AOF fsync policy is 'always'"),
+    e!("A05", "aof_fatal_exit", C, "Can't persist AOF for fsync error when the AOF fsync policy is 'always'"),
+    e!("A06", "aof_rewrite_triggered", I, "Starting automatic rewriting of AOF on {percent}% growth"),
+    e!("A06", "aof_rewrite_started", I, "Background append only file rewriting started by pid {pid}"),
+    e!("A07", "aof_fork_failed", H, "Can't rewrite append only file in background: fork: {reason:s}"),
+    e!("A08", "aof_rewrite_ok", I, "Background AOF rewrite terminated with success"),
+    e!("A08", "aof_rewrite_done", I, "Background AOF rewrite finished successfully"),
+    e!("A08", "aof_rewrite_error", H, "Background AOF rewrite terminated with error"),
+    e!("A08", "aof_rewrite_signal", H, "Background AOF rewrite terminated by signal {signal}"),
+    e!("A09", "aof_rewrite_limit", H, "Background AOF rewrite has repeatedly failed and triggered the limit, will retry in {minutes} minutes"),
+    e!("A10", "aof_truncated", H, "!!! Warning: short read while loading the AOF file"),
+    e!("A10", "aof_truncated", H, "!!! Truncating the AOF"),
+    e!("A10", "aof_truncated", H, "AOF {file:w} loaded anyway because aof-load-truncated is enabled"),
+    e!("A10", "aof_truncated", H, "AOF loaded anyway because aof-load-truncated is enabled"),
+    e!("A11", "aof_corrupt", C, "Bad file format reading the append only file"),
+    e!("A11", "aof_corrupt", C, "Unexpected end of file reading the append only file"),
+    e!("A12", "aof_loaded", I, "DB loaded from append only file: {seconds:f} seconds"),
+    e!("A12", "aof_base_loading", I, "Reading RDB base file on AOF loading"),
+    e!("A12", "aof_preamble_loading", I, "Reading RDB preamble from AOF file"),
+    // 2.4 fork, memory, OOM
+    e!("M01", "fork_cow", I, "Fork CoW for {what:s}: current {current} MB, peak {peak} MB, average {average} MB"),
+    e!("M01", "fork_cow", I, "(RDB|AOF rewrite|Module fork): {current} MB of memory used by copy-on-write"),
+    e!("M02", "oom_allocation", C, "Out Of Memory allocating {bytes} bytes"),
+    e!("M03", "maxmemory_lowered", H, "WARNING: the new maxmemory value set via CONFIG SET ({new}) is smaller than the current memory usage ({used})"),
+    e!("M03", "maxmemory_lowered", H, "WARNING: the new maxmemory value set via CONFIG SET is smaller than the current memory usage"),
+    e!("M03", "maxmemory_tiny", M, "WARNING: You specified a maxmemory value that is less than 1MB"),
+    e!("M03", "maxmemory_32bit", M, "Warning: 32 bit instance detected but no memory limit set"),
+    e!("M04", "client_evicted", M, "Evicting client: {client:s}"),
+    e!("M04", "client_eviction_exhausted", H, "Over client maxmemory after evicting all evictable clients"),
+    // 2.5 replication
+    e!("R01", "replica_sync_request", I, "(Replica|Slave) {addr:w} asks for synchronization"),
+    e!("R02", "full_resync_requested", M, "Full resync requested by (replica|slave) {addr:w}"),
+    e!("R03", "psync_replid_mismatch", M, "Partial resynchronization not accepted: Replication ID mismatch"),
+    e!("R04", "psync_no_backlog", M, "Unable to partial resync with (replica|slave) {addr:w} for lack of backlog ((Replica|Slave) request was: {offset})"),
+    e!("R05", "psync_accepted", I, "Partial resynchronization request from {addr:w} accepted. Sending {bytes} bytes of backlog starting from offset {offset}"),
+    e!("R06", "sync_bgsave", I, "Starting BGSAVE for SYNC with target: {target:w}"),
+    e!("R07", "sync_done_primary", I, "Synchronization with (replica|slave) {addr:w} succeeded"),
+    e!("R07", "sync_streamed", I, "Streamed RDB transfer with (replica|slave) {addr:w} succeeded"),
+    e!("R08", "replica_lost", L, "Connection with (replica|slave) {addr:w} lost"),
+    e!("R08", "replica_lost", L, "(Replica|Slave) {addr:w} rdb channel disconnected"),
+    e!("R09", "replica_timeout", H, "Disconnecting timedout (replica|slave){rest:s}: {addr:w}"),
+    e!("R10", "sync_failed", H, "SYNC failed. BGSAVE child returned an error"),
+    e!("R10", "sync_failed", H, "BGSAVE for replication failed"),
+    e!("R10", "sync_failed", M, "Diskless rdb transfer, last (replica|slave) dropped, killing fork child"),
+    e!("R11", "connecting_primary", I, "Connecting to (MASTER|PRIMARY) {addr:w}"),
+    e!("R11", "connecting_primary", I, "Reconnecting to (MASTER|PRIMARY) {addr:w}"),
+    e!("R11", "sync_started", I, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync started"),
+    e!("R12", "primary_unreachable", M, "Error condition on socket for SYNC: {reason:s}"),
+    e!("R12", "primary_unreachable", M, "(Master|Primary) did not respond to command during SYNC handshake"),
+    e!("R12", "primary_unreachable", M, "Unable to connect to (MASTER|PRIMARY): {reason:s}"),
+    e!("R13", "psync_try", I, "Trying a partial resynchronization (request {replid:h}:{offset})"),
+    e!("R13", "psync_impossible", L, "Partial resynchronization not possible (no cached (master|primary))"),
+    e!("R14", "full_resync", M, "Full resync from (master|primary): {replid:h}:{offset}"),
+    e!("R15", "sync_receiving", I, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: receiving {bytes} bytes from (master|primary)"),
+    e!("R15", "sync_receiving_streamed", I, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: receiving streamed RDB from (master|primary)"),
+    e!("R16", "sync_flush", M, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: Flushing old data"),
+    e!("R17", "sync_loading", I, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: Loading DB in memory"),
+    e!("R17", "sync_done", I, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: Finished with success"),
+    e!("R18", "psync_ok", L, "Successful partial resynchronization with (master|primary)"),
+    e!("R18", "psync_ok_ack", I, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: (Master|Primary) accepted a Partial Resynchronization"),
+    e!("R19", "primary_lost", M, "Connection with (master|primary) lost"),
+    e!("R19", "primary_cached", I, "Caching the disconnected (master|primary) state"),
+    e!("R20", "primary_timeout", H, "(MASTER|PRIMARY) timeout: no data nor PING received"),
+    e!("R21", "sync_timeout", H, "Timeout receiving bulk data from (MASTER|PRIMARY)"),
+    e!("R22", "sync_io_error", H, "I/O error trying to sync with (MASTER|PRIMARY): {reason:s}"),
+    e!("R22", "sync_load_failed", H, "Failed trying to load the (MASTER|PRIMARY) synchronization DB from"),
+    e!("R23", "promoted", M, "(MASTER|PRIMARY) MODE enabled{how:s}"),
+    e!("R24", "replicaof", M, "(REPLICAOF|SLAVE OF) {addr:w} enabled{how:s}"),
+    e!("R25", "secondary_replid", I, "Setting secondary replication ID to {replid:h}, valid up to offset: {offset}"),
+    e!("R25", "cached_self", I, "Before turning into a (replica|slave), using my own (master|primary) parameters"),
+    // 2.6 sentinel
+    e!("S01", "sentinel_monitor", I, "+monitor (master|primary) {name:w} {ip:w} {port} quorum {quorum}"),
+    e!("S02", "sentinel_sdown", H, "+sdown {type:w} {name:w} {ip:w} {port}"),
+    e!("S02", "sentinel_sdown_end", L, "-sdown {type:w} {name:w} {ip:w} {port}"),
+    e!("S03", "sentinel_odown", H, "+odown (master|primary) {name:w} {ip:w} {port} #quorum {votes}/{quorum}"),
+    e!("S03", "sentinel_odown_end", L, "-odown (master|primary) {name:w} {ip:w} {port}"),
+    e!("S04", "sentinel_new_epoch", I, "+new-epoch {epoch}"),
+    e!("S04", "sentinel_vote", I, "+vote-for-leader {leader:w} {epoch}"),
+    e!("S04", "sentinel_voted", I, "{voter:h} voted for {leader:h} {epoch}"),
+    e!("S05", "sentinel_try_failover", H, "+try-failover (master|primary) {name:w} {ip:w} {port}"),
+    e!("S06", "sentinel_elected_leader", M, "+elected-leader (master|primary) {name:w} {ip:w} {port}"),
+    e!("S06", "sentinel_abort_not_elected", M, "-failover-abort-not-elected"),
+    e!("S07", "sentinel_select_replica", I, "+failover-state-select-slave"),
+    e!("S07", "sentinel_selected_replica", M, "+selected-slave slave {addr:w} {ip:w} {port}"),
+    e!("S07", "sentinel_abort_no_good_replica", C, "-failover-abort-no-good-slave"),
+    e!("S08", "sentinel_send_replicaof_noone", I, "+failover-state-send-slaveof-noone"),
+    e!("S08", "sentinel_wait_promotion", I, "+failover-state-wait-promotion"),
+    e!("S08", "sentinel_promoted", H, "+promoted-slave slave {addr:w} {ip:w} {port}"),
+    e!("S08", "sentinel_reconf_replicas", I, "+failover-state-reconf-slaves"),
+    e!("S08", "sentinel_abort_replica_timeout", H, "-failover-abort-slave-timeout"),
+    e!("S09", "sentinel_reconf_sent", I, "+slave-reconf-sent slave {addr:w}"),
+    e!("S09", "sentinel_reconf_inprog", I, "+slave-reconf-inprog slave {addr:w}"),
+    e!("S09", "sentinel_reconf_done", I, "+slave-reconf-done slave {addr:w}"),
+    e!("S09", "sentinel_reconf_timeout", M, "-slave-reconf-sent-timeout"),
+    e!("S10", "sentinel_failover_end_timeout", M, "+failover-end-for-timeout"),
+    e!("S10", "sentinel_failover_end", M, "+failover-end (master|primary) {name:w} {ip:w} {port}"),
+    e!("S11", "sentinel_switch_master", H, "+switch-master {name:w} {old_ip:w} {old_port} {new_ip:w} {new_port}"),
+    e!("S12", "sentinel_convert_to_replica", M, "+convert-to-slave slave {addr:w} {ip:w} {port}"),
+    e!("S13", "sentinel_reboot", M, "+reboot {type:w} {name:w} {ip:w} {port}"),
+    e!("S14", "sentinel_config_update", L, "+config-update-from sentinel {runid:w}"),
+    e!("S14", "sentinel_fix_replica_config", M, "+fix-slave-config"),
+    e!("S15", "sentinel_tilt", H, "+tilt"),
+    e!("S15", "sentinel_tilt_end", L, "-tilt"),
+    e!("S16", "sentinel_failover_delay", L, "Next failover delay: I will not start a failover before"),
+    e!("S16", "sentinel_user_failover", M, "Executing user requested FAILOVER of '{name:s}'"),
+    e!("S16", "sentinel_id", I, "Sentinel ID is {runid:h}"),
+    e!("S16", "sentinel_id", I, "Sentinel runid is {runid:h}"),
+    e!("S16", "sentinel_config_save_failed", H, "WARNING: Sentinel was not able to save the new configuration on disk"),
+    e!("S17", "sentinel_new_replica", I, "+slave slave {addr:w} {ip:w} {port}"),
+    e!("S17", "sentinel_new_sentinel", I, "+sentinel sentinel {runid:w} {ip:w} {port}"),
+    // 2.7 cluster
+    e!("C01", "cluster_node_id", I, "Node configuration loaded, I'm {node:h}"),
+    e!("C01", "cluster_node_id", I, "No cluster configuration found, I'm {node:h}"),
+    e!("C02", "cluster_marking_failed", H, "Marking node {node:h}*as failing (quorum reached)"),
+    e!("C03", "cluster_fail_received", M, "FAIL message received from {from:h}*about {node:h}"),
+    e!("C04", "cluster_state", M, "Cluster state changed: {state:w}"),
+    e!("C05", "cluster_election_delayed", M, "Start of election delayed for {delay_ms} milliseconds (rank #{rank}, offset {offset})"),
+    e!("C05", "cluster_rank_updated", I, "Replica rank updated to #{rank}, added {delay_ms} milliseconds of delay"),
+    e!("C06", "cluster_election_started", M, "Starting a failover election for epoch {epoch}"),
+    e!("C07", "cluster_auth_granted", I, "Failover auth granted to {node:h}*for epoch {epoch}"),
+    e!("C07", "cluster_auth_denied", M, "Failover auth denied to {node:h}{reason:s}"),
+    e!("C08", "cluster_failover_won", H, "Failover election won: I'm the new (master|primary)"),
+    e!("C08", "cluster_config_epoch", I, "configEpoch set to {epoch} after successful failover"),
+    e!("C09", "cluster_cannot_failover", H, "Currently unable to failover: {reason:s}"),
+    e!("C10", "cluster_reconfigured_as_replica", M, "Configuration change detected. Reconfiguring myself as a replica of (node |){node:h}"),
+    e!("C11", "cluster_fail_cleared", L, "Clear FAIL state for node {node:h}"),
+    e!("C12", "cluster_slots_lost", M, "A failover occurred in shard {shard:h}"),
+    e!("C12", "cluster_replica_migrated", L, "Migrating to orphaned (master|primary) {node:h}"),
+    e!("C12", "cluster_subreplica", L, "I'm a sub-replica! Reconfiguring myself as a replica of"),
+    e!("C13", "cluster_manual_failover", L, "Manual failover user request accepted"),
+    e!("C13", "cluster_manual_failover_timeout", M, "Manual failover timed out"),
+    e!("C13", "cluster_takeover", M, "Taking over the (master|primary) (user request)"),
+    e!("C13", "cluster_forced_failover", M, "Forced failover user request accepted"),
+    e!("C14", "cluster_link_freed", H, "Freeing cluster link("),
+    // 2.8 clients
+    e!("K01", "output_buffer_limit", H, "Client {client:s} scheduled to be closed ASAP for overcoming of output buffer limits"),
+    e!("K02", "output_buffer_limit", H, "Client {client:s} closed for overcoming of output buffer limits"),
+    e!("K03", "query_buffer_limit", H, "Closing client that reached max query buffer length"),
+    e!("K04", "accept_error", H, "Error accepting a client connection: {reason:s}"),
+    e!("K04", "accept_error", H, "Accepting client connection: {reason:s}"),
+    e!("K05", "maxclients_reduced", M, "Current maximum open files is {files}. maxclients has been reduced to {maxclients}"),
+    e!("K05", "ulimit_too_low", C, "Your current 'ulimit -n' of {files} is not enough for the server to start"),
+    e!("K05", "open_files_raised", I, "Increased maximum number of open files to {new} (it was originally set to {old})"),
+    e!("K05", "open_files_limited", M, "You requested maxclients of {want} requiring at least {need} max file descriptors"),
+    e!("K06", "protocol_error", M, "Protocol error ({what:s}) from client: {client:s}"),
+    e!("K07", "client_accepted", I, "Accepted {addr:w}", noise),
+    e!("K07", "client_closed", I, "Client closed connection", noise),
+    e!("K08", "security_attack", H, "Possible SECURITY ATTACK detected"),
+    // 2.9 latency
+    e!("T01", "slow_script", H, "Slow script detected: still in execution after {ms} milliseconds"),
+    e!("T01", "slow_script", H, "Lua slow script detected: still in execution after {ms} milliseconds"),
+    e!("T02", "watchdog", H, "--- WATCHDOG TIMER EXPIRED ---"),
+    // 2.10 startup warnings
+    e!("W01", "overcommit_disabled", L, "WARNING Memory overcommit must be enabled"),
+    e!("W01", "overcommit_disabled", L, "WARNING overcommit_memory is set to 0"),
+    e!("W02", "thp_enabled", L, "WARNING you have Transparent Huge Pages"),
+    e!("W03", "tcp_backlog_low", L, "WARNING: The TCP backlog setting of {want} cannot be enforced because {sysctl:w} is set to the lower value of {got}"),
+    e!("W04", "slow_clocksource", L, "WARNING Your system is configured to use the 'xen' clocksource"),
+    e!("W04", "slow_clocksource", L, "WARNING Slow system clocksource detected"),
+    e!("W04", "kernel_cow_bug", C, "WARNING Your kernel has a bug that could lead to data corruption during background save"),
+    // 2.11 crash (prefixed lines inside a bug report)
+    e!("X01", "crash_report_start", C, "=== (REDIS|VALKEY) BUG REPORT START"),
+    e!("X02", "crash_signal", C, "{server:w} {version:w} crashed by signal: {signal}"),
+    e!("X02", "crash_address", I, "Accessing address: {address:w}"),
+    e!("X02", "crash_killed_by", M, "Killed by PID: {pid}, UID: {uid}"),
+    e!("X02", "crash_instruction", I, "Crashed running the (instruction|instuction) at: {address:w}"),
+    e!("X03", "assertion_failed", C, "=== (RECURSIVE |)ASSERTION FAILED ==="),
+    e!("X03", "assertion_where", C, "==> {file:w}:{line} '{expr:s}' is not true"),
+    e!("X03", "assertion_where", C, "Failed assertion: {expr:s} ({file:w}:{line})"),
+    e!("X04", "software_failure", C, "!!! Software Failure"),
+    e!("X04", "guru_meditation", C, "Guru Meditation: {reason:s} #{where:w}"),
+    e!("X06", "crash_report_end", I, "=== (REDIS|VALKEY) BUG REPORT END"),
+    // 2.12 modules
+    e!("D01", "module_loaded", I, "Module '{name:s}' loaded from {path:s}"),
+    e!("D02", "module_load_failed", C, "Module {name:w} failed to load: {reason:s}"),
+    e!("D02", "module_load_failed", C, "Module {name:w} initialization failed"),
+    e!("D03", "rdb_module_missing", C, "The RDB file contains AUX module data I can't load: no matching module '{name:s}'"),
+    e!("D03", "rdb_module_missing", C, "The RDB file contains module data I can't load: no matching module '{name:s}'"),
+    e!("D04", "module_fork_exited", I, "Module fork exited pid: {pid}, retcode: {retcode}, bysignal: {signal}"),
+    // 1.10 kernel OOM killer (dmesg / kern.log / journald -k)
+    e!("O01", "kernel_oom_kill", C, "Out of memory: Killed process {pid} ({comm:s}) total-vm:{total_vm_kb}kB, anon-rss:{anon_rss_kb}kB"),
+    e!("O01", "kernel_oom_kill", C, "Memory cgroup out of memory: Killed process {pid} ({comm:s}) total-vm:{total_vm_kb}kB, anon-rss:{anon_rss_kb}kB"),
+    e!("O01", "kernel_oom_kill", C, "Killed process {pid} ({comm:s}) total-vm:{total_vm_kb}kB, anon-rss:{anon_rss_kb}kB"),
+    e!("O01", "kernel_oom_choice", H, "Out of memory: Kill process {pid} ({comm:s})"),
+    e!("O02", "kernel_oom_invoked", H, "{task:w} invoked oom-killer"),
+    e!("O03", "kernel_oom_reaped", I, "oom_reaper: reaped process {pid} ({comm:s})"),
+];
+
+/// A value captured by a pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cap {
+    /// A number (integers are exact up to 2^53).
+    Num(f64),
+    /// A piece of text (bounded).
+    Text(Box<str>),
+}
+
+/// Captured values of one match, by name, in pattern order.
+pub type Caps = Vec<(&'static str, Cap)>;
+
+/// Reads a numeric capture.
+pub fn num(caps: &Caps, name: &str) -> Option<f64> {
+    caps.iter()
+        .find(|(n, _)| *n == name)
+        .and_then(|(_, c)| match c {
+            Cap::Num(v) => Some(*v),
+            Cap::Text(_) => None,
+        })
+}
+
+/// Reads a text capture.
+pub fn text<'c>(caps: &'c Caps, name: &str) -> Option<&'c str> {
+    caps.iter()
+        .find(|(n, _)| *n == name)
+        .and_then(|(_, c)| match c {
+            Cap::Text(t) => Some(&**t),
+            Cap::Num(_) => None,
+        })
+}
+
+#[derive(Debug)]
+enum Seg {
+    Lit(Vec<u8>),
+    Alt(Vec<Vec<u8>>),
+    Num(&'static str),
+    Float(&'static str),
+    Word(&'static str),
+    Hex(&'static str),
+    Text(&'static str),
+    Skip,
+}
+
+struct Compiled {
+    segs: Vec<Seg>,
+}
+
+struct Catalogue {
+    pats: Vec<Compiled>,
+    buckets: Vec<Vec<u16>>,
+}
+
+fn compile(p: &'static str) -> Compiled {
+    let b = p.as_bytes();
+    let mut segs = Vec::new();
+    let mut lit = Vec::new();
+    let mut i = 0;
+    let flush = |lit: &mut Vec<u8>, segs: &mut Vec<Seg>| {
+        if !lit.is_empty() {
+            segs.push(Seg::Lit(std::mem::take(lit)));
+        }
+    };
+    while i < b.len() {
+        match b[i] {
+            b'{' => {
+                flush(&mut lit, &mut segs);
+                let end = i + p[i..]
+                    .find('}')
+                    .expect("closing brace in catalogue pattern");
+                let spec = &p[i + 1..end];
+                let (name, ty) = spec.split_once(':').unwrap_or((spec, ""));
+                segs.push(match ty {
+                    "f" => Seg::Float(name),
+                    "w" => Seg::Word(name),
+                    "h" => Seg::Hex(name),
+                    "s" => Seg::Text(name),
+                    _ => Seg::Num(name),
+                });
+                i = end + 1;
+            }
+            b'(' if p[i..].find(')').is_some_and(|e| p[i..i + e].contains('|')) => {
+                flush(&mut lit, &mut segs);
+                let end = i + p[i..].find(')').unwrap_or(0);
+                let alts = p[i + 1..end]
+                    .split('|')
+                    .map(|a| a.to_ascii_lowercase().into_bytes())
+                    .collect();
+                segs.push(Seg::Alt(alts));
+                i = end + 1;
+            }
+            b'*' if !(i > 0 && b[i - 1] == b'+') && i + 1 < b.len() => {
+                flush(&mut lit, &mut segs);
+                segs.push(Seg::Skip);
+                i += 1;
+            }
+            c => {
+                lit.push(c.to_ascii_lowercase());
+                i += 1;
+            }
+        }
+    }
+    flush(&mut lit, &mut segs);
+    Compiled { segs }
+}
+
+fn catalogue() -> &'static Catalogue {
+    static CAT: OnceLock<Catalogue> = OnceLock::new();
+    CAT.get_or_init(|| {
+        let pats: Vec<Compiled> = ENTRIES.iter().map(|e| compile(e.pattern)).collect();
+        let mut buckets = vec![Vec::new(); 256];
+        for (idx, c) in pats.iter().enumerate() {
+            let firsts: Vec<u8> = match c.segs.first() {
+                Some(Seg::Lit(l)) => vec![l[0]],
+                Some(Seg::Alt(a)) if a.iter().all(|x| !x.is_empty()) => {
+                    a.iter().map(|x| x[0]).collect()
+                }
+                _ => (0..=255).collect(),
+            };
+            for f in firsts {
+                buckets[f as usize].push(idx as u16);
+                if f.is_ascii_lowercase() {
+                    buckets[f.to_ascii_uppercase() as usize].push(idx as u16);
+                }
+            }
+        }
+        for b in &mut buckets {
+            b.sort_unstable();
+            b.dedup();
+        }
+        Catalogue { pats, buckets }
+    })
+}
+
+fn lit_at(msg: &[u8], pos: usize, lit: &[u8]) -> bool {
+    msg.len() >= pos + lit.len()
+        && msg[pos..pos + lit.len()]
+            .iter()
+            .zip(lit)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+}
+
+const MAX_TEXT_CAP: usize = 512;
+
+fn text_cap(b: &[u8]) -> Cap {
+    let b = &b[..b.len().min(MAX_TEXT_CAP)];
+    Cap::Text(String::from_utf8_lossy(b).into())
+}
+
+fn run(segs: &[Seg], msg: &[u8], pos: usize, caps: &mut Caps) -> bool {
+    let Some((seg, rest)) = segs.split_first() else {
+        return true;
+    };
+    match seg {
+        Seg::Lit(l) => lit_at(msg, pos, l) && run(rest, msg, pos + l.len(), caps),
+        Seg::Alt(alts) => alts
+            .iter()
+            .any(|a| lit_at(msg, pos, a) && run(rest, msg, pos + a.len(), caps)),
+        Seg::Num(name) | Seg::Float(name) => {
+            let float = matches!(seg, Seg::Float(_));
+            let mut end = pos;
+            if msg.get(end) == Some(&b'-') {
+                end += 1;
+            }
+            while end < msg.len()
+                && (msg[end].is_ascii_digit() || (float && msg[end] == b'.' && end > pos))
+            {
+                end += 1;
+            }
+            let v = std::str::from_utf8(&msg[pos..end])
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok());
+            match v {
+                Some(v) => {
+                    let n = caps.len();
+                    caps.push((name, Cap::Num(v)));
+                    if run(rest, msg, end, caps) {
+                        return true;
+                    }
+                    caps.truncate(n);
+                    false
+                }
+                None => false,
+            }
+        }
+        Seg::Word(name) | Seg::Hex(name) => {
+            let hex = matches!(seg, Seg::Hex(_));
+            let mut end = pos;
+            while end < msg.len()
+                && if hex {
+                    msg[end].is_ascii_hexdigit()
+                } else {
+                    !msg[end].is_ascii_whitespace()
+                }
+            {
+                end += 1;
+            }
+            // A word followed by a literal may stop before it (`{addr:w} lost`
+            // where the word itself could swallow the literal's first bytes).
+            let next_lit = match rest.first() {
+                Some(Seg::Lit(l)) if !hex => Some(l),
+                _ => None,
+            };
+            let mut e = end;
+            while e > pos {
+                if next_lit.is_none_or(|l| lit_at(msg, e, l)) {
+                    let n = caps.len();
+                    caps.push((name, text_cap(&msg[pos..e])));
+                    if run(rest, msg, e, caps) {
+                        return true;
+                    }
+                    caps.truncate(n);
+                    if next_lit.is_none() {
+                        break;
+                    }
+                }
+                e -= 1;
+            }
+            false
+        }
+        Seg::Text(_) | Seg::Skip => {
+            let name = if let Seg::Text(n) = seg {
+                Some(*n)
+            } else {
+                None
+            };
+            if rest.is_empty() {
+                if let Some(n) = name {
+                    caps.push((n, text_cap(&msg[pos.min(msg.len())..])));
+                }
+                return true;
+            }
+            for end in pos..=msg.len() {
+                if let Some(Seg::Lit(l)) = rest.first() {
+                    if !lit_at(msg, end, l) {
+                        continue;
+                    }
+                }
+                let n = caps.len();
+                if let Some(nm) = name {
+                    caps.push((nm, text_cap(&msg[pos..end])));
+                }
+                if run(rest, msg, end, caps) {
+                    return true;
+                }
+                caps.truncate(n);
+            }
+            false
+        }
+    }
+}
+
+/// Strips what some sources put before the message itself: leading
+/// whitespace (≤3.0 crash lines) and a dmesg `[ 12345.678901] ` uptime.
+fn trim_message(msg: &[u8]) -> &[u8] {
+    let msg = msg.trim_ascii_start();
+    if msg.first() == Some(&b'[') {
+        if let Some(close) = memchr::memchr(b']', &msg[..msg.len().min(24)]) {
+            let inside = &msg[1..close];
+            if !inside.is_empty()
+                && inside
+                    .iter()
+                    .all(|c| c.is_ascii_digit() || b". ".contains(c))
+            {
+                return msg[close + 1..].trim_ascii_start();
+            }
+        }
+    }
+    msg
+}
+
+/// Classifies a message. Returns the catalogue index and the captures.
+pub fn classify(msg: &[u8]) -> Option<(u16, Caps)> {
+    let msg = trim_message(msg);
+    let cat = catalogue();
+    let first = *msg.first()?;
+    let mut caps = Caps::new();
+    for &idx in &cat.buckets[first as usize] {
+        caps.clear();
+        if run(&cat.pats[idx as usize].segs, msg, 0, &mut caps) {
+            return Some((idx, caps));
+        }
+    }
+    None
+}
+
+/// The catalogue row at `idx`.
+pub fn entry(idx: u16) -> &'static Entry {
+    &ENTRIES[idx as usize]
+}
+
+/// What a line without any log prefix is, when it is something we use.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawKind {
+    /// `=== REDIS BUG REPORT START ...` (also VALKEY).
+    CrashStart,
+    /// `=== REDIS BUG REPORT END ...`.
+    CrashEnd,
+    /// `------ STACK TRACE ------` and the other section headers.
+    Section(Box<str>),
+    /// A stack frame `binary(function+0x..)[0x..]`.
+    Frame(Box<str>),
+    /// `12345 thread-name *`: the header of a thread's frames (7.4+);
+    /// `true` when it is the crashing thread.
+    Thread(bool),
+    /// A whitelisted INFO field `key:value` (log-events.md §3).
+    Info(Box<str>, Box<str>),
+    /// `argv[0]: '"CMD"'` from the current client info.
+    Argv0(Box<str>),
+    /// The memory test verdict.
+    MemTest(bool),
+    /// `--- WATCHDOG TIMER EXPIRED ---`.
+    Watchdog,
+    /// Startup logo: `Redis 6.0.9 (00000000/0) 64 bit`.
+    LogoVersion(Box<str>, Box<str>),
+    /// Startup logo: `Running in standalone mode`.
+    LogoMode(Box<str>),
+    /// Startup logo: `Port: 6379`.
+    LogoPort(u32),
+    /// Startup logo: `PID: 1234`.
+    LogoPid(u32),
+}
+
+const INFO_KEYS: &[&str] = &[
+    "used_memory",
+    "used_memory_rss",
+    "used_memory_peak",
+    "used_memory_dataset",
+    "maxmemory",
+    "maxmemory_policy",
+    "mem_fragmentation_ratio",
+    "evicted_keys",
+    "expired_keys",
+    "connected_clients",
+    "blocked_clients",
+    "rejected_connections",
+    "connected_slaves",
+    "master_repl_offset",
+    "repl_backlog_size",
+    "master_link_status",
+    "master_last_io_seconds_ago",
+    "master_sync_in_progress",
+    "rdb_last_bgsave_status",
+    "rdb_changes_since_last_save",
+    "latest_fork_usec",
+    "aof_last_write_status",
+    "aof_delayed_fsync",
+    "uptime_in_seconds",
+    "server_time_usec",
+    "role",
+    "redis_version",
+    "valkey_version",
+    "server_name",
+    "process_id",
+    "instantaneous_ops_per_sec",
+    "tcp_port",
+    "run_id",
+    "redis_mode",
+    "server_mode",
+    "total_system_memory",
+];
+
+fn find(h: &[u8], n: &[u8]) -> Option<usize> {
+    memchr::memmem::find(h, n)
+}
+
+fn digits_after(h: &[u8], at: usize) -> Option<u32> {
+    let d: Vec<u8> = h[at..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .copied()
+        .collect();
+    std::str::from_utf8(&d).ok()?.parse().ok()
+}
+
+fn boxed(b: &[u8]) -> Box<str> {
+    String::from_utf8_lossy(&b[..b.len().min(MAX_TEXT_CAP)]).into()
+}
+
+/// Classifies a line that has no log prefix (see [`RawKind`]).
+pub fn classify_raw(line: &[u8]) -> Option<RawKind> {
+    let l = line.strip_suffix(b"\r").unwrap_or(line);
+    let t = l.trim_ascii();
+    let first = *t.first()?;
+    match first {
+        b'=' => {
+            if find(t, b"BUG REPORT START").is_some() {
+                return Some(RawKind::CrashStart);
+            }
+            if find(t, b"BUG REPORT END").is_some() {
+                return Some(RawKind::CrashEnd);
+            }
+        }
+        b'-' => {
+            if t.starts_with(b"--- WATCHDOG TIMER EXPIRED") {
+                return Some(RawKind::Watchdog);
+            }
+            if t.starts_with(b"------ ") && t.ends_with(b" ------") && t.len() > 14 {
+                return Some(RawKind::Section(boxed(&t[7..t.len() - 7])));
+            }
+        }
+        b'F' if t.starts_with(b"Fast memory test PASSED") => return Some(RawKind::MemTest(true)),
+        b'!' if find(t, b"MEMORY ERROR DETECTED").is_some() => {
+            return Some(RawKind::MemTest(false))
+        }
+        b'a' if t.starts_with(b"argv[0]: ") => {
+            let v = &t[9..];
+            let v: &[u8] = &v
+                .iter()
+                .copied()
+                .filter(|c| *c != b'\'' && *c != b'"')
+                .collect::<Vec<_>>();
+            return Some(RawKind::Argv0(boxed(v)));
+        }
+        _ => {}
+    }
+    if let Some(colon) = memchr::memchr(b':', t) {
+        let key = &t[..colon];
+        if !key.is_empty()
+            && key
+                .iter()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
+        {
+            let k = std::str::from_utf8(key).unwrap_or("");
+            let val = &t[colon + 1..];
+            if INFO_KEYS.contains(&k)
+                || (k.starts_with("slave")
+                    && k[5..].bytes().all(|c| c.is_ascii_digit())
+                    && k.len() > 5)
+                || (k.starts_with("db")
+                    && k[2..].bytes().all(|c| c.is_ascii_digit())
+                    && k.len() > 2)
+            {
+                return Some(RawKind::Info(k.into(), boxed(val)));
+            }
+        }
+    }
+    if t.ends_with(b"]") && find(t, b")[0x").is_some()
+        || (t.ends_with(b"]") && find(t, b"[0x").is_some() && t.contains(&b'/'))
+    {
+        return Some(RawKind::Frame(boxed(t)));
+    }
+    // 7.4+/Valkey thread header: `<tid> <name>[ *]`.
+    if first.is_ascii_digit() && t.len() < 64 {
+        let mut parts = t.split(|c| *c == b' ');
+        let tid = parts.next().unwrap_or(b"");
+        let name = parts.next().unwrap_or(b"");
+        let star = parts.next();
+        if tid.iter().all(|c| c.is_ascii_digit())
+            && !name.is_empty()
+            && name
+                .iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"_-".contains(c))
+            && matches!(star, None | Some(b"*"))
+            && parts.next().is_none()
+        {
+            return Some(RawKind::Thread(star.is_some()));
+        }
+    }
+    // Startup logo (≤3.2 always, 4.0+ with always-show-logo).
+    if let Some(p) = find(l, b" bit") {
+        for server in [&b"Redis "[..], b"Valkey "] {
+            if let Some(s) = find(&l[..p], server) {
+                let rest = &l[s + server.len()..p];
+                let ver_end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+                let name = &server[..server.len() - 1];
+                return Some(RawKind::LogoVersion(boxed(name), boxed(&rest[..ver_end])));
+            }
+        }
+    }
+    if let Some(p) = find(l, b"Running in ") {
+        let rest = &l[p + 11..];
+        let end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+        if rest[end..].starts_with(b" mode") {
+            return Some(RawKind::LogoMode(boxed(&rest[..end])));
+        }
+    }
+    if let Some(p) = find(l, b"Port: ") {
+        return digits_after(l, p + 6).map(RawKind::LogoPort);
+    }
+    if let Some(p) = find(l, b"PID: ") {
+        return digits_after(l, p + 5).map(RawKind::LogoPid);
+    }
+    None
+}

@@ -1,0 +1,1781 @@
+//! Failure-chain rules: the merged timeline → incidents with evidence.
+//!
+//! The last analysis stage before rendering. Each rule of log-events.md §4
+//! looks for its anchor (a `+switch-master`, a `Failover election won`, a
+//! crash report, a process that stopped without shutdown lines, a failed
+//! BGSAVE, …), walks the timeline around it across every node, and writes one
+//! [`Incident`]: kind, severity, start and end, affected nodes, a paragraph
+//! with times and durations, and the evidence lines in the order a person
+//! would cite them. Downstream events a rule explains (a replica losing its
+//! primary during a failover) are marked consumed so that a later, more
+//! generic rule does not report them twice.
+
+use std::collections::HashSet;
+
+use super::catalog::Severity;
+use super::crash::Cite;
+use super::line::format_ms;
+use super::timeline::{EndClass, Event, Timeline};
+
+/// One incident.
+#[derive(Debug, Clone)]
+pub struct Incident {
+    /// Stable kind (`sentinel_failover`).
+    pub kind: &'static str,
+    /// Severity.
+    pub severity: Severity,
+    /// Start time (ms).
+    pub start: Option<i64>,
+    /// End time (ms), when it ended within the logs.
+    pub end: Option<i64>,
+    /// Affected node indexes.
+    pub nodes: Vec<usize>,
+    /// One paragraph with times and durations.
+    pub summary: String,
+    /// Evidence lines, in citing order.
+    pub evidence: Vec<Cite>,
+}
+
+/// `HH:MM:SS.mmm` of a time.
+pub fn hms(ts: Option<i64>) -> String {
+    match ts {
+        Some(ms) => format_ms(ms)[11..].to_string(),
+        None => "?".into(),
+    }
+}
+
+/// A duration in words: `850 ms`, `16.2 s`, `4 min 3 s`.
+pub fn dur(a: Option<i64>, b: Option<i64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let d = (b - a).max(0);
+            if d < 1000 {
+                format!("{d} ms")
+            } else if d < 120_000 {
+                format!("{:.1} s", d as f64 / 1000.0)
+            } else if d < 7_200_000 {
+                format!("{} min {} s", d / 60_000, (d % 60_000) / 1000)
+            } else {
+                format!("{:.1} h", d as f64 / 3_600_000.0)
+            }
+        }
+        _ => "unknown".into(),
+    }
+}
+
+/// Bytes in words (`1.2 GB`).
+pub fn bytes(b: f64) -> String {
+    const U: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = b;
+    let mut i = 0;
+    while v >= 1024.0 && i < U.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{b:.0} B")
+    } else {
+        format!("{v:.1} {}", U[i])
+    }
+}
+
+struct Ctx<'t> {
+    t: &'t Timeline,
+    used: HashSet<usize>,
+    redact: bool,
+}
+
+impl<'t> Ctx<'t> {
+    fn name(&self, node: usize) -> &str {
+        self.t.nodes.get(node).map_or("?", |n| n.name.as_str())
+    }
+    fn node_by_port(&self, port: u32) -> Option<usize> {
+        self.t.nodes.iter().position(|n| n.port == Some(port))
+    }
+    fn node_by_cluster_id(&self, id: &str) -> Option<usize> {
+        self.t
+            .nodes
+            .iter()
+            .position(|n| n.cluster_ids.iter().any(|c| c == id))
+    }
+    fn ev(&self, i: usize) -> &'t Event {
+        &self.t.events[i]
+    }
+    /// Events matching `f` with time in [from, to], in time order.
+    fn find(&self, from: i64, to: i64, f: impl Fn(&Event) -> bool) -> Vec<usize> {
+        let start = self
+            .t
+            .events
+            .partition_point(|e| e.ts.unwrap_or(i64::MIN) < from);
+        (start..self.t.events.len())
+            .take_while(|&i| self.t.events[i].ts.unwrap_or(i64::MIN) <= to)
+            .filter(|&i| f(&self.t.events[i]))
+            .collect()
+    }
+    fn first(&self, from: i64, to: i64, f: impl Fn(&Event) -> bool) -> Option<usize> {
+        let ev = &self.t.events;
+        let start = ev.partition_point(|e| e.ts.unwrap_or(i64::MIN) < from);
+        (start..ev.len())
+            .take_while(|&i| ev[i].ts.unwrap_or(i64::MIN) <= to)
+            .find(|&i| f(&ev[i]))
+    }
+    fn last(&self, from: i64, to: i64, f: impl Fn(&Event) -> bool) -> Option<usize> {
+        let ev = &self.t.events;
+        let end = ev.partition_point(|e| e.ts.unwrap_or(i64::MIN) <= to);
+        (0..end)
+            .rev()
+            .take_while(|&i| ev[i].ts.unwrap_or(i64::MIN) >= from)
+            .find(|&i| f(&ev[i]))
+    }
+}
+
+fn port_of(addr: &str) -> Option<u32> {
+    addr.rsplit(':').next()?.parse().ok()
+}
+
+fn push(ev: &mut Vec<Cite>, c: Option<Cite>) {
+    if let Some(c) = c {
+        if !ev.iter().any(|x| x.file == c.file && x.line == c.line) {
+            ev.push(c);
+        }
+    }
+}
+
+/// Extracts `key=value` from a CLIENT LIST string.
+pub fn client_field<'a>(client: &'a str, key: &str) -> Option<&'a str> {
+    client
+        .split(' ')
+        .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// Runs every rule; incidents come back ordered by start time.
+pub fn run(t: &Timeline, redact: bool) -> Vec<Incident> {
+    let mut c = Ctx {
+        t,
+        used: HashSet::new(),
+        redact,
+    };
+    let mut out = Vec::new();
+    sentinel_failovers(&mut c, &mut out);
+    cluster_failovers(&mut c, &mut out);
+    crashes(&mut c, &mut out);
+    restarts(&mut c, &mut out);
+    replication_breaks(&mut c, &mut out);
+    full_resyncs(&mut c, &mut out);
+    persistence(&mut c, &mut out);
+    cluster_down(&mut c, &mut out);
+    clients(&mut c, &mut out);
+    fsync_stalls(&mut c, &mut out);
+    memory(&mut c, &mut out);
+    blocked_loop(&mut c, &mut out);
+    config_hazards(&mut c, &mut out);
+    out.sort_by_key(|i| (i.start.unwrap_or(i64::MIN), i.kind));
+    out
+}
+
+/// FC8: sentinel failover, anchored on `+switch-master`.
+fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    let mut seen: Vec<(String, u32, u32, i64)> = Vec::new();
+    for (i, e) in t.events.iter().enumerate() {
+        if e.kind != "sentinel_switch_master" {
+            continue;
+        }
+        let name = e.txt("name").unwrap_or("?").to_string();
+        let (Some(op), Some(np)) = (e.num("old_port"), e.num("new_port")) else {
+            continue;
+        };
+        let Some(sw_ts) = e.ts else { continue };
+        // Every sentinel logs the switch; one failover is one incident.
+        if seen.iter().any(|(n, o, w, t0)| {
+            *n == name && *o == op as u32 && *w == np as u32 && sw_ts - t0 <= 120_000
+        }) {
+            continue;
+        }
+        seen.push((name.clone(), op as u32, np as u32, sw_ts));
+        let from = sw_ts - 300_000;
+        let is_master_ev = |e: &Event, kind: &str| e.kind == kind && e.txt("name") == Some(&name);
+        let sdown = c.first(from, sw_ts, |e| {
+            is_master_ev(e, "sentinel_sdown")
+                && e.txt("type")
+                    .is_some_and(|t| t == "master" || t == "primary")
+        });
+        let win_start = sdown.and_then(|s| c.ev(s).ts).unwrap_or(sw_ts) - 120_000;
+        let odown = c.first(win_start, sw_ts, |e| is_master_ev(e, "sentinel_odown"));
+        let try_f = c.first(win_start, sw_ts, |e| {
+            is_master_ev(e, "sentinel_try_failover")
+        });
+        let leader = c.first(win_start, sw_ts, |e| {
+            is_master_ev(e, "sentinel_elected_leader")
+        });
+        let selected = c.first(win_start, sw_ts, |e| {
+            e.kind == "sentinel_selected_replica" && e.num("port") == Some(np)
+        });
+        let promoted_s = c.first(win_start, sw_ts + 60_000, |e| {
+            e.kind == "sentinel_promoted" && e.num("port") == Some(np)
+        });
+        let end = c.first(win_start, sw_ts + 60_000, |e| {
+            is_master_ev(e, "sentinel_failover_end")
+        });
+        let old = c.node_by_port(op as u32);
+        let new = c.node_by_port(np as u32);
+        // Data-node side.
+        let new_lost = new.and_then(|n| {
+            c.last(win_start, sw_ts, |e| {
+                e.node == n && e.kind == "primary_lost"
+            })
+        });
+        let promoted = new.and_then(|n| {
+            c.first(win_start, sw_ts + 60_000, |e| {
+                e.node == n && e.kind == "promoted"
+            })
+        });
+        let replid = new.and_then(|n| {
+            c.first(win_start, sw_ts + 60_000, |e| {
+                e.node == n && e.kind == "secondary_replid"
+            })
+        });
+        // The old primary's lifetime that was alive when it went down.
+        let anchor = sdown.and_then(|s| c.ev(s).ts).unwrap_or(sw_ts);
+        let old_lt = old.and_then(|n| {
+            t.nodes[n].lifetimes.iter().copied().rfind(|&l| {
+                t.lifetimes[l]
+                    .first
+                    .as_ref()
+                    .and_then(|x| x.ts)
+                    .is_some_and(|ts| ts <= anchor)
+            })
+        });
+        let old_last = old_lt.and_then(|l| t.lifetimes[l].last.clone());
+        let old_next = old.and_then(|n| {
+            let ls = &t.nodes[n].lifetimes;
+            let k = ls.iter().position(|&l| Some(l) == old_lt)?;
+            ls.get(k + 1).copied()
+        });
+        let restarted = old_next.and_then(|l| {
+            t.lifetimes[l]
+                .ready
+                .clone()
+                .or(t.lifetimes[l].first.clone())
+        });
+        let convert = c.first(sw_ts, sw_ts + 3_600_000, |e| {
+            e.kind == "sentinel_convert_to_replica" && e.num("port") == Some(op)
+        });
+        let reof = old.and_then(|n| {
+            c.first(sw_ts, sw_ts + 3_600_000, |e| {
+                e.node == n && e.kind == "replicaof"
+            })
+        });
+        let mismatch = new.and_then(|n| {
+            c.first(sw_ts, sw_ts + 3_600_000, |e| {
+                e.node == n && e.kind == "psync_replid_mismatch"
+            })
+        });
+        let old_resync = old.and_then(|n| {
+            c.first(sw_ts, sw_ts + 3_600_000, |e| {
+                e.node == n && e.kind == "full_resync"
+            })
+        });
+        for x in [new_lost, promoted, replid, old_resync]
+            .into_iter()
+            .flatten()
+        {
+            c.used.insert(x);
+        }
+        // Other replicas of the old primary lost it too and were re-pointed.
+        let others = c.find(win_start, sw_ts + 60_000, |x| {
+            x.kind == "primary_lost" && Some(x.node) != new && Some(x.node) != old
+        });
+        for x in others {
+            if old.is_some() && primary_of(c, c.ev(x).node, c.ev(x).ts.unwrap_or(0)) == old {
+                c.used.insert(x);
+            }
+        }
+        let t_sd = sdown.and_then(|s| c.ev(s).ts);
+        // The replica noticing is the best time of death; the primary's last
+        // line is only a lower bound (it may have been idle).
+        let down_ts = new_lost
+            .and_then(|x| c.ev(x).ts)
+            .or(t_sd)
+            .or(old_last.as_ref().and_then(|x| x.ts));
+        let prom_ts = promoted
+            .and_then(|p| c.ev(p).ts)
+            .or(promoted_s.and_then(|p| c.ev(p).ts));
+        let oname = old.map_or(format!("port {op}"), |n| c.name(n).to_string());
+        let nname = new.map_or(format!("port {np}"), |n| c.name(n).to_string());
+        let mut s = format!(
+            "Sentinel failover of '{name}': primary {oname} down {} → new primary {nname} {} ({}); +switch-master at {} ({} after the primary went down).",
+            hms(down_ts),
+            hms(prom_ts),
+            dur(down_ts, prom_ts),
+            hms(Some(sw_ts)),
+            dur(down_ts, Some(sw_ts)),
+        );
+        if let Some(l) = old_lt {
+            let lt = &t.lifetimes[l];
+            let how = match lt.end {
+                EndClass::Crash => "it crashed",
+                EndClass::Clean => "it was shut down cleanly",
+                EndClass::UnknownKill | EndClass::Running => {
+                    "its process stopped with no shutdown lines (killed)"
+                }
+                EndClass::KilledInShutdown => "it was killed during shutdown",
+                EndClass::OomKilled => "it was killed by the kernel OOM killer",
+                EndClass::FatalExit => "it exited on a fatal error",
+            };
+            s.push_str(&format!(
+                " Root cause on {oname}: {how}; last line at {}.",
+                hms(old_last.as_ref().and_then(|x| x.ts))
+            ));
+        }
+        if let (Some(sd), Some(od)) = (sdown, odown) {
+            s.push_str(&format!(
+                " Sentinels: +sdown {}, +odown {} (quorum {}/{}).",
+                hms(c.ev(sd).ts),
+                hms(c.ev(od).ts),
+                c.ev(od).num("votes").unwrap_or(0.0),
+                c.ev(od).num("quorum").unwrap_or(0.0)
+            ));
+        }
+        if let Some(r) = &restarted {
+            s.push_str(&format!(" {oname} came back at {}", hms(r.ts)));
+            if let Some(cv) = convert {
+                s.push_str(&format!(
+                    " and was reconfigured as a replica of {nname} at {}",
+                    hms(c.ev(cv).ts)
+                ));
+            }
+            s.push('.');
+            if mismatch.is_some() || old_resync.is_some() {
+                s.push_str(" Its partial resync was refused (replication ID mismatch): it needs a full resync, so its data is wiped and reloaded.");
+            }
+        }
+        let mut ev = Vec::new();
+        push(&mut ev, old_last.clone());
+        for x in [
+            new_lost, sdown, odown, try_f, leader, selected, replid, promoted, promoted_s, end,
+        ] {
+            push(&mut ev, x.map(|x| c.ev(x).cite()));
+        }
+        push(&mut ev, Some(e.cite()));
+        push(&mut ev, restarted.clone());
+        for x in [convert, reof, mismatch, old_resync] {
+            push(&mut ev, x.map(|x| c.ev(x).cite()));
+        }
+        let _ = i;
+        let mut nodes: Vec<usize> = [old, new].into_iter().flatten().collect();
+        nodes.dedup();
+        out.push(Incident {
+            kind: "sentinel_failover",
+            severity: Severity::High,
+            start: down_ts.or(Some(sw_ts)),
+            end: Some(sw_ts),
+            nodes,
+            summary: s,
+            evidence: ev,
+        });
+    }
+    // +try-failover without a switch: a failed failover.
+    for (i, e) in t.events.iter().enumerate() {
+        if e.kind != "sentinel_try_failover" || c.used.contains(&i) {
+            continue;
+        }
+        let Some(ts) = e.ts else { continue };
+        let name = e.txt("name").unwrap_or("?");
+        if c.first(ts, ts + 600_000, |x| {
+            x.kind == "sentinel_switch_master" && x.txt("name") == Some(name)
+        })
+        .is_some()
+        {
+            continue;
+        }
+        let abort = c.first(ts, ts + 600_000, |x| x.kind.starts_with("sentinel_abort"));
+        let mut ev = vec![e.cite()];
+        push(&mut ev, abort.map(|a| c.ev(a).cite()));
+        out.push(Incident {
+            kind: "sentinel_failover_failed",
+            severity: Severity::Critical,
+            start: Some(ts),
+            end: abort.and_then(|a| c.ev(a).ts),
+            nodes: vec![e.node],
+            summary: format!(
+                "Sentinel tried to fail over '{name}' at {} but no +switch-master followed{}; the primary stayed unavailable.",
+                hms(Some(ts)),
+                abort.map_or(String::new(), |a| format!(" ({})", c.ev(a).kind))
+            ),
+            evidence: ev,
+        });
+    }
+}
+
+/// FC9: cluster failover, anchored on `Failover election won`.
+fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    for (i, e) in t.events.iter().enumerate() {
+        if e.kind != "cluster_failover_won" {
+            continue;
+        }
+        let Some(ts) = e.ts else { continue };
+        let r = e.node;
+        let from = ts - 120_000;
+        let marking = c.first(from, ts, |x| x.kind == "cluster_marking_failed");
+        let failmsg = c
+            .first(from, ts, |x| {
+                x.kind == "cluster_fail_received" && x.node == r
+            })
+            .or_else(|| c.first(from, ts, |x| x.kind == "cluster_fail_received"));
+        let failed_id = marking
+            .or(failmsg)
+            .and_then(|m| c.ev(m).txt("node"))
+            .map(String::from);
+        let x_node = failed_id.as_deref().and_then(|id| c.node_by_cluster_id(id));
+        let r_lost = c.last(from, ts, |x| x.node == r && x.kind == "primary_lost");
+        let delayed = c.last(from, ts, |x| {
+            x.node == r && x.kind == "cluster_election_delayed"
+        });
+        let started = c.last(from, ts, |x| {
+            x.node == r && x.kind == "cluster_election_started"
+        });
+        let granted = c.first(from, ts, |x| x.kind == "cluster_auth_granted");
+        let epoch = c.first(ts, ts + 1000, |x| {
+            x.node == r && x.kind == "cluster_config_epoch"
+        });
+        let fail0 = c.first(from, ts, |x| {
+            x.kind == "cluster_state" && x.txt("state") == Some("fail")
+        });
+        let oks = c.find(ts, ts + 60_000, |x| {
+            x.kind == "cluster_state" && x.txt("state") == Some("ok")
+        });
+        // Outage ends when the last node that went to fail is back to ok.
+        let ok_last = oks
+            .iter()
+            .copied()
+            .rfind(|&o| {
+                let n = c.ev(o).node;
+                c.first(from, ts, |x| {
+                    x.node == n && x.kind == "cluster_state" && x.txt("state") == Some("fail")
+                })
+                .is_some()
+            })
+            .or(oks.first().copied());
+        let x_lt = x_node.and_then(|n| {
+            let fts = fail0.and_then(|f| c.ev(f).ts).unwrap_or(ts);
+            t.nodes[n].lifetimes.iter().copied().rfind(|&l| {
+                t.lifetimes[l]
+                    .first
+                    .as_ref()
+                    .and_then(|x| x.ts)
+                    .is_some_and(|s| s <= fts)
+            })
+        });
+        let x_last = x_lt.and_then(|l| t.lifetimes[l].last.clone());
+        let x_next = x_node.and_then(|n| {
+            let ls = &t.nodes[n].lifetimes;
+            let k = ls.iter().position(|&l| Some(l) == x_lt)?;
+            ls.get(k + 1).copied()
+        });
+        let x_back = x_next.and_then(|l| t.lifetimes[l].ready.clone());
+        let reconf = x_node.and_then(|n| {
+            c.first(ts, ts + 3_600_000, |y| {
+                y.node == n && y.kind == "cluster_reconfigured_as_replica"
+            })
+        });
+        let x_resync = x_node.and_then(|n| {
+            c.first(ts, ts + 3_600_000, |y| {
+                y.node == n && y.kind == "full_resync"
+            })
+        });
+        let x_keys = x_resync.and_then(|rs| {
+            let n = c.ev(rs).node;
+            c.first(c.ev(rs).ts.unwrap_or(ts), ts + 3_600_000, |y| {
+                y.node == n && y.kind == "keys_loaded"
+            })
+        });
+        for u in [r_lost, x_resync].into_iter().flatten() {
+            c.used.insert(u);
+        }
+        let ok_until = ok_last.and_then(|o| c.ev(o).ts).unwrap_or(ts);
+        for f in c.find(from, ok_until, |x| x.kind == "cluster_state") {
+            c.used.insert(f);
+        }
+        let fail_ts = fail0.and_then(|f| c.ev(f).ts);
+        let ok_ts = ok_last.and_then(|o| c.ev(o).ts);
+        let down_ts = r_lost
+            .and_then(|l| c.ev(l).ts)
+            .or(x_last.as_ref().and_then(|l| l.ts));
+        let xname = x_node.map_or_else(
+            || failed_id.clone().unwrap_or_else(|| "?".into()),
+            |n| c.name(n).to_string(),
+        );
+        let mut s = format!(
+            "Cluster failover: primary {xname} down {} → replica {} won the election at {} ({} after the primary went down)",
+            hms(down_ts),
+            c.name(r),
+            hms(Some(ts)),
+            dur(down_ts, Some(ts)),
+        );
+        if let Some(ep) = epoch.and_then(|x| c.ev(x).num("epoch")) {
+            s.push_str(&format!(", configEpoch {ep}"));
+        }
+        s.push('.');
+        if fail_ts.is_some() {
+            s.push_str(&format!(
+                " Cluster state was fail from {} to {} ({}): clients got -CLUSTERDOWN.",
+                hms(fail_ts),
+                hms(ok_ts),
+                dur(fail_ts, ok_ts)
+            ));
+        }
+        if let Some(d) = delayed {
+            let d = c.ev(d);
+            s.push_str(&format!(
+                " Election delayed {} ms (rank #{}, offset {}).",
+                d.num("delay_ms").unwrap_or(0.0),
+                d.num("rank").unwrap_or(0.0),
+                d.num("offset").unwrap_or(0.0)
+            ));
+        }
+        if let Some(l) = x_lt {
+            if matches!(
+                t.lifetimes[l].end,
+                EndClass::UnknownKill | EndClass::Running | EndClass::KilledInShutdown
+            ) {
+                s.push_str(&format!(
+                    " Root cause: {xname}'s process stopped with no shutdown lines (killed)."
+                ));
+            } else if t.lifetimes[l].end == EndClass::Crash {
+                s.push_str(&format!(" Root cause: {xname} crashed."));
+            }
+        }
+        if let Some(b) = &x_back {
+            s.push_str(&format!(" {xname} came back at {} as a replica", hms(b.ts)));
+            if let Some(rs) = x_resync {
+                s.push_str(&format!(
+                    " and needed a full resync at {}",
+                    hms(c.ev(rs).ts)
+                ));
+                if let Some(k) = x_keys.and_then(|k| c.ev(k).num("loaded")) {
+                    s.push_str(&format!(" ({k} keys loaded)"));
+                }
+            }
+            s.push('.');
+        }
+        let mut ev = Vec::new();
+        push(&mut ev, x_last);
+        for x in [
+            r_lost,
+            marking,
+            failmsg,
+            fail0,
+            delayed,
+            started,
+            granted,
+            Some(i),
+            epoch,
+            ok_last,
+        ] {
+            push(&mut ev, x.map(|x| c.ev(x).cite()));
+        }
+        push(&mut ev, x_back);
+        for x in [reconf, x_resync] {
+            push(&mut ev, x.map(|x| c.ev(x).cite()));
+        }
+        let mut nodes: Vec<usize> = [x_node, Some(r)].into_iter().flatten().collect();
+        nodes.dedup();
+        out.push(Incident {
+            kind: "cluster_failover",
+            severity: Severity::High,
+            start: down_ts.or(fail_ts).or(Some(ts)),
+            end: ok_ts.or(Some(ts)),
+            nodes,
+            summary: s,
+            evidence: ev,
+        });
+    }
+}
+
+/// FC14: one incident per crash report.
+fn crashes(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    for (l, lt) in t.lifetimes.iter().enumerate() {
+        let Some(ci) = lt.crash else { continue };
+        let cr = &t.crashes[ci];
+        let start = cr
+            .start
+            .as_ref()
+            .and_then(|x| x.ts)
+            .or(cr.reason_line.as_ref().and_then(|x| x.ts));
+        let node = lt.node;
+        let mut s = format!(
+            "{} ({}) crashed at {}: {}.",
+            c.name(node),
+            lt.version.as_deref().unwrap_or("server"),
+            hms(start),
+            cr.reason()
+        );
+        if !cr.frames.is_empty() {
+            s.push_str(&format!(" Top frames: {}.", cr.frames.join(" ← ")));
+        }
+        if let Some(cmd) = &cr.command {
+            s.push_str(&format!(
+                " Command being run: {}.",
+                if c.redact {
+                    cmd.split(' ').next().unwrap_or("")
+                } else {
+                    cmd
+                }
+            ));
+        }
+        let mut gauges = Vec::new();
+        for (k, label) in [
+            ("role", "role"),
+            ("used_memory", "used_memory"),
+            ("maxmemory", "maxmemory"),
+            ("mem_fragmentation_ratio", "fragmentation"),
+            ("connected_slaves", "connected replicas"),
+            ("connected_clients", "clients"),
+        ] {
+            if let Some(v) = cr.info(k) {
+                let v = if k.starts_with("used_memory") || k == "maxmemory" {
+                    v.parse::<f64>().map_or(v.to_string(), |b| {
+                        if b == 0.0 && k == "maxmemory" {
+                            "0 (no limit)".into()
+                        } else {
+                            bytes(b)
+                        }
+                    })
+                } else {
+                    v.to_string()
+                };
+                gauges.push(format!("{label} {v}"));
+            }
+        }
+        if !gauges.is_empty() {
+            s.push_str(&format!(" At the crash: {}.", gauges.join(", ")));
+        }
+        match cr.memtest {
+            Some(true) => s.push_str(" Fast memory test passed."),
+            Some(false) => {
+                s.push_str(" MEMORY ERROR DETECTED by the fast memory test: suspect hardware.")
+            }
+            None => {}
+        }
+        if cr.end.is_none() {
+            s.push_str(" The report is cut short (the process died while writing it).");
+        }
+        s.push_str(&format!(" Class: {}.", cr.class()));
+        let ls = &t.nodes[node].lifetimes;
+        let next = ls
+            .iter()
+            .position(|&x| x == l)
+            .and_then(|k| ls.get(k + 1))
+            .copied();
+        let back = next.and_then(|n| {
+            t.lifetimes[n]
+                .ready
+                .clone()
+                .or(t.lifetimes[n].first.clone())
+        });
+        match &back {
+            Some(b) => s.push_str(&format!(
+                " Restarted, serving again at {} ({} down).",
+                hms(b.ts),
+                dur(start, b.ts)
+            )),
+            None => s.push_str(" No restart in these logs."),
+        }
+        let mut ev = Vec::new();
+        push(&mut ev, cr.start.clone());
+        push(&mut ev, cr.reason_line.clone());
+        push(&mut ev, cr.frame_line.clone());
+        push(&mut ev, cr.memory_line.clone());
+        push(&mut ev, cr.end.clone());
+        push(&mut ev, back.clone());
+        out.push(Incident {
+            kind: "crash",
+            severity: Severity::Critical,
+            start,
+            end: back
+                .as_ref()
+                .and_then(|b| b.ts)
+                .or(cr.end.as_ref().and_then(|e| e.ts))
+                .or(start),
+            nodes: vec![node],
+            summary: s,
+            evidence: ev,
+        });
+    }
+}
+
+/// FC0/FC3: restarts, clean or not, and cold starts.
+fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    for (n, node) in t.nodes.iter().enumerate() {
+        for w in node.lifetimes.windows(2) {
+            let (a, b) = (&t.lifetimes[w[0]], &t.lifetimes[w[1]]);
+            if a.end == EndClass::Crash {
+                continue;
+            }
+            let last = a.last.clone();
+            let up = b.ready.clone();
+            let start = b.first.clone();
+            let cold = b.keys_loaded.is_none()
+                && b.load_secs.is_none()
+                && node.mode.as_deref() != Some("sentinel");
+            let (kind, mut sev, how) = match a.end {
+                EndClass::Clean => ("restart", Severity::Low, "clean shutdown".to_string()),
+                EndClass::FatalExit => (
+                    "unclean_restart",
+                    Severity::High,
+                    "exit on a fatal error".to_string(),
+                ),
+                EndClass::KilledInShutdown => (
+                    "unclean_restart",
+                    Severity::High,
+                    "killed during shutdown (SIGKILL after a stalled shutdown?)".to_string(),
+                ),
+                _ => (
+                    "unclean_restart",
+                    Severity::High,
+                    "no shutdown lines: the process was killed (SIGKILL, OOM killer or host loss)"
+                        .to_string(),
+                ),
+            };
+            let down_from = if a.end == EndClass::Clean {
+                a.shutdown
+                    .as_ref()
+                    .and_then(|x| x.ts)
+                    .or(last.as_ref().and_then(|x| x.ts))
+            } else {
+                last.as_ref().and_then(|x| x.ts)
+            };
+            let mut s = format!(
+                "{} restarted: pid {} ended at {} ({how}); pid {} started {} and was ready at {} ({} unavailable).",
+                c.name(n),
+                a.pid,
+                hms(last.as_ref().and_then(|x| x.ts)),
+                b.pid,
+                hms(start.as_ref().and_then(|x| x.ts)),
+                hms(up.as_ref().and_then(|x| x.ts)),
+                dur(down_from, up.as_ref().and_then(|x| x.ts)),
+            );
+            let mut ev = Vec::new();
+            if a.end == EndClass::Clean {
+                push(&mut ev, a.shutdown.clone());
+                push(&mut ev, a.exit.clone());
+            } else {
+                push(&mut ev, a.fatal.clone());
+                push(&mut ev, last.clone());
+            }
+            push(&mut ev, start.clone());
+            if let Some((k, cite)) = &b.keys_loaded {
+                s.push_str(&format!(" Loaded {k} keys"));
+                if let Some((k0, _)) = &a.keys_loaded {
+                    if (*k as f64) < (*k0 as f64) * 0.5 {
+                        s.push_str(&format!(" (previous start loaded {k0}: data lost)"));
+                        sev = sev.max(Severity::High);
+                    }
+                }
+                push(&mut ev, Some(cite.clone()));
+            }
+            if let Some((secs, cite)) = &b.load_secs {
+                s.push_str(&format!(" in {secs} s"));
+                push(&mut ev, Some(cite.clone()));
+            }
+            if b.keys_loaded.is_some() || b.load_secs.is_some() {
+                s.push('.');
+            }
+            if cold && up.is_some() {
+                s.push_str(" Nothing was loaded from disk before serving: the node started with an empty dataset (cold cache; persistence off or no RDB/AOF).");
+                if a.end != EndClass::Clean {
+                    sev = Severity::High;
+                } else {
+                    sev = sev.max(Severity::Medium);
+                }
+            }
+            push(&mut ev, up.clone());
+            out.push(Incident {
+                kind,
+                severity: sev,
+                start: down_from.or(start.as_ref().and_then(|x| x.ts)),
+                end: up.as_ref().and_then(|x| x.ts),
+                nodes: vec![n],
+                summary: s,
+                evidence: ev,
+            });
+        }
+        // Restart loop: consecutive lifetimes that never became ready.
+        let aborted: Vec<usize> = node
+            .lifetimes
+            .iter()
+            .copied()
+            .filter(|&l| t.lifetimes[l].ready.is_none() && t.lifetimes[l].fatal.is_some())
+            .collect();
+        if aborted.len() >= 2 {
+            let mut ev = Vec::new();
+            for &l in &aborted {
+                push(&mut ev, t.lifetimes[l].first.clone());
+                push(&mut ev, t.lifetimes[l].fatal.clone());
+            }
+            let first = t.lifetimes[aborted[0]].first.as_ref().and_then(|x| x.ts);
+            let lastc = t.lifetimes[*aborted.last().unwrap_or(&aborted[0])]
+                .fatal
+                .as_ref()
+                .and_then(|x| x.ts);
+            out.push(Incident {
+                kind: "restart_loop",
+                severity: Severity::Critical,
+                start: first,
+                end: lastc,
+                nodes: vec![n],
+                summary: format!(
+                    "{} failed to start {} times between {} and {}: {}.",
+                    c.name(n),
+                    aborted.len(),
+                    hms(first),
+                    hms(lastc),
+                    t.lifetimes[aborted[0]]
+                        .fatal
+                        .as_ref()
+                        .map_or("", |f| &f.text)
+                ),
+                evidence: ev,
+            });
+        }
+    }
+}
+
+fn primary_of(c: &Ctx, replica: usize, before: i64) -> Option<usize> {
+    let conn = c.last(before - 3_600_000, before, |e| {
+        e.node == replica && (e.kind == "connecting_primary" || e.kind == "replicaof")
+    })?;
+    port_of(c.ev(conn).txt("addr")?).and_then(|p| c.node_by_port(p))
+}
+
+/// FC7: a replica lost its primary.
+fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    for i in 0..t.events.len() {
+        let e = &t.events[i];
+        if e.kind != "primary_lost" || c.used.contains(&i) {
+            continue;
+        }
+        let Some(ts) = e.ts else { continue };
+        let r = e.node;
+        let p = primary_of(c, r, ts);
+        // The primary lifetime that ended near the loss.
+        let p_lt = p.and_then(|pn| {
+            t.nodes[pn].lifetimes.iter().copied().find(|&l| {
+                t.lifetimes[l]
+                    .last
+                    .as_ref()
+                    .and_then(|x| x.ts)
+                    .is_some_and(|x| (x - ts).abs() <= 10_000)
+            })
+        });
+        let p_next = p.zip(p_lt).and_then(|(pn, l)| {
+            let ls = &t.nodes[pn].lifetimes;
+            ls.get(ls.iter().position(|&x| x == l)? + 1).copied()
+        });
+        // Recovery on the replica: a partial or full resync.
+        let horizon = ts + 3_600_000;
+        let psync = c.first(ts, horizon, |x| x.node == r && x.kind == "psync_ok");
+        let full = c.first(ts, horizon, |x| x.node == r && x.kind == "full_resync");
+        let recovered = match (psync, full) {
+            (Some(a), Some(b)) => Some(if c.ev(a).ts <= c.ev(b).ts { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        let is_full = recovered.is_some() && recovered == full;
+        let refused = c.find(
+            ts,
+            recovered.and_then(|x| c.ev(x).ts).unwrap_or(horizon),
+            |x| x.node == r && x.kind == "primary_unreachable",
+        );
+        let flush = full.and_then(|f| {
+            c.first(c.ev(f).ts.unwrap_or(ts), horizon, |x| {
+                x.node == r && x.kind == "sync_flush"
+            })
+        });
+        let loaded = full.and_then(|f| {
+            c.first(c.ev(f).ts.unwrap_or(ts), horizon, |x| {
+                x.node == r && x.kind == "keys_loaded"
+            })
+        });
+        let done = full.and_then(|f| {
+            c.first(c.ev(f).ts.unwrap_or(ts), horizon, |x| {
+                x.node == r && x.kind == "sync_done"
+            })
+        });
+        let mismatch = p.and_then(|pn| {
+            c.first(
+                ts,
+                recovered.and_then(|x| c.ev(x).ts).unwrap_or(horizon),
+                |x| x.node == pn && x.kind == "psync_replid_mismatch",
+            )
+        });
+        // Keys the replica held before: its last load before the break.
+        let before = c
+            .last(ts - 86_400_000, ts, |x| {
+                x.node == r && x.kind == "keys_loaded"
+            })
+            .and_then(|k| c.ev(k).num("loaded"));
+        let after = loaded.and_then(|k| c.ev(k).num("loaded"));
+        if let Some(f) = full {
+            c.used.insert(f);
+        }
+        let pname = p.map_or("its primary".to_string(), |pn| {
+            format!("primary {}", c.name(pn))
+        });
+        let mut s = format!("Replica {} lost {pname} at {}.", c.name(r), hms(Some(ts)));
+        let mut sev = Severity::Medium;
+        let mut planned = false;
+        if let Some(l) = p_lt {
+            let lt = &t.lifetimes[l];
+            let why = match lt.end {
+                EndClass::Clean => {
+                    planned = true;
+                    "the primary was shut down on request (planned)"
+                }
+                EndClass::Crash => "the primary crashed",
+                EndClass::FatalExit => "the primary exited on a fatal error",
+                _ => "the primary process died with no shutdown lines (killed)",
+            };
+            s.push_str(&format!(
+                " Cause: {why}; its last line was at {}.",
+                hms(lt.last.as_ref().and_then(|x| x.ts))
+            ));
+        } else {
+            s.push_str(" The primary's own log shows no restart at that time: network problem or a stalled primary.");
+        }
+        if !refused.is_empty() {
+            s.push_str(&format!(" {} reconnect attempts failed", refused.len()));
+            if let Some(rs) = refused.last() {
+                s.push_str(&format!(" until {}", hms(c.ev(*rs).ts)));
+            }
+            s.push('.');
+        }
+        if let Some(nx) = p_next {
+            let b = &t.lifetimes[nx];
+            s.push_str(&format!(
+                " The primary came back at {}",
+                hms(b.ready.as_ref().and_then(|x| x.ts))
+            ));
+            if b.keys_loaded.is_none() && b.load_secs.is_none() {
+                s.push_str(" with an empty dataset (nothing loaded from disk)");
+            }
+            s.push('.');
+        }
+        match recovered {
+            Some(x) if is_full => {
+                s.push_str(&format!(
+                    "{} A full resync followed: {} → {} ({})",
+                    if mismatch.is_some() {
+                        " Its replication ID had changed, so the partial resync was refused."
+                    } else {
+                        ""
+                    },
+                    hms(c.ev(x).ts),
+                    hms(done.and_then(|d| c.ev(d).ts)),
+                    dur(c.ev(x).ts, done.and_then(|d| c.ev(d).ts)),
+                ));
+                match (before, after) {
+                    (Some(b), Some(a)) => {
+                        s.push_str(&format!(
+                            "; the replica's dataset went from {b} to {a} keys"
+                        ));
+                        if a < b * 0.5 {
+                            s.push_str(" (data loss)");
+                            sev = Severity::Critical;
+                        }
+                    }
+                    (None, Some(a)) => s.push_str(&format!("; {a} keys loaded")),
+                    _ => {}
+                }
+                s.push('.');
+                sev = sev.max(Severity::High);
+            }
+            Some(x) => {
+                s.push_str(&format!(
+                    " Recovered by a partial resync at {} ({} after the loss).",
+                    hms(c.ev(x).ts),
+                    dur(Some(ts), c.ev(x).ts)
+                ));
+                sev = Severity::Low;
+            }
+            None => s.push_str(" No resync within the logs."),
+        }
+        if planned && !is_full {
+            sev = Severity::Info;
+        }
+        let mut ev = Vec::new();
+        push(&mut ev, p_lt.and_then(|l| t.lifetimes[l].last.clone()));
+        push(&mut ev, Some(e.cite()));
+        push(&mut ev, refused.first().map(|&x| c.ev(x).cite()));
+        if let Some(nx) = p_next {
+            push(&mut ev, t.lifetimes[nx].first.clone());
+            push(&mut ev, t.lifetimes[nx].ready.clone());
+        }
+        push(&mut ev, mismatch.map(|x| c.ev(x).cite()));
+        for x in [recovered, flush, loaded, done] {
+            push(&mut ev, x.map(|x| c.ev(x).cite()));
+        }
+        let mut nodes = vec![r];
+        if let Some(pn) = p {
+            nodes.insert(0, pn);
+        }
+        out.push(Incident {
+            kind: "replication_break",
+            severity: sev,
+            start: Some(ts),
+            end: done.or(recovered).and_then(|x| c.ev(x).ts),
+            nodes,
+            summary: s,
+            evidence: ev,
+        });
+    }
+}
+
+/// FC6: full resyncs of replicas that already had data, and resync loops.
+fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    let mut per_node: std::collections::HashMap<usize, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, e) in t.events.iter().enumerate() {
+        if e.kind == "full_resync" {
+            per_node.entry(e.node).or_default().push(i);
+        }
+    }
+    let mut nodes: Vec<_> = per_node.into_iter().collect();
+    nodes.sort_by_key(|(n, _)| *n);
+    for (n, list) in nodes {
+        // Loop: ≥3 within 60 min.
+        if list.len() >= 3 {
+            let ts: Vec<i64> = list.iter().filter_map(|&i| c.ev(i).ts).collect();
+            if let Some(w) = ts.windows(3).find(|w| w[2] - w[0] <= 3_600_000) {
+                let from = w[0];
+                let causes: Vec<&str> = [
+                    (c.first(from - 60_000, w[2], |x| x.kind == "output_buffer_limit" && x.txt("client").is_some_and(|cl| client_field(cl, "flags").is_some_and(|f| f.contains('S')))).is_some(), "replica output buffer limit too small (client-output-buffer-limit replica)"),
+                    (c.first(from - 60_000, w[2], |x| x.node == n && x.kind == "sync_timeout").is_some(), "repl-timeout too short for the dataset"),
+                    (c.first(from - 60_000, w[2], |x| x.kind == "psync_no_backlog").is_some(), "repl-backlog-size too small"),
+                    (c.first(from - 60_000, w[2], |x| matches!(x.kind, "sync_failed" | "fork_failed" | "bgsave_signal")).is_some(), "fork failure on the primary"),
+                    (c.first(from - 60_000, w[2], |x| x.node == n && matches!(x.kind, "sync_io_error" | "sync_load_failed")).is_some(), "replica-side disk or memory error"),
+                ].into_iter().filter(|(b, _)| *b).map(|(_, s)| s).collect();
+                let mut ev = Vec::new();
+                for &i in &list {
+                    c.used.insert(i);
+                    push(&mut ev, Some(c.ev(i).cite()));
+                }
+                out.push(Incident {
+                    kind: "full_resync_loop",
+                    severity: Severity::High,
+                    start: Some(from),
+                    end: ts.last().copied(),
+                    nodes: vec![n],
+                    summary: format!(
+                        "Replica {} did {} full resyncs between {} and {}{}. Each one forks the primary and wipes the replica.",
+                        c.name(n),
+                        list.len(),
+                        hms(Some(from)),
+                        hms(ts.last().copied()),
+                        if causes.is_empty() { String::new() } else { format!("; likely cause: {}", causes.join("; ")) }
+                    ),
+                    evidence: ev,
+                });
+                continue;
+            }
+        }
+        for i in list {
+            if c.used.contains(&i) {
+                continue;
+            }
+            let e = c.ev(i);
+            let Some(ts) = e.ts else { continue };
+            let lt = &t.lifetimes[e.lifetime];
+            let tried = c.last(ts - 600_000, ts, |x| x.node == n && x.kind == "psync_try");
+            let had_data = lt.keys_loaded.as_ref().is_some_and(|(k, _)| *k > 0)
+                || tried.is_some_and(|p| c.ev(p).num("offset").is_some_and(|o| o > 1.0))
+                || c.first(
+                    lt.first.as_ref().and_then(|x| x.ts).unwrap_or(i64::MIN),
+                    ts - 1,
+                    |x| x.lifetime == e.lifetime && x.kind == "sync_done",
+                )
+                .is_some();
+            if !had_data {
+                continue;
+            }
+            let recv = c.first(ts, ts + 3_600_000, |x| {
+                x.node == n && x.kind == "sync_receiving"
+            });
+            let done = c.first(ts, ts + 3_600_000, |x| x.node == n && x.kind == "sync_done");
+            let loaded = c.first(ts, ts + 3_600_000, |x| {
+                x.node == n && x.kind == "keys_loaded"
+            });
+            let mut s = format!(
+                "Replica {} needed a full resync at {}",
+                c.name(n),
+                hms(Some(ts))
+            );
+            if let Some(r) = recv.and_then(|r| c.ev(r).num("bytes")) {
+                s.push_str(&format!(" of {}", bytes(r)));
+            }
+            s.push_str(&format!(
+                ", finished {} ({})",
+                hms(done.and_then(|d| c.ev(d).ts)),
+                dur(Some(ts), done.and_then(|d| c.ev(d).ts))
+            ));
+            if let Some(k) = loaded.and_then(|k| c.ev(k).num("loaded")) {
+                s.push_str(&format!(", {k} keys loaded"));
+            }
+            s.push_str("; its previous data was flushed.");
+            let mut ev = Vec::new();
+            push(&mut ev, tried.map(|x| c.ev(x).cite()));
+            push(&mut ev, Some(e.cite()));
+            for x in [recv, loaded, done] {
+                push(&mut ev, x.map(|x| c.ev(x).cite()));
+            }
+            out.push(Incident {
+                kind: "full_resync",
+                severity: Severity::Medium,
+                start: Some(ts),
+                end: done.and_then(|d| c.ev(d).ts),
+                nodes: vec![n],
+                summary: s,
+                evidence: ev,
+            });
+        }
+    }
+}
+
+fn errno_class(text: &str) -> Option<&'static str> {
+    let t = text.to_ascii_lowercase();
+    if t.contains("no space left") {
+        Some("disk full")
+    } else if t.contains("cannot allocate memory") {
+        Some("out of memory (ENOMEM)")
+    } else if t.contains("resource temporarily unavailable") {
+        Some("process/cgroup limit (EAGAIN)")
+    } else if t.contains("permission denied") {
+        Some("permission denied")
+    } else if t.contains("read-only file system") {
+        Some("read-only file system")
+    } else if t.contains("input/output error") {
+        Some("I/O error")
+    } else {
+        None
+    }
+}
+
+/// FC1/FC2/FC4: failed BGSAVEs, fork failures and AOF write errors.
+fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    const FAIL: &[&str] = &[
+        "fork_failed",
+        "aof_fork_failed",
+        "rdb_open_failed",
+        "rdb_write_error",
+        "rdb_rename_error",
+        "rdb_fsync_dir_error",
+        "bgsave_error",
+        "bgsave_signal",
+        "aof_write_error",
+        "aof_short_write",
+        "aof_fatal_exit",
+        "sync_failed",
+        "aof_rewrite_error",
+        "aof_rewrite_signal",
+        "shutdown_failed",
+    ];
+    let mut i = 0;
+    while i < t.events.len() {
+        let e = &t.events[i];
+        if !FAIL.contains(&e.kind)
+            || c.used.contains(&i)
+            || (e.kind == "bgsave_signal" && e.num("signal") == Some(10.0))
+        {
+            i += 1;
+            continue;
+        }
+        let lt = e.lifetime;
+        let n = e.node;
+        let start = e.ts;
+        // The window: failures of the same lifetime until a success.
+        let mut members = vec![i];
+        let mut end_ev = None;
+        let mut j = i + 1;
+        let horizon = start.unwrap_or(i64::MIN).saturating_add(3_600_000);
+        while j < t.events.len() && t.events[j].ts.unwrap_or(i64::MIN) <= horizon {
+            let x = &t.events[j];
+            if x.lifetime == lt {
+                if FAIL.contains(&x.kind) {
+                    members.push(j);
+                } else if matches!(x.kind, "bgsave_ok" | "aof_write_recovered") {
+                    end_ev = Some(j);
+                    break;
+                }
+            }
+            j += 1;
+        }
+        for &m in &members {
+            c.used.insert(m);
+        }
+        let kinds: Vec<&str> = members.iter().map(|&m| c.ev(m).kind).collect();
+        let class = members.iter().find_map(|&m| errno_class(&c.ev(m).text));
+        let fatal = members
+            .iter()
+            .copied()
+            .find(|&m| c.ev(m).kind == "aof_fatal_exit");
+        let fork = kinds
+            .iter()
+            .any(|k| matches!(*k, "fork_failed" | "aof_fork_failed"));
+        let killed = members
+            .iter()
+            .copied()
+            .find(|&m| c.ev(m).kind == "bgsave_signal" && c.ev(m).num("signal") == Some(9.0));
+        let aof = kinds
+            .iter()
+            .any(|k| matches!(*k, "aof_write_error" | "aof_short_write" | "aof_fatal_exit"));
+        let rdb = kinds.iter().any(|k| {
+            matches!(
+                *k,
+                "bgsave_error"
+                    | "rdb_open_failed"
+                    | "rdb_write_error"
+                    | "rdb_rename_error"
+                    | "bgsave_signal"
+                    | "fork_failed"
+            )
+        });
+        let kind = if class == Some("disk full") {
+            "disk_full"
+        } else if fork {
+            "fork_failed"
+        } else if killed.is_some() {
+            "bgsave_killed"
+        } else if aof && !rdb {
+            "aof_write_error"
+        } else {
+            "bgsave_failed"
+        };
+        let end_ts = end_ev.and_then(|x| c.ev(x).ts);
+        let last_ts = members.last().and_then(|&m| c.ev(m).ts);
+        let mut s = format!(
+            "{} on {} at {}",
+            match kind {
+                "disk_full" => "Disk full",
+                "fork_failed" => "Fork failed",
+                "bgsave_killed" => "BGSAVE child killed by SIGKILL",
+                "aof_write_error" => "AOF write error",
+                _ => "BGSAVE failed",
+            },
+            c.name(n),
+            hms(start)
+        );
+        let cause = members.iter().map(|&m| c.ev(m)).find(|x| {
+            matches!(
+                x.kind,
+                "rdb_open_failed"
+                    | "rdb_write_error"
+                    | "fork_failed"
+                    | "aof_fork_failed"
+                    | "aof_write_error"
+                    | "aof_short_write"
+            )
+        });
+        if let Some(cause) = cause {
+            let detail = cause.txt("reason").map(|r| r.to_string()).or_else(|| {
+                cause.num("written").map(|w| {
+                    format!(
+                        "short write: {} of {} bytes written",
+                        w,
+                        cause.num("expected").unwrap_or(0.0)
+                    )
+                })
+            });
+            if let Some(d) = detail {
+                s.push_str(&format!(": {d}"));
+            }
+        }
+        if let Some(cl) = class.filter(|cl| !s.to_ascii_lowercase().contains(cl)) {
+            s.push_str(&format!(" ({cl})"));
+        }
+        s.push('.');
+        if rdb {
+            match end_ts {
+                Some(_) => s.push_str(&format!(
+                    " With stop-writes-on-bgsave-error yes (the default), writes were rejected with -MISCONF (inferred, not logged) from {} until the next successful BGSAVE at {} ({}).",
+                    hms(start), hms(end_ts), dur(start, end_ts)
+                )),
+                None => s.push_str(&format!(
+                    " With stop-writes-on-bgsave-error yes (the default), writes were rejected with -MISCONF (inferred, not logged) from {} with no successful BGSAVE afterwards in the logs.",
+                    hms(start)
+                )),
+            }
+        }
+        if aof && fatal.is_none() {
+            if kinds.contains(&"aof_write_recovered")
+                || end_ev.is_some_and(|x| c.ev(x).kind == "aof_write_recovered")
+            {
+                s.push_str(&format!(
+                    " AOF writes failed until {} (writes rejected with -MISCONF meanwhile).",
+                    hms(end_ts)
+                ));
+            } else {
+                s.push_str(" AOF writes kept failing; writes were rejected with -MISCONF until the end of the logs for this process.");
+            }
+        }
+        let mut sev = Severity::High;
+        if let Some(f) = fatal {
+            s.push_str(&format!(
+                " With appendfsync always the server exited at {}.",
+                hms(c.ev(f).ts)
+            ));
+            sev = Severity::Critical;
+        }
+        if fork {
+            if let Some(w) = c.last(i64::MIN, start.unwrap_or(0), |x| {
+                x.node == n && x.kind == "overcommit_disabled"
+            }) {
+                s.push_str(&format!(
+                    " Contributing factor: vm.overcommit_memory is not 1 (warned at {}).",
+                    hms(c.ev(w).ts)
+                ));
+            }
+        }
+        if members.len() > 1 {
+            s.push_str(&format!(" {} failure lines in this window.", members.len()));
+        }
+        let mut ev = Vec::new();
+        if let Some(b) = c.last(start.unwrap_or(0) - 3_600_000, start.unwrap_or(0), |x| {
+            x.lifetime == lt && matches!(x.kind, "bgsave_started" | "aof_rewrite_started")
+        }) {
+            if rdb {
+                push(&mut ev, Some(c.ev(b).cite()));
+            }
+        }
+        for &m in members.iter().take(8) {
+            push(&mut ev, Some(c.ev(m).cite()));
+        }
+        push(&mut ev, end_ev.map(|x| c.ev(x).cite()));
+        out.push(Incident {
+            kind,
+            severity: sev,
+            start,
+            end: end_ts.or(fatal.and_then(|f| c.ev(f).ts)).or(last_ts),
+            nodes: vec![n],
+            summary: s,
+            evidence: ev,
+        });
+        i += 1;
+    }
+}
+
+/// FC9 (residual): `Cluster state changed: fail` windows not explained by a
+/// failover incident.
+fn cluster_down(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    let mut i = 0;
+    while i < t.events.len() {
+        let e = &t.events[i];
+        if e.kind != "cluster_state" || e.txt("state") != Some("fail") || c.used.contains(&i) {
+            i += 1;
+            continue;
+        }
+        let Some(ts) = e.ts else {
+            i += 1;
+            continue;
+        };
+        // Group fails across nodes within 60 s.
+        let fails = c.find(ts, ts + 60_000, |x| {
+            x.kind == "cluster_state" && x.txt("state") == Some("fail")
+        });
+        let nodes: Vec<usize> = {
+            let mut v: Vec<usize> = fails.iter().map(|&f| c.ev(f).node).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let oks: Vec<usize> = nodes
+            .iter()
+            .filter_map(|&n| {
+                c.first(ts, ts + 86_400_000, |x| {
+                    x.node == n && x.kind == "cluster_state" && x.txt("state") == Some("ok")
+                })
+            })
+            .collect();
+        let end = if oks.len() == nodes.len() {
+            oks.iter().filter_map(|&o| c.ev(o).ts).max()
+        } else {
+            None
+        };
+        let planned = c.find(ts - 30_000, ts, |x| x.kind == "shutdown_requested");
+        for f in &fails {
+            c.used.insert(*f);
+        }
+        let mut s = format!(
+            "Cluster state changed to fail at {} on {} node(s) ({})",
+            hms(Some(ts)),
+            nodes.len(),
+            nodes
+                .iter()
+                .map(|&n| c.name(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        match end {
+            Some(_) => s.push_str(&format!(
+                "; ok again at {} ({}).",
+                hms(end),
+                dur(Some(ts), end)
+            )),
+            None => s.push_str("; not ok again within the logs."),
+        }
+        let sev = if !planned.is_empty() {
+            let who: Vec<String> = planned
+                .iter()
+                .map(|&p| c.name(c.ev(p).node).to_string())
+                .collect();
+            s.push_str(&format!(
+                " It followed the requested shutdown of {} (planned stop, not a failure).",
+                who.join(", ")
+            ));
+            Severity::Info
+        } else {
+            Severity::High
+        };
+        let mut ev = Vec::new();
+        for &p in planned.iter().take(3) {
+            push(&mut ev, Some(c.ev(p).cite()));
+        }
+        for &f in fails.iter().take(4) {
+            push(&mut ev, Some(c.ev(f).cite()));
+        }
+        for &o in oks.iter().take(4) {
+            push(&mut ev, Some(c.ev(o).cite()));
+        }
+        out.push(Incident {
+            kind: "cluster_down",
+            severity: sev,
+            start: Some(ts),
+            end,
+            nodes,
+            summary: s,
+            evidence: ev,
+        });
+        i += 1;
+    }
+}
+
+/// FC11: output-buffer disconnections, and cross-protocol attack warnings.
+fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    let mut done = HashSet::new();
+    for (i, e) in t.events.iter().enumerate() {
+        if e.kind != "output_buffer_limit" || done.contains(&i) {
+            continue;
+        }
+        let Some(ts) = e.ts else { continue };
+        let group = c.find(ts, ts + 600_000, |x| {
+            x.kind == "output_buffer_limit" && x.node == e.node
+        });
+        for &g in &group {
+            done.insert(g);
+        }
+        let client = e.txt("client").unwrap_or("");
+        let flags = client_field(client, "flags").unwrap_or("");
+        let replica = flags.contains('S');
+        let what = if replica {
+            "replica connection (flags=S): the primary's client-output-buffer-limit replica is too small for the write rate during sync"
+        } else if flags.contains('P') {
+            "pub/sub subscriber (flags=P) not reading fast enough"
+        } else if flags.contains('O') {
+            "MONITOR client"
+        } else {
+            "normal client with a large or unread reply"
+        };
+        let mut details = Vec::new();
+        if let Some(cmd) = client_field(client, "cmd") {
+            details.push(format!("cmd={cmd}"));
+        }
+        if let Some(om) = client_field(client, "omem").and_then(|v| v.parse::<f64>().ok()) {
+            details.push(format!("output memory {}", bytes(om)));
+        }
+        if !c.redact {
+            if let Some(a) = client_field(client, "addr") {
+                details.push(format!("addr={a}"));
+            }
+        }
+        let last = group.last().and_then(|&g| c.ev(g).ts);
+        let s = format!(
+            "{} client(s) on {} were disconnected for exceeding output buffer limits between {} and {}; first: {what} ({}).",
+            group.len(),
+            c.name(e.node),
+            hms(Some(ts)),
+            hms(last),
+            details.join(", ")
+        );
+        let sev = if replica || group.len() >= 5 {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        out.push(Incident {
+            kind: if replica {
+                "replica_output_buffer"
+            } else {
+                "output_buffer_disconnect"
+            },
+            severity: sev,
+            start: Some(ts),
+            end: last,
+            nodes: vec![e.node],
+            summary: s,
+            evidence: group.iter().take(10).map(|&g| c.ev(g).cite()).collect(),
+        });
+    }
+    for e in t.events.iter().filter(|e| e.kind == "security_attack") {
+        out.push(Incident {
+            kind: "security_attack",
+            severity: Severity::Medium,
+            start: e.ts,
+            end: e.ts,
+            nodes: vec![e.node],
+            summary: format!(
+                "{} received HTTP-like input (POST/Host:) at {}: a cross-protocol attack or a misdirected HTTP client; the connection was closed. Check who can reach this port.",
+                c.name(e.node),
+                hms(e.ts)
+            ),
+            evidence: vec![e.cite()],
+        });
+    }
+}
+
+/// FC5: AOF fsync stalls.
+fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    let mut done = HashSet::new();
+    for (i, e) in t.events.iter().enumerate() {
+        if e.kind != "aof_fsync_slow" || done.contains(&i) {
+            continue;
+        }
+        let Some(ts) = e.ts else { continue };
+        let group = c.find(ts, ts + 600_000, |x| {
+            x.kind == "aof_fsync_slow" && x.node == e.node
+        });
+        for &g in &group {
+            done.insert(g);
+        }
+        let during_fork = group
+            .iter()
+            .filter(|&&g| {
+                let gt = c.ev(g).ts.unwrap_or(0);
+                let started = c.last(gt - 3_600_000, gt, |x| {
+                    x.node == e.node
+                        && matches!(
+                            x.kind,
+                            "bgsave_started" | "aof_rewrite_started" | "rdb_transfer_started"
+                        )
+                });
+                started.is_some_and(|s| {
+                    let st = c.ev(s).ts.unwrap_or(0);
+                    c.first(st, gt, |x| {
+                        x.node == e.node
+                            && matches!(
+                                x.kind,
+                                "bgsave_ok"
+                                    | "bgsave_error"
+                                    | "aof_rewrite_ok"
+                                    | "aof_rewrite_done"
+                                    | "aof_rewrite_error"
+                            )
+                    })
+                    .is_none()
+                })
+            })
+            .count();
+        let last = group.last().and_then(|&g| c.ev(g).ts);
+        let share = during_fork as f64 / group.len() as f64;
+        let verdict = if share >= 0.7 {
+            "disk saturated by the persistence child (BGSAVE/AOF rewrite)"
+        } else {
+            "slow or noisy disk"
+        };
+        out.push(Incident {
+            kind: "aof_fsync_stall",
+            severity: if group.len() >= 3 { Severity::Medium } else { Severity::Low },
+            start: Some(ts),
+            end: last,
+            nodes: vec![e.node],
+            summary: format!(
+                "{} AOF fsync stall(s) on {} between {} and {} ({} during a fork): {verdict}. Writes wait on the disk, so latency spikes.",
+                group.len(),
+                c.name(e.node),
+                hms(Some(ts)),
+                hms(last),
+                during_fork
+            ),
+            evidence: group.iter().take(10).map(|&g| c.ev(g).cite()).collect(),
+        });
+    }
+}
+
+/// FC10 and FC2: memory exhaustion and the kernel OOM killer.
+fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    for e in t.events.iter() {
+        let Some(ts) = e.ts else { continue };
+        let (kind, sev, s) = match e.kind {
+            "oom_allocation" => ("memory_exhaustion", Severity::Critical, format!(
+                "{} failed to allocate {} at {} (malloc returned NULL: host or cgroup memory exhausted, not maxmemory); the server aborts.",
+                c.name(e.node), bytes(e.num("bytes").unwrap_or(0.0)), hms(Some(ts)))),
+            "maxmemory_lowered" => ("memory_exhaustion", Severity::High, format!(
+                "maxmemory on {} was lowered at {} below current usage ({} < {}): mass eviction or -OOM errors follow.",
+                c.name(e.node), hms(Some(ts)), bytes(e.num("new").unwrap_or(0.0)), bytes(e.num("used").unwrap_or(0.0)))),
+            "client_eviction_exhausted" => ("memory_exhaustion", Severity::High, format!("{} is over maxmemory-clients even after evicting every evictable client ({}).", c.name(e.node), hms(Some(ts)))),
+            "kernel_oom_kill" => {
+                let pid = e.num("pid").unwrap_or(0.0) as u32;
+                let main = t.lifetimes.iter().any(|l| l.pid == pid);
+                let child = t.events.iter().any(|x| matches!(x.kind, "bgsave_started" | "aof_rewrite_started" | "rdb_transfer_started") && x.num("pid") == Some(f64::from(pid)));
+                let who = if main { "the server process itself" } else if child { "a persistence fork child (BGSAVE/rewrite): copy-on-write exhausted memory" } else { "a process" };
+                ("oom_kill", Severity::Critical, format!(
+                    "The kernel OOM killer killed pid {pid} ({}) at {}: {who}; anon-rss {}.",
+                    e.txt("comm").unwrap_or("?"), hms(Some(ts)), bytes(e.num("anon_rss_kb").unwrap_or(0.0) * 1024.0)))
+            }
+            _ => continue,
+        };
+        out.push(Incident {
+            kind,
+            severity: sev,
+            start: Some(ts),
+            end: Some(ts),
+            nodes: vec![e.node],
+            summary: s,
+            evidence: vec![e.cite()],
+        });
+    }
+    // Rising RDB memory across saves/restarts (≥3 points, each higher).
+    for (n, _) in t.nodes.iter().enumerate() {
+        let pts: Vec<&Event> = t
+            .events
+            .iter()
+            .filter(|e| e.node == n && e.kind == "rdb_memory" && e.ts.is_some())
+            .collect();
+        if pts.len() >= 3 && pts.windows(2).all(|w| w[1].num("mb") > w[0].num("mb")) {
+            let (a, b) = (pts[0], pts[pts.len() - 1]);
+            let (ma, mb) = (a.num("mb").unwrap_or(0.0), b.num("mb").unwrap_or(0.0));
+            let hours = ((b.ts.unwrap_or(0) - a.ts.unwrap_or(0)) as f64 / 3_600_000.0).max(1e-6);
+            out.push(Incident {
+                kind: "memory_growth",
+                severity: Severity::Low,
+                start: a.ts,
+                end: b.ts,
+                nodes: vec![n],
+                summary: format!("Dataset memory on {} grew from {ma:.2} MB to {mb:.2} MB over {} ({:.2} MB/h) across {} RDB loads.", c.name(n), dur(a.ts, b.ts), (mb - ma) / hours, pts.len()),
+                evidence: pts.iter().map(|e| e.cite()).collect(),
+            });
+        }
+    }
+}
+
+/// FC12: a blocked event loop, and the false failure detection it causes.
+fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    for e in t.events.iter() {
+        if !matches!(e.kind, "slow_script" | "watchdog") {
+            continue;
+        }
+        let Some(ts) = e.ts else { continue };
+        let port = t.nodes[e.node].port;
+        let sd = port.and_then(|p| {
+            c.first(ts, ts + 90_000, |x| {
+                x.kind == "sentinel_sdown" && x.num("port") == Some(f64::from(p))
+            })
+        });
+        let ids = &t.nodes[e.node].cluster_ids;
+        let cf = c.first(ts, ts + 90_000, |x| {
+            matches!(x.kind, "cluster_marking_failed" | "cluster_fail_received")
+                && x.txt("node").is_some_and(|n| ids.iter().any(|i| i == n))
+        });
+        let follow = sd.or(cf);
+        let what = if e.kind == "slow_script" {
+            format!("a script ran for {} ms", e.num("ms").unwrap_or(0.0))
+        } else {
+            "the watchdog fired (event loop blocked)".to_string()
+        };
+        let mut s = format!(
+            "Event loop of {} blocked at {}: {what}; every client got -BUSY or waited.",
+            c.name(e.node),
+            hms(Some(ts))
+        );
+        if let Some(f) = follow {
+            s.push_str(&format!(" It was then marked down ({} at {}): a false failure detection caused by the block, not a crash.", c.ev(f).kind, hms(c.ev(f).ts)));
+        }
+        let mut ev = vec![e.cite()];
+        push(&mut ev, follow.map(|f| c.ev(f).cite()));
+        out.push(Incident {
+            kind: "blocked_event_loop",
+            severity: if follow.is_some() {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
+            start: Some(ts),
+            end: follow.and_then(|f| c.ev(f).ts).or(Some(ts)),
+            nodes: vec![e.node],
+            summary: s,
+            evidence: ev,
+        });
+    }
+}
+
+/// FC13: configuration hazards, one summary per node (latest occurrence).
+fn config_hazards(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    const HAZ: &[(&str, &str)] = &[
+        (
+            "overcommit_disabled",
+            "vm.overcommit_memory is not 1 (fork may fail under memory pressure)",
+        ),
+        (
+            "thp_enabled",
+            "Transparent Huge Pages enabled (latency, CoW amplification)",
+        ),
+        ("tcp_backlog_low", "somaxconn lower than tcp-backlog"),
+        (
+            "no_config_file",
+            "started without a config file (defaults for persistence and maxmemory)",
+        ),
+        (
+            "maxclients_reduced",
+            "maxclients reduced by a low ulimit -n",
+        ),
+        ("slow_clocksource", "slow clocksource"),
+        ("maxmemory_tiny", "maxmemory below 1MB"),
+    ];
+    for (n, _) in t.nodes.iter().enumerate() {
+        let mut found = Vec::new();
+        let mut ev = Vec::new();
+        for (k, d) in HAZ {
+            if let Some(e) = t.events.iter().rev().find(|e| e.node == n && e.kind == *k) {
+                found.push(*d);
+                ev.push(e.cite());
+            }
+        }
+        if found.is_empty() {
+            continue;
+        }
+        let ts = ev.iter().filter_map(|x| x.ts).max();
+        out.push(Incident {
+            kind: "config_hazard",
+            severity: Severity::Info,
+            start: ts,
+            end: ts,
+            nodes: vec![n],
+            summary: format!(
+                "Configuration hazards on {}: {}.",
+                c.name(n),
+                found.join("; ")
+            ),
+            evidence: ev,
+        });
+    }
+}

@@ -1,0 +1,407 @@
+//! Rendering: the timeline and incidents as text, JSON or Markdown.
+//!
+//! The last stage of the log flow. Pure functions of a [`Report`]; `--redact`
+//! is applied here, to every piece of log text that reaches any output
+//! (evidence lines, event text, summaries), so no format can leak a key name
+//! or a client address the others hide.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::chains::{hms, Incident};
+use super::crash::Cite;
+use super::line::format_ms;
+use super::timeline::{Event, Timeline};
+
+/// Everything rendered.
+pub struct Report<'a> {
+    /// The assembled timeline.
+    pub t: &'a Timeline,
+    /// Incidents after filtering.
+    pub incidents: Vec<&'a Incident>,
+    /// Events after filtering.
+    pub events: Vec<&'a Event>,
+    /// Hide key names and client addresses.
+    pub redact: bool,
+    /// Per-node cap on timeline events in text.
+    pub top: usize,
+    /// Non-fatal problems.
+    pub errors: Vec<String>,
+}
+
+/// Masks what may be personal data in a log line: quoted strings (key names,
+/// script names, argv), client identity fields and IPv4 addresses.
+pub fn redact(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        // Quoted text: keep the quotes, hide the content. logfmt field
+        // values (`message="…"`) are structure, not data: keep them.
+        if (c == b'\'' || c == b'"') && !(c == b'"' && i > 0 && b[i - 1] == b'=') {
+            if let Some(end) = s[i + 1..].find(c as char) {
+                out.push(c as char);
+                out.push_str("*redacted*");
+                out.push(c as char);
+                i += end + 2;
+                continue;
+            }
+        }
+        // Client fields.
+        let rest = &s[i..];
+        let at_word =
+            i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-' || b[i - 1] == b'_');
+        if at_word {
+            if let Some(k) = ["addr=", "laddr=", "name=", "user=", "lib-name=", "lib-ver="]
+                .iter()
+                .find(|k| rest.starts_with(**k))
+            {
+                out.push_str(k);
+                out.push_str("*redacted*");
+                let end = rest[k.len()..]
+                    .find([' ', '\'', '"', ')', ','])
+                    .map_or(rest.len(), |e| e + k.len());
+                i += end;
+                continue;
+            }
+            // IPv4 address.
+            if let Some(len) = ipv4_len(rest) {
+                out.push_str("x.x.x.x");
+                i += len;
+                continue;
+            }
+        }
+        let ch = rest.chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+fn ipv4_len(s: &str) -> Option<usize> {
+    let mut len = 0;
+    for part in 0..4 {
+        let d = s[len..].bytes().take_while(|c| c.is_ascii_digit()).count();
+        if d == 0 || d > 3 {
+            return None;
+        }
+        len += d;
+        if part < 3 {
+            if s.as_bytes().get(len) != Some(&b'.') {
+                return None;
+            }
+            len += 1;
+        }
+    }
+    if s.as_bytes()
+        .get(len)
+        .is_some_and(|c| c.is_ascii_digit() || *c == b'.')
+    {
+        return None;
+    }
+    Some(len)
+}
+
+impl Report<'_> {
+    fn txt<'s>(&self, s: &'s str) -> std::borrow::Cow<'s, str> {
+        if self.redact {
+            redact(s).into()
+        } else {
+            s.into()
+        }
+    }
+    fn path(&self, c: &Cite) -> &str {
+        self.t.files.get(c.file).map_or("?", |f| f.path.as_str())
+    }
+    fn node_names(&self, nodes: &[usize]) -> Vec<&str> {
+        nodes
+            .iter()
+            .map(|&n| self.t.nodes.get(n).map_or("?", |x| x.name.as_str()))
+            .collect()
+    }
+    fn span(&self) -> (Option<i64>, Option<i64>) {
+        let ts = self.t.events.iter().filter_map(|e| e.ts);
+        (ts.clone().min(), ts.max())
+    }
+}
+
+fn ts_str(ts: Option<i64>) -> String {
+    ts.map_or_else(|| "?".to_string(), format_ms)
+}
+
+/// Text output.
+pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let t = r.t;
+    let unparsed: u64 = t.files.iter().map(|f| f.unparsed).sum();
+    let (a, b) = r.span();
+    writeln!(
+        w,
+        "redsleuth logs: {} file(s), {} lines ({} without a log prefix), {} node(s), {} → {}",
+        t.files.len(),
+        t.lines,
+        unparsed,
+        t.nodes.len(),
+        ts_str(a),
+        ts_str(b)
+    )?;
+    for f in &t.files {
+        if let Some(y) = &f.year_source {
+            writeln!(
+                w,
+                "  note: {}: year of year-less timestamps from {y}",
+                f.path
+            )?;
+        }
+    }
+    writeln!(w, "\nNodes")?;
+    for n in &t.nodes {
+        let ends: Vec<&str> = n
+            .lifetimes
+            .iter()
+            .map(|&l| t.lifetimes[l].end.name())
+            .collect();
+        writeln!(
+            w,
+            "  {:<10} {:<10} {:<16} {} process lifetime(s) [{}]",
+            n.name,
+            n.mode.as_deref().unwrap_or("?"),
+            n.version.as_deref().unwrap_or("?"),
+            n.lifetimes.len(),
+            ends.join(", ")
+        )?;
+    }
+    writeln!(w, "\nIncidents ({})", r.incidents.len())?;
+    if r.incidents.is_empty() {
+        writeln!(w, "  none at or above the chosen severity")?;
+    }
+    for (k, i) in r.incidents.iter().enumerate() {
+        writeln!(
+            w,
+            "\n[{}] {} {}  {} → {}  {}",
+            k + 1,
+            i.severity.name().to_uppercase(),
+            i.kind,
+            ts_str(i.start),
+            hms(i.end),
+            r.node_names(&i.nodes).join(", ")
+        )?;
+        writeln!(w, "    {}", r.txt(&i.summary))?;
+        writeln!(w, "    evidence:")?;
+        for c in &i.evidence {
+            writeln!(w, "      {}:{}: {}", r.path(c), c.line, r.txt(&c.text))?;
+        }
+    }
+    writeln!(w, "\nTimeline (events of medium severity and above)")?;
+    let mut per_node = std::collections::HashMap::new();
+    for e in &r.events {
+        if e.severity < super::catalog::Severity::Medium {
+            continue;
+        }
+        let cnt = per_node.entry(e.node).or_insert(0usize);
+        *cnt += 1;
+        if *cnt > r.top {
+            continue;
+        }
+        writeln!(
+            w,
+            "  {}  {:<10} {:<28} {}:{}",
+            ts_str(e.ts),
+            t.nodes.get(e.node).map_or("?", |n| n.name.as_str()),
+            e.kind,
+            t.files[e.file].path,
+            e.line
+        )?;
+    }
+    for (n, cnt) in per_node {
+        if cnt > r.top {
+            writeln!(
+                w,
+                "  … {} more on {} (raise --top)",
+                cnt - r.top,
+                t.nodes[n].name
+            )?;
+        }
+    }
+    for e in &r.errors {
+        writeln!(w, "error: {e}")?;
+    }
+    Ok(())
+}
+
+/// Markdown output with numbered citations.
+pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let t = r.t;
+    let (a, b) = r.span();
+    writeln!(w, "## Log analysis\n")?;
+    writeln!(
+        w,
+        "{} file(s), {} lines, {} node(s), from {} to {}.\n",
+        t.files.len(),
+        t.lines,
+        t.nodes.len(),
+        ts_str(a),
+        ts_str(b)
+    )?;
+    writeln!(w, "| node | mode | version | lifetimes | how each ended |")?;
+    writeln!(w, "|---|---|---|---|---|")?;
+    for n in &t.nodes {
+        let ends: Vec<&str> = n
+            .lifetimes
+            .iter()
+            .map(|&l| t.lifetimes[l].end.name())
+            .collect();
+        writeln!(
+            w,
+            "| `{}` | {} | {} | {} | {} |",
+            n.name,
+            n.mode.as_deref().unwrap_or("?"),
+            n.version.as_deref().unwrap_or("?"),
+            n.lifetimes.len(),
+            ends.join(", ")
+        )?;
+    }
+    writeln!(w, "\n### Incidents\n")?;
+    if r.incidents.is_empty() {
+        writeln!(w, "No incidents at or above the chosen severity.")?;
+    }
+    let mut cites: Vec<&Cite> = Vec::new();
+    for (k, i) in r.incidents.iter().enumerate() {
+        let refs: Vec<String> = i
+            .evidence
+            .iter()
+            .map(|c| {
+                cites.push(c);
+                format!("[{}]", cites.len())
+            })
+            .collect();
+        writeln!(
+            w,
+            "{}. **{}** ({}, {} → {}, {}): {} {}",
+            k + 1,
+            i.kind,
+            i.severity.name(),
+            ts_str(i.start),
+            hms(i.end),
+            r.node_names(&i.nodes)
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            r.txt(&i.summary),
+            refs.join("")
+        )?;
+    }
+    if !cites.is_empty() {
+        writeln!(w, "\n### Evidence\n")?;
+        for (k, c) in cites.iter().enumerate() {
+            writeln!(
+                w,
+                "[{}] `{}:{}`: `{}`  ",
+                k + 1,
+                r.path(c),
+                c.line,
+                r.txt(&c.text).replace('`', "'")
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn cite_json(r: &Report, c: &Cite) -> Value {
+    json!({ "file": r.path(c), "line": c.line, "ts": c.ts.map(format_ms), "text": r.txt(&c.text) })
+}
+
+/// JSON output (the stable contract; additive changes only).
+pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()> {
+    let t = r.t;
+    let files: Vec<Value> = t
+        .files
+        .iter()
+        .map(|f| {
+            json!({"path": f.path, "set": f.set, "compression": f.compression, "bytes": f.bytes,
+                   "lines": f.lines, "unparsed_lines": f.unparsed, "year_source": f.year_source,
+                   "error": f.error})
+        })
+        .collect();
+    let nodes: Vec<Value> = t
+        .nodes
+        .iter()
+        .map(|n| {
+            let lts: Vec<Value> = n
+                .lifetimes
+                .iter()
+                .map(|&l| {
+                    let lt = &t.lifetimes[l];
+                    json!({"pid": lt.pid, "start": lt.first.as_ref().and_then(|c| c.ts).map(format_ms),
+                           "ready": lt.ready.as_ref().and_then(|c| c.ts).map(format_ms),
+                           "last": lt.last.as_ref().and_then(|c| c.ts).map(format_ms),
+                           "end": lt.end.name(), "version": lt.version,
+                           "keys_loaded": lt.keys_loaded.as_ref().map(|k| k.0),
+                           "load_seconds": lt.load_secs.as_ref().map(|k| k.0)})
+                })
+                .collect();
+            let files: Vec<&str> = n.files.iter().map(|&f| t.files[f].path.as_str()).collect();
+            json!({"name": n.name, "port": n.port, "mode": n.mode, "version": n.version,
+                   "files": files, "cluster_ids": n.cluster_ids, "lifetimes": lts})
+        })
+        .collect();
+    let events: Vec<Value> = r
+        .events
+        .iter()
+        .map(|e| {
+            let mut fields = serde_json::Map::new();
+            for (k, v) in &e.caps {
+                let val = match v {
+                    super::catalog::Cap::Num(n) => json!(n),
+                    super::catalog::Cap::Text(s) => json!(r.txt(s)),
+                };
+                fields.insert((*k).to_string(), val);
+            }
+            if let Some(ci) = e.crash {
+                let cr = &t.crashes[ci];
+                fields.insert("reason".into(), json!(cr.reason()));
+                fields.insert("frames".into(), json!(cr.frames));
+                let info: serde_json::Map<String, Value> = cr
+                    .info
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json!(r.txt(v))))
+                    .collect();
+                fields.insert("info".into(), Value::Object(info));
+                fields.insert("command".into(), json!(cr.command));
+                fields.insert("class".into(), json!(cr.class()));
+                fields.insert("memtest_passed".into(), json!(cr.memtest));
+            }
+            json!({"ts": e.ts.map(format_ms), "node": t.nodes.get(e.node).map(|n| n.name.as_str()),
+                   "file": t.files[e.file].path, "line": e.line,
+                   "level": e.level.map(|l| l.name()), "role": e.role.map(|x| x.name()),
+                   "kind": e.kind, "id": e.id, "severity": e.severity.name(), "pid": e.pid,
+                   "fields": fields, "text": r.txt(&e.text)})
+        })
+        .collect();
+    let incidents: Vec<Value> = r
+        .incidents
+        .iter()
+        .map(|i| {
+            let ev: Vec<Value> = i.evidence.iter().map(|c| cite_json(r, c)).collect();
+            json!({"kind": i.kind, "severity": i.severity.name(), "start": i.start.map(format_ms),
+                   "end": i.end.map(format_ms), "nodes": r.node_names(&i.nodes),
+                   "summary": r.txt(&i.summary), "evidence": ev})
+        })
+        .collect();
+    let unparsed: Vec<Value> = t.unparsed.iter().map(|c| cite_json(r, c)).collect();
+    let doc = json!({
+        "tool": {"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")},
+        "files": files,
+        "lines": t.lines,
+        "nodes": nodes,
+        "events": events,
+        "incidents": incidents,
+        "metrics": metrics,
+        "unparsed_samples": unparsed,
+        "errors": r.errors,
+    });
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    writeln!(w)
+}

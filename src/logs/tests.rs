@@ -1,0 +1,260 @@
+//! Unit tests of the log stages: line grammar (every native format and
+//! wrapper of log-events.md §1), catalogue matching and chunking.
+
+use super::catalog::{self, classify, classify_raw, entry, RawKind};
+use super::chunk;
+use super::line::{days_from_civil, parse_line, Format, Level, Role, Stamp, Wrapper};
+
+fn ms(y: i64, mo: u32, d: u32, h: i64, mi: i64, s: i64, milli: i64) -> i64 {
+    days_from_civil(y, mo, d) * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000 + milli
+}
+
+fn kind(msg: &str) -> Option<&'static str> {
+    classify(msg.as_bytes()).map(|(i, _)| entry(i).kind)
+}
+
+#[test]
+fn parses_5_0_plus_legacy_line() {
+    let l = parse_line(b"10750:M 23 Nov 2026 07:22:46.077 * Ready to accept connections").unwrap();
+    assert_eq!(l.pid, Some(10750));
+    assert_eq!(l.role, Some(Role::Primary));
+    assert_eq!(l.level, Some(Level::Notice));
+    assert_eq!(l.format, Format::PidRole);
+    assert_eq!(l.stamp, Some(Stamp::Abs(ms(2026, 11, 23, 7, 22, 46, 77))));
+    assert_eq!(&*l.msg, b"Ready to accept connections");
+}
+
+#[test]
+fn parses_year_less_and_old_formats() {
+    let l = parse_line(b"1718:S 12 Jan 11:20:08.963 # Connection with master lost.").unwrap();
+    assert_eq!(l.format, Format::PidRoleNoYear);
+    assert_eq!(
+        l.stamp,
+        Some(Stamp::NoYear {
+            mon: 1,
+            day: 12,
+            msod: ((11 * 60 + 20) * 60 + 8) * 1000 + 963
+        })
+    );
+    let l = parse_line(b"[14062] 19 Apr 16:04:55.982 * DB saved on disk").unwrap();
+    assert_eq!(
+        (l.format, l.pid, l.role),
+        (Format::Bracket, Some(14062), None)
+    );
+    let l = parse_line(
+        b"[2932] 31 May 04:32:08 * The server is now ready to accept connections on port 6379",
+    )
+    .unwrap();
+    assert_eq!(l.format, Format::Bracket);
+    assert_eq!(kind(std::str::from_utf8(&l.msg).unwrap()), Some("ready"));
+    let l = parse_line(
+        b"30 May 10:03:19 * WARNING overcommit_memory is set to 0! Background save may fail",
+    )
+    .unwrap();
+    assert_eq!(l.format, Format::V12);
+    let l =
+        parse_line(b"10830:signal-handler (1795418583) Received SIGTERM scheduling shutdown...")
+            .unwrap();
+    assert_eq!(l.format, Format::SignalHandler);
+    assert_eq!(l.stamp, Some(Stamp::Abs(1_795_418_583_000)));
+    let l =
+        parse_line(b"[123 | signal handler] (1400000000) Received SIGTERM, scheduling shutdown...")
+            .unwrap();
+    assert_eq!((l.format, l.pid), (Format::SignalHandler, Some(123)));
+    assert_eq!(
+        kind(std::str::from_utf8(&l.msg).unwrap()),
+        Some("shutdown_signal")
+    );
+}
+
+#[test]
+fn parses_valkey_timestamp_formats_and_logfmt() {
+    let l = parse_line(b"1234:M 2024-10-25T12:00:00.123+02:00 * Server initialized").unwrap();
+    assert_eq!(l.format, Format::PidRoleIso);
+    assert_eq!(l.stamp, Some(Stamp::Abs(ms(2024, 10, 25, 12, 0, 0, 123))));
+    let l = parse_line(b"1234:M 1729850400123 * Server initialized").unwrap();
+    assert_eq!(
+        (l.format, l.stamp),
+        (Format::PidRoleEpoch, Some(Stamp::Abs(1_729_850_400_123)))
+    );
+    let l = parse_line(br#"pid=16956 role=RDB/AOF timestamp="2026-11-23T07:27:24.455+00:00" level=info message="Fork CoW for RDB: current 0 MB, peak 0 MB, average 0 MB""#).unwrap();
+    assert_eq!(
+        (l.format, l.pid, l.role, l.level),
+        (
+            Format::Logfmt,
+            Some(16956),
+            Some(Role::Child),
+            Some(Level::Verbose)
+        )
+    );
+    assert_eq!(
+        &*l.msg,
+        b"Fork CoW for RDB: current 0 MB, peak 0 MB, average 0 MB"
+    );
+    let l = parse_line(
+        br#"pid=1 role=master timestamp="25 Oct 2024 12:00:00.123" level=warning message="x""#,
+    )
+    .unwrap();
+    assert_eq!(
+        (l.role, l.stamp),
+        (
+            Some(Role::Primary),
+            Some(Stamp::Abs(ms(2024, 10, 25, 12, 0, 0, 123)))
+        )
+    );
+}
+
+#[test]
+fn unwraps_syslog_journald_docker_and_cri() {
+    let l = parse_line(b"Mar  3 11:42:01 host redis[1234]: Background saving started by pid 5678")
+        .unwrap();
+    assert_eq!(
+        (l.wrapper, l.format, l.pid),
+        (Wrapper::Syslog, Format::Bare, Some(1234))
+    );
+    assert_eq!(
+        l.stamp,
+        Some(Stamp::NoYear {
+            mon: 3,
+            day: 3,
+            msod: ((11 * 60 + 42) * 60 + 1) * 1000
+        })
+    );
+    let l = parse_line(b"Mar 03 11:42:01 host redis-server[1234]: 1234:M 03 Mar 2024 11:42:01.123 * DB saved on disk").unwrap();
+    assert_eq!((l.wrapper, l.format), (Wrapper::Syslog, Format::PidRole));
+    let l = parse_line(b"2024-03-03T11:42:01.123456+00:00 host redis-server[1234]: 1234:M 03 Mar 2024 11:42:01.123 * DB saved on disk").unwrap();
+    assert_eq!((l.wrapper, l.format), (Wrapper::Syslog, Format::PidRole));
+    let l = parse_line(
+        b"2024-03-03T11:42:01.123456789Z 1:M 03 Mar 2024 11:42:01.123 * DB saved on disk",
+    )
+    .unwrap();
+    assert_eq!((l.wrapper, l.pid), (Wrapper::Docker, Some(1)));
+    let l = parse_line(
+        b"2024-03-03T11:42:01.123456789Z stdout F 1:M 03 Mar 2024 11:42:01.123 * DB saved on disk",
+    )
+    .unwrap();
+    assert_eq!(l.wrapper, Wrapper::Cri);
+    let l = parse_line(br#"{"log":"1:M 03 Mar 2024 11:42:01.123 * DB saved on disk\n","stream":"stdout","time":"2024-03-03T11:42:01.12Z"}"#).unwrap();
+    assert_eq!(
+        (l.wrapper, l.format),
+        (Wrapper::DockerJson, Format::PidRole)
+    );
+    assert_eq!(&*l.msg, b"DB saved on disk");
+    let l = parse_line(br#"{"__REALTIME_TIMESTAMP":"1709466121123456","_PID":"1234","SYSLOG_IDENTIFIER":"redis-server","MESSAGE":"1234:M 03 Mar 2024 11:42:01.123 * DB saved on disk","PRIORITY":"6"}"#).unwrap();
+    assert_eq!((l.wrapper, l.pid), (Wrapper::JournalJson, Some(1234)));
+    let l = parse_line(b"redis-1  | 1:M 03 Mar 2024 11:42:01.123 * DB saved on disk").unwrap();
+    assert_eq!(l.wrapper, Wrapper::Compose);
+}
+
+#[test]
+fn every_prefix_of_a_line_parses_or_is_none_without_panic() {
+    let full: &[u8] = br#"pid=16950 role=primary timestamp="2026-11-23T07:27:24.077+00:00" level=notice message="Running mode=standalone, port=17310.""#;
+    for n in 0..full.len() {
+        let _ = parse_line(&full[..n]);
+    }
+    let full: &[u8] = b"10750:M 23 Nov 2026 07:22:46.077 * Ready";
+    for n in 0..full.len() {
+        let _ = parse_line(&full[..n]);
+    }
+    assert!(parse_line(b"\xff\xfe\x00garbage").is_none());
+}
+
+#[test]
+fn catalogue_matches_on_text_with_wording_variants() {
+    for (msg, want) in [
+        ("Connection with master lost.", "primary_lost"),
+        ("Connection with primary lost.", "primary_lost"),
+        ("MASTER <-> REPLICA sync: Flushing old data", "sync_flush"),
+        ("PRIMARY <-> REPLICA sync: Flushing old data", "sync_flush"),
+        ("Full resync from primary: 65b63b45504089a86ce14e8fa45b9ad5bcc09b22:0", "full_resync"),
+        ("Failover election won: I'm the new primary.", "cluster_failover_won"),
+        ("Valkey is now ready to exit, bye bye...", "ready_to_exit"),
+        ("Sentinel is now ready to exit, bye bye...", "ready_to_exit"),
+        ("Slave 10.0.0.2:6379 asks for synchronization", "replica_sync_request"),
+        ("RDB: 12 MB of memory used by copy-on-write", "fork_cow"),
+        ("Can't save in background: fork: Cannot allocate memory", "fork_failed"),
+        ("Accepted 127.0.0.1:45134", "client_accepted"),
+        ("+switch-master mymaster 127.0.0.1 17150 127.0.0.1 17151", "sentinel_switch_master"),
+        ("Marking node 137fe7f89aa3e48d3a28bd311cb784166fe59826 () as failing (quorum reached).", "cluster_marking_failed"),
+        ("[12345.678901] Out of memory: Killed process 4242 (redis-server) total-vm:100kB, anon-rss:50kB, file-rss:0kB, shmem-rss:0kB", "kernel_oom_kill"),
+    ] {
+        assert_eq!(kind(msg), Some(want), "{msg}");
+    }
+    let (i, caps) = classify(b"Fork CoW for RDB: current 12 MB, peak 30 MB, average 7 MB").unwrap();
+    assert_eq!(entry(i).id, "M01");
+    assert_eq!(catalog::num(&caps, "peak"), Some(30.0));
+    let (_, caps) = classify(b"Done loading RDB, keys loaded: 20000, keys expired: 3.").unwrap();
+    assert_eq!(
+        (
+            catalog::num(&caps, "loaded"),
+            catalog::num(&caps, "expired")
+        ),
+        (Some(20000.0), Some(3.0))
+    );
+    let (_, caps) = classify(b"Partial resynchronization request from 127.0.0.1:17151 accepted. Sending 70890 bytes of backlog starting from offset 276814.").unwrap();
+    assert_eq!(catalog::text(&caps, "addr"), Some("127.0.0.1:17151"));
+    assert_eq!(catalog::num(&caps, "bytes"), Some(70890.0));
+    assert!(kind("monotonic clock: POSIX clock_gettime").is_none());
+    assert!(catalog::ENTRIES.len() >= 120);
+}
+
+#[test]
+fn raw_lines_of_crash_reports_and_logos_are_recognised() {
+    assert_eq!(
+        classify_raw(b"=== REDIS BUG REPORT START: Cut & paste starting from here ==="),
+        Some(RawKind::CrashStart)
+    );
+    assert_eq!(
+        classify_raw(b"=== VALKEY BUG REPORT END. Make sure to include from START to END. ==="),
+        Some(RawKind::CrashEnd)
+    );
+    assert_eq!(
+        classify_raw(b"used_memory:2124584\r"),
+        Some(RawKind::Info("used_memory".into(), "2124584".into()))
+    );
+    assert!(matches!(
+        classify_raw(b"/usr/bin/redis-server 127.0.0.1:17150(debugCommand+0x26f)[0x55e0ae28675f]"),
+        Some(RawKind::Frame(_))
+    ));
+    assert_eq!(
+        classify_raw(b"16459 redis-server *"),
+        Some(RawKind::Thread(true))
+    );
+    assert_eq!(
+        classify_raw(b"      _.-``    `.  `_.  ''-._           Redis 6.0.9 (00000000/0) 64 bit"),
+        Some(RawKind::LogoVersion("Redis".into(), "6.0.9".into()))
+    );
+    assert_eq!(
+        classify_raw(b" |    `-._   `._    /     _.-'    |     PID: 2932"),
+        Some(RawKind::LogoPid(2932))
+    );
+    assert_eq!(classify_raw(b"random text"), None);
+}
+
+#[test]
+fn chunks_split_on_newlines_and_count_every_line() {
+    let data = b"a\nbb\nccc\n\nlast";
+    let parts = chunk::split(data, 3);
+    assert_eq!(parts.concat(), data.to_vec());
+    assert!(parts[..parts.len() - 1].iter().all(|p| p.ends_with(b"\n")));
+    let mut log = Vec::new();
+    for i in 0..5000 {
+        log.extend_from_slice(
+            format!(
+                "1:M 01 Jan 2025 00:00:{:02}.000 * DB saved on disk\n",
+                i % 60
+            )
+            .as_bytes(),
+        );
+    }
+    log.extend_from_slice(b"1:M 01 Jan 2025 00:01:00.000 # Background saving error\n");
+    let one = chunk::parse_buffer(&log, 1, 1, &|_| {});
+    let many = chunk::parse_buffer(&log, 1, 8, &|_| {});
+    assert_eq!(one.1.lines, 5001);
+    assert_eq!(one.0, many.0);
+    let last = one.0.iter().rev().find_map(|i| match i {
+        chunk::Item::Rec(r) => Some(r.line),
+        chunk::Item::Span(_) => None,
+    });
+    assert_eq!(last, Some(5001));
+}
