@@ -108,6 +108,41 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+    // A real dump, e.g. one made by the corpus's gen-big-rdb.sh:
+    // REDSLEUTH_BENCH_RDB=/tmp/big-2g.rdb cargo bench --bench rdb
+    if let Ok(path) = std::env::var("REDSLEUTH_BENCH_RDB") {
+        let data = std::fs::read(&path).expect("REDSLEUTH_BENCH_RDB names a readable file");
+        let file = RdbFile::parse(&data).expect("an RDB file");
+        let profile = file.profile();
+        let mut g = c.benchmark_group("rdb_file");
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.sample_size(10);
+        g.bench_function("framer_only", |b| {
+            b.iter(|| {
+                file.records()
+                    .filter(|r| matches!(r, Ok(Record::Key(_))))
+                    .count()
+            })
+        });
+        g.bench_function("scan_parallel_inspect", |b| {
+            b.iter(|| {
+                let mut n = 0u64;
+                redsleuth::rdb::scan::scan(
+                    &file,
+                    &pool,
+                    |f| {
+                        inspect(f, &profile, Depth::default(), &mut Vec::new())
+                            .map(|v| v.elements.unwrap_or(0))
+                            .unwrap_or(0)
+                    },
+                    |_, r| n += r.unwrap_or(0),
+                    |_| {},
+                );
+                n
+            })
+        });
+        g.finish();
+    }
 }
 
 criterion_group!(benches, bench);

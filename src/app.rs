@@ -248,6 +248,7 @@ fn render_report(
     match format {
         ReportFormat::Text => rdb::render_text(s, &findings, out)?,
         ReportFormat::Markdown => rdb::render_markdown(s, &findings, out)?,
+        ReportFormat::Html => rdb::render_html(s, &findings, out)?,
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &s.to_json(&findings))?;
             writeln!(out)?;
@@ -282,6 +283,10 @@ fn run_rdb(a: &RdbArgs, out: &mut dyn Write) -> u8 {
 }
 
 fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> u8 {
+    if a.report.format == ReportFormat::Html {
+        eprintln!("redsleuth: diff writes text, json or markdown; use --format markdown");
+        return EXIT_ERROR;
+    }
     let opts = match options(&a.report, &a.common) {
         Ok(o) => o,
         Err(code) => return code,
@@ -350,7 +355,11 @@ fn write_diff(
         }
     };
     let (o, n) = (&sides[0].total, &sides[1].total);
-    let span = hours.map(|h| format!(" over {h:.1} h")).unwrap_or_default();
+    let span = match hours {
+        Some(h) if h >= 1.0 => format!(" over {h:.1} h"),
+        Some(h) => format!(" over {:.0} min", h * 60.0),
+        None => String::new(),
+    };
     writeln!(
         out,
         "{}{} keys → {} keys, {} → {}{span}\n",

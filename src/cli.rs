@@ -111,6 +111,8 @@ pub enum ReportFormat {
     Json,
     /// Markdown, ready to paste into a write-up.
     Markdown,
+    /// A self-contained HTML page.
+    Html,
 }
 
 /// Severity threshold for `--fail-on`.

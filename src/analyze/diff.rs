@@ -99,6 +99,7 @@ mod tests {
             serialized: 1,
             expire_ms: None,
             idle_s: None,
+            freq: None,
             tokens: None,
         }
     }

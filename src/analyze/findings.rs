@@ -65,10 +65,12 @@ pub fn findings(s: &Summary) -> Vec<Finding> {
         if share >= 0.2 && cov < 0.1 && st.keys >= 10 {
             out.push(Finding {
                 id: "pattern-without-ttl",
-                severity: if share >= 0.5 {
-                    Severity::Critical
-                } else {
-                    Severity::Warning
+                // Small dumps get the same claim, but the severity follows the
+                // absolute size too: 720 B without a TTL is no incident.
+                severity: match (share, st.memory_bytes) {
+                    (x, m) if x >= 0.5 && m >= 64 << 20 => Severity::Critical,
+                    (_, m) if m >= 1 << 20 => Severity::Warning,
+                    _ => Severity::Info,
                 },
                 summary: format!(
                     "pattern `{p}` holds {} of memory ({}) and {} of it has a TTL",
@@ -176,15 +178,33 @@ pub fn findings(s: &Summary) -> Vec<Finding> {
         }
     }
     if s.idle.0 > 0 && ratio(s.idle.1, total) >= 0.3 {
+        let mut by_pattern: Vec<(String, u64)> = s
+            .patterns
+            .patterns()
+            .into_iter()
+            .filter(|(_, st)| st.cold_memory > 0)
+            .map(|(p, st)| (p, st.cold_memory))
+            .collect();
+        by_pattern.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut evidence = vec![format!(
+            "{} keys carry LRU idle time or an LFU counter",
+            s.idle.0
+        )];
+        evidence.extend(
+            by_pattern
+                .iter()
+                .take(3)
+                .map(|(p, m)| format!("{p}: {} cold", human_bytes(*m))),
+        );
         out.push(Finding {
             id: "cold-memory",
             severity: Severity::Info,
             summary: format!(
-                "{} of memory ({}) belongs to keys idle for a day or more",
+                "{} of memory ({}) belongs to keys idle for a day or more (or whose LFU counter decayed below its initial value)",
                 pct(ratio(s.idle.1, total)),
                 human_bytes(s.idle.1)
             ),
-            evidence: vec![format!("{} keys carry LRU idle time", s.idle.0)],
+            evidence,
         });
     }
     if !s.errors.is_empty() {

@@ -36,6 +36,9 @@ pub struct Stats {
     pub types: BTreeMap<String, u64>,
     /// The largest member by memory: (memory, db, key as shown).
     pub largest: Option<(u64, u64, String)>,
+    /// Memory of cold keys (idle a day or more, or LFU counter below its start value).
+    #[serde(default)]
+    pub cold_memory: u64,
 }
 
 impl Stats {
@@ -47,6 +50,9 @@ impl Stats {
         if k.ttl {
             self.keys_with_ttl += 1;
             self.memory_with_ttl += k.memory;
+        }
+        if k.cold {
+            self.cold_memory += k.memory;
         }
         if let Some(c) = self.types.get_mut(k.type_name) {
             *c += 1;
@@ -72,6 +78,7 @@ impl Stats {
         self.serialized_bytes += o.serialized_bytes;
         self.keys_with_ttl += o.keys_with_ttl;
         self.memory_with_ttl += o.memory_with_ttl;
+        self.cold_memory += o.cold_memory;
         for (t, n) in &o.types {
             *self.types.entry(t.clone()).or_default() += n;
         }
@@ -124,6 +131,8 @@ pub struct KeyFacts<'k> {
     pub serialized: u64,
     /// Has an expiry.
     pub ttl: bool,
+    /// Cold: idle for a day or more (LRU dumps) or an LFU counter of 0.
+    pub cold: bool,
 }
 
 /// Splits a key into pattern tokens, each ending with the separator that
@@ -439,6 +448,7 @@ mod tests {
             memory: mem,
             serialized: 1,
             ttl: false,
+            cold: false,
         }
     }
 

@@ -15,6 +15,9 @@ pub const TTL_BUCKETS: [&str; 7] = [
 
 /// Idle time from which memory counts as cold (LRU dumps).
 pub const COLD_IDLE_S: u64 = 86_400;
+/// The LFU counter a new key starts at (server.h `LFU_INIT_VAL`); a counter
+/// below it has decayed, so the key went untouched for a while.
+pub const LFU_INIT_VAL: u8 = 5;
 
 /// One input file.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -69,6 +72,8 @@ pub struct KeyRecord {
     pub expire_ms: Option<i64>,
     /// LRU idle seconds.
     pub idle_s: Option<u64>,
+    /// LFU counter.
+    pub freq: Option<u8>,
     /// Pattern tokens of the key, when a worker already computed them
     /// (tokenizing is the costly part of pattern inference, so it runs in
     /// parallel and the sequential table insert only walks the trie).
@@ -99,7 +104,8 @@ pub struct Summary {
     /// Hashtable hashes with at most twice the listpack limit of fields:
     /// keys and memory (they cost several times their listpack size).
     pub hashes_past_listpack: (u64, u64),
-    /// Keys with LRU idle time, and memory of those idle ≥ a day.
+    /// Keys with LRU idle time or an LFU counter, and memory of the cold
+    /// ones (idle a day or more, or LFU counter below its start value).
     pub idle: (u64, u64),
     /// Faults met (already formatted with file and offset).
     pub errors: Vec<String>,
@@ -136,6 +142,8 @@ impl Summary {
             memory: k.memory,
             serialized: k.serialized,
             ttl: k.expire_ms.is_some(),
+            cold: k.idle_s.is_some_and(|i| i >= COLD_IDLE_S)
+                || k.freq.is_some_and(|f| f < LFU_INIT_VAL),
         };
         let d = self.dbs.entry(k.db).or_default();
         d.0 += 1;
@@ -191,9 +199,9 @@ impl Summary {
                 self.hashes_past_listpack.1 += k.memory;
             }
         }
-        if let Some(idle) = k.idle_s {
+        if k.idle_s.is_some() || k.freq.is_some() {
             self.idle.0 += 1;
-            if idle >= COLD_IDLE_S {
+            if facts.cold {
                 self.idle.1 += k.memory;
             }
         }
@@ -247,6 +255,7 @@ impl Summary {
                 "pattern": p, "keys": s.keys, "memory_bytes": s.memory_bytes,
                 "serialized_bytes": s.serialized_bytes, "keys_with_ttl": s.keys_with_ttl,
                 "memory_with_ttl": s.memory_with_ttl,
+                "cold_memory_bytes": s.cold_memory,
                 "ttl_coverage": round4(s.ttl_coverage()),
                 "ttl_coverage_bytes": round4(s.ttl_coverage_bytes()),
                 "share_of_memory": round4(super::patterns::ratio(s.memory_bytes, self.total.memory_bytes)),
@@ -362,6 +371,7 @@ fn pattern_stats(p: &Value) -> Option<Stats> {
         serialized_bytes: p["serialized_bytes"].as_u64()?,
         keys_with_ttl: p["keys_with_ttl"].as_u64()?,
         memory_with_ttl: p["memory_with_ttl"].as_u64()?,
+        cold_memory: p["cold_memory_bytes"].as_u64().unwrap_or(0),
         types: serde_json::from_value(p["types"].clone()).ok()?,
         largest: p["largest"].as_object().and_then(|l| {
             Some((

@@ -84,6 +84,7 @@ pub fn analyze(
             serialized: f.serialized_bytes,
             expire_ms: f.expire_ms,
             idle_s: f.idle_s,
+            freq: f.freq,
         })
     };
     let mut eof = None;
@@ -378,4 +379,133 @@ pub fn render_markdown(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::R
 /// Findings for a summary.
 pub fn rules(s: &Summary) -> Vec<Finding> {
     findings(s)
+}
+
+/// Escapes text for HTML.
+fn html(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Writes a self-contained HTML report (inline style, no scripts, no
+/// external resources), for attaching to a ticket or opening offline.
+pub fn render_html(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+    let t = &s.total;
+    let share = |m: u64| crate::analyze::patterns::ratio(m, t.memory_bytes) * 100.0;
+    writeln!(
+        out,
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>redsleuth keyspace report</title>\n<style>\
+         body{{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}}\
+         table{{border-collapse:collapse;margin:1em 0}}\
+         td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}\
+         td:first-child,th:first-child{{text-align:left}}\
+         code{{background:#f4f4f4;padding:0 3px}}\
+         .critical{{color:#b00}}.warning{{color:#a60}}.info{{color:#06a}}\
+         .bar{{background:#4a90d9;height:10px;display:inline-block}}\
+         </style></head><body>\n<h1>Keyspace report</h1>"
+    )?;
+    writeln!(out, "<ul>")?;
+    for src in &s.sources {
+        writeln!(
+            out,
+            "<li><code>{}</code>: RDB {} from {} {}, {} bytes, checksum {}</li>",
+            html(&src.path),
+            src.rdb_version,
+            html(&src.server.family),
+            html(&src.server.version),
+            src.bytes,
+            html(&src.checksum)
+        )?;
+    }
+    writeln!(
+        out,
+        "</ul><p>{} keys, {} with a TTL, {} estimated memory.</p>",
+        t.keys,
+        t.keys_with_ttl,
+        human_bytes(t.memory_bytes)
+    )?;
+    if !f.is_empty() {
+        writeln!(out, "<h2>Findings</h2><ul>")?;
+        for x in f {
+            let sev = format!("{:?}", x.severity).to_lowercase();
+            writeln!(
+                out,
+                "<li><b class=\"{sev}\">{sev}</b> <code>{}</code>: {}<ul>",
+                x.id,
+                html(&x.summary)
+            )?;
+            for e in &x.evidence {
+                writeln!(out, "<li>{}</li>", html(e))?;
+            }
+            writeln!(out, "</ul></li>")?;
+        }
+        writeln!(out, "</ul>")?;
+    }
+    writeln!(
+        out,
+        "<h2>Patterns</h2><table><tr><th>pattern</th><th>keys</th><th>memory</th>\
+         <th>share</th><th></th><th>keys with TTL</th><th>memory with TTL</th></tr>"
+    )?;
+    for (p, st) in s.patterns.patterns().iter().take(s.top) {
+        let sh = share(st.memory_bytes);
+        writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{sh:.1} %</td>\
+             <td style=\"text-align:left\"><span class=\"bar\" style=\"width:{:.0}px\"></span></td>\
+             <td>{:.0} %</td><td>{:.0} %</td></tr>",
+            html(p),
+            st.keys,
+            human_bytes(st.memory_bytes),
+            sh * 2.0,
+            st.ttl_coverage() * 100.0,
+            st.ttl_coverage_bytes() * 100.0
+        )?;
+    }
+    writeln!(out, "</table><h2>Types</h2><table><tr><th>type</th><th>encoding</th><th>keys</th><th>memory</th></tr>")?;
+    for ((ty, enc), (k, m)) in &s.types {
+        writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{k}</td><td>{}</td></tr>",
+            html(ty),
+            html(enc),
+            human_bytes(*m)
+        )?;
+    }
+    writeln!(out, "</table><h2>Biggest keys</h2><table><tr><th>key</th><th>db</th><th>type</th><th>elements</th><th>memory</th></tr>")?;
+    for k in s.top_memory.items() {
+        writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td></tr>",
+            html(&k.key),
+            k.db,
+            html(&k.type_name),
+            html(&k.encoding),
+            k.elements.map(|e| e.to_string()).unwrap_or_default(),
+            human_bytes(k.memory_bytes)
+        )?;
+    }
+    writeln!(out, "</table><h2>TTL at snapshot time</h2><table><tr><th>remaining</th><th>keys</th><th>memory</th></tr>")?;
+    for (b, (k, m)) in TTL_BUCKETS.iter().zip(s.ttl.iter()) {
+        writeln!(
+            out,
+            "<tr><td>{b}</td><td>{k}</td><td>{}</td></tr>",
+            human_bytes(*m)
+        )?;
+    }
+    writeln!(out, "</table>")?;
+    for e in &s.errors {
+        writeln!(out, "<p class=\"critical\">error: {}</p>", html(e))?;
+    }
+    writeln!(out, "</body></html>")
 }

@@ -9,8 +9,9 @@
 //! size (`zmalloc_usable`).
 
 use super::alloc::{sds_header, sds_request};
-use super::{buckets, Model, ROBJ};
+use super::{buckets, Model, RAX, ROBJ};
 use crate::rdb::frame::Frame;
+use crate::rdb::stream::StreamInfo;
 use crate::rdb::value::ValueInfo;
 
 /// `sizeof(dict)` (Redis 8.x `dict.h`).
@@ -38,6 +39,14 @@ const ZSL_MAXLEVEL: u64 = 32;
 /// `EMBED_VALUE_MAX_ALLOC_SIZE` (`entry.h`): a hash entry embeds its value
 /// when field, expiry and value fit in this many bytes.
 const EMBED_VALUE_MAX: u64 = 128;
+/// `sizeof(stream)` (8.6+, with the idempotent-producer fields).
+const STREAM: u64 = 160;
+/// `sizeof(streamCG)` with the PEL time list pointers.
+const STREAM_CG: u64 = 64;
+/// `sizeof(streamNACK)` with the id and PEL time list links.
+const STREAM_NACK: u64 = 64;
+/// `sizeof(streamConsumer)`.
+const STREAM_CONSUMER: u64 = 32;
 /// `KEY_SIZE_TO_INCLUDE_EXPIRE_THRESHOLD`: keys this long always get an
 /// expire slot.
 const KEY_EXPIRE_THRESHOLD: u64 = 128;
@@ -92,7 +101,10 @@ impl Model {
                 let zsl = self.j(ZSKIPLIST) + self.j(ZSL_NODE + 16 * ZSL_MAXLEVEL) + nodes;
                 ZSET + zsl + DICT + DICT_ENTRY * n + 8 * buckets(n)
             }
-            "stream" if shape.stream.is_some() => self.stream(info) - ROBJ,
+            "stream" => match &shape.stream {
+                Some(s) => self.stream_alloc_size(info, s),
+                None => shape.bytes,
+            },
             _ => shape.bytes,
         };
         head + body
@@ -141,5 +153,38 @@ impl Model {
             .hash_entry(f, v, true)
             .saturating_sub(self.hash_entry(f, v, false));
         delta * s.volatile_fields
+    }
+
+    /// A stream's tracked `alloc_size` (`t_stream.c`): the usable sizes of
+    /// the struct, of every radix tree (`raxNewWithMetadata` charges its
+    /// struct and nodes), of each group, NACK and consumer with its name,
+    /// plus the listpacks at `lpBytes`. Without the per-node layout the
+    /// node sizes are taken as 24 bytes each.
+    pub(super) fn stream_alloc_size(&self, info: &ValueInfo, s: &StreamInfo) -> u64 {
+        let shape = &info.shape;
+        let structs = 1 + 2 * s.groups + s.consumers + u64::from(s.groups > 0);
+        let structs = structs + u64::from(s.pending > 0);
+        let trees = structs * self.j(RAX)
+            + if shape.rax_nodes.is_empty() {
+                let nodes = s.listpack_rax_nodes + s.pel_rax_nodes + s.consumer_pel_rax_nodes;
+                nodes * self.j(24)
+            } else {
+                shape
+                    .rax_nodes
+                    .iter()
+                    .map(|&(_, n)| self.j(u64::from(n)))
+                    .sum::<u64>()
+            };
+        let names = s
+            .consumer_name_bytes
+            .checked_div(s.consumers)
+            .map_or(0, |avg| self.sds_alloc_size(avg) * s.consumers);
+        self.j(STREAM)
+            + trees
+            + s.listpack_bytes_decoded
+            + s.groups * self.j(STREAM_CG)
+            + s.pending * self.j(STREAM_NACK)
+            + s.consumers * self.j(STREAM_CONSUMER)
+            + names
     }
 }

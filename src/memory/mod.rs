@@ -18,6 +18,7 @@ pub use alloc::Allocator;
 
 use crate::rdb::frame::Frame;
 use crate::rdb::profile::{Family, Profile};
+use crate::rdb::stream::RaxTree;
 use crate::rdb::value::{TypeName, ValueInfo};
 
 /// A family of servers that compute `MEMORY USAGE` the same way.
@@ -427,32 +428,79 @@ impl Model {
         sum.round() as u64
     }
 
+    /// `objectComputeSize` for a stream (Redis 5.0 – 8.2, Valkey): the
+    /// stream struct, `streamRadixTreeMemoryUsage` of the listpack tree,
+    /// every listpack (`SAMPLES 0` visits them all), and per consumer group
+    /// its struct, PEL tree and NACKs, and per consumer its struct, name and
+    /// PEL tree.
+    ///
+    /// Each tree is estimated as 16 bytes per element and a flat `4 + 30·8`
+    /// bytes per node (`streamRadixTreeMemoryUsage`, which leaves out the
+    /// struct itself), except on Valkey 8.1+, which tracks every tree's
+    /// allocations (`raxAllocSize`: struct and nodes at their usable size).
+    ///
+    /// The listpacks are counted at `lpBytes` in 5.0 and at `zmalloc_size`
+    /// from 6.2 (#11885, backported). A live server opens each
+    /// node with `lpNew(4096)` (`STREAM_LISTPACK_MAX_PRE_ALLOCATE`) and
+    /// shrinks it to fit once full, so only the last listpack keeps the
+    /// preallocation (6.2 already preallocated).
     fn stream(&self, info: &ValueInfo) -> u64 {
         let Some(s) = info.shape.stream else {
             return ROBJ;
         };
-        let stream_struct = if self.era() <= Era::Redis6 { 40 } else { 80 };
+        if self.era() == Era::Redis84 {
+            return ROBJ + self.stream_alloc_size(info, &s);
+        }
+        let redis5 = self.era() <= Era::Redis5;
+        // `sizeof(stream)` joined the sum in 6.2 (#9164); it grew by the
+        // first/max-deleted ids and the added counter in 7.0.
+        let stream_struct = match self.era() {
+            Era::Redis4 | Era::Redis5 => 0,
+            Era::Redis6 => 40,
+            _ => 80,
+        };
         let cg = if self.era() <= Era::Redis6 { 32 } else { 40 };
         let consumer = if self.era() >= Era::Redis7 && self.profile.at_least(7, 2) {
             32
         } else {
             24
         };
-        // 7.0+ opens every node with `lpNew(4096)`
-        // (`STREAM_LISTPACK_MAX_PRE_ALLOCATE`) and only grows it.
-        let floor = match self.era() {
-            Era::Redis7 | Era::Valkey8 | Era::Valkey81 => 4096,
-            _ => 0,
+        let floor = if self.profile.at_least(6, 2) { 4096 } else { 0 };
+        let measure = |bytes: u64| if redis5 { bytes } else { self.j(bytes) };
+        let lps = if info.shape.nodes.len() as u64 == s.listpacks && s.listpacks > 0 {
+            let (last, full) = info.shape.nodes.split_last().unwrap_or((&(0, false), &[]));
+            full.iter().map(|&(b, _)| measure(b)).sum::<u64>() + measure(last.0.max(floor))
+        } else {
+            let avg = s
+                .listpack_bytes_decoded
+                .checked_div(s.listpacks)
+                .unwrap_or(0);
+            s.listpacks.saturating_sub(1) * measure(avg)
+                + u64::from(s.listpacks > 0) * measure(s.last_listpack_bytes.max(floor))
         };
-        let lps = s
-            .listpack_bytes_decoded
-            .checked_div(s.listpacks)
-            .map_or(0, |avg| self.j(avg.max(floor)) * s.listpacks);
-        let mut size = ROBJ + stream_struct + rax(s.listpacks) + lps;
+        // Valkey 8.1+ tracks each tree's allocations (`raxAllocSize`);
+        // the others estimate them (`streamRadixTreeMemoryUsage`).
+        let exact = self.era() == Era::Valkey81 && !info.shape.rax_nodes.is_empty();
+        let tree = |kind: RaxTree, trees: u64, numele: u64, numnodes: u64| {
+            if exact {
+                let nodes = info.shape.rax_nodes.iter().filter(|n| n.0 == kind);
+                trees * self.j(RAX) + nodes.map(|n| self.j(u64::from(n.1))).sum::<u64>()
+            } else {
+                16 * numele + 244 * numnodes
+            }
+        };
+        let listpack_tree = tree(RaxTree::Listpacks, 1, s.listpacks, s.listpack_rax_nodes);
+        let mut size = ROBJ + stream_struct + listpack_tree + lps;
         if s.groups > 0 {
-            size += s.groups * cg + s.groups * rax(0) + rax_elements(s.pending) + 24 * s.pending;
-            size += s.consumers * consumer + s.consumer_name_bytes + s.consumers * rax(0);
-            size += rax_elements(s.pending.saturating_sub(s.nacked));
+            let pels = tree(RaxTree::GroupPel, s.groups, s.pending, s.pel_rax_nodes);
+            size += s.groups * cg + pels + 24 * s.pending;
+            size += s.consumers * consumer + s.consumer_name_bytes;
+            size += tree(
+                RaxTree::ConsumerPel,
+                s.consumers,
+                s.consumer_pending,
+                s.consumer_pel_rax_nodes,
+            );
         }
         size
     }
@@ -482,20 +530,6 @@ fn buckets(n: u64) -> u64 {
     }
 }
 
-/// `streamRadixTreeMemoryUsage` for a rax with `numele` keys:
-/// `16·numele + (4 + 30·8)·numnodes`, with the node count estimated from
-/// the key count (a compressed root, then about one branch or leaf node
-/// and a half per stream id).
-fn rax(numele: u64) -> u64 {
-    let nodes = match numele {
-        0 => 1,
-        1 => 2,
-        k => (k * 3).div_ceil(2) + 1,
-    };
-    16 * numele + 244 * nodes
-}
-
-/// The rax estimate minus the empty tree: what `numele` more ids add.
-fn rax_elements(numele: u64) -> u64 {
-    rax(numele) - rax(0)
-}
+/// `sizeof(rax)`: head, element and node counts, and the allocation size
+/// (Valkey 8.1+) or its pointer (Redis 8.4+).
+const RAX: u64 = 32;

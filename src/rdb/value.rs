@@ -15,7 +15,7 @@ use super::primitives::{
     parse_len, parse_ms, parse_string, parse_string_double, PError, PResult, RdbString,
 };
 use super::profile::{Family, Profile};
-use super::stream::{parse_stream, StreamInfo};
+use super::stream::{parse_stream, parse_stream_layout, RaxTree, StreamInfo, StreamLayout};
 use super::ziplist::Ziplist;
 use super::zipmap::Zipmap;
 
@@ -53,8 +53,12 @@ pub struct Shape {
     /// Per-element lengths for collections walked element by element
     /// (bounded: only filled when a model asks for exact rounding).
     pub lens: Vec<(u32, u32)>,
-    /// Quicklist nodes: (bytes, plain).
+    /// Quicklist nodes: (bytes, plain); for streams (when per-element
+    /// lengths are asked for), each listpack's decoded bytes.
     pub nodes: Vec<(u64, bool)>,
+    /// Streams (when per-element lengths are asked for): tree and requested
+    /// bytes of every radix tree node ([`StreamLayout::rax_nodes`]).
+    pub rax_nodes: Vec<(RaxTree, u32)>,
     /// True when a string value is stored as an integer.
     pub int: bool,
     /// Stream facts.
@@ -413,7 +417,16 @@ pub fn inspect(
             (enc, Some(total))
         }
         Kind::Stream1 | Kind::Stream2 | Kind::Stream3 | Kind::Stream4 | Kind::Stream5 => {
-            let (_, info) = parse_stream(v, kind).map_err(|e| lift(frame, e))?;
+            let info = if depth.element_lengths {
+                let mut layout = StreamLayout::default();
+                let (_, info) =
+                    parse_stream_layout(v, kind, &mut layout).map_err(|e| lift(frame, e))?;
+                shape.nodes = layout.listpacks.iter().map(|&b| (b, false)).collect();
+                shape.rax_nodes = layout.rax_nodes;
+                info
+            } else {
+                parse_stream(v, kind).map_err(|e| lift(frame, e))?.1
+            };
             shape.stream = Some(info);
             shape.bytes = info.listpack_bytes_decoded;
             let enc = if profile.family == Family::Redis && !profile.at_least(6, 0) {
