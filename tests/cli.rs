@@ -206,3 +206,45 @@ fn lfu_counters_of_zero_count_as_cold_memory() {
         .sum();
     assert!(cold > 0 && cold < v["keyspace"]["memory_bytes"].as_u64().unwrap());
 }
+
+#[test]
+fn keys_and_check_are_identical_for_any_thread_count() {
+    for f in [
+        "testdata/rdb/debian-7.0.15/all-types.rdb",
+        "testdata/rdb/valkey-9.1.2/all-types.rdb",
+    ] {
+        let one = run(&["keys", f, "--threads", "1"]);
+        let four = run(&["keys", f, "--threads", "4"]);
+        assert_eq!(one, four, "{f}");
+        assert!(one.1.lines().count() > 180);
+        assert_eq!(
+            run(&["check", f, "--threads", "1"]),
+            run(&["check", f, "--threads", "4"])
+        );
+    }
+}
+
+#[test]
+fn compressed_and_piped_dumps_read_like_the_file() {
+    let f = "testdata/rdb/debian-7.0.15/all-types.rdb";
+    let plain = run(&["keys", f]).1;
+    let dir = std::env::temp_dir().join(format!("redsleuth-gz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let gz = dir.join("all-types.rdb.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(
+        &mut enc,
+        &std::fs::read(format!("{}/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    assert_eq!(run(&["keys", gz.to_str().unwrap()]).1, plain);
+    let piped = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
+        .args(["keys", "-"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::fs::File::open(format!("{}/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&piped.stdout), plain);
+    std::fs::remove_dir_all(&dir).ok();
+}
