@@ -29,6 +29,7 @@ fn args(paths: Vec<PathBuf>, format: LogFormat) -> LogsArgs {
         quiet: true,
         top: 50,
         fail_on: None,
+        all_events: false,
     }
 }
 

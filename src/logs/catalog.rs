@@ -332,6 +332,8 @@ pub static ENTRIES: &[Entry] = &[
     e!("O01", "kernel_oom_kill", C, "Out of memory: Killed process {pid} ({comm:s}) total-vm:{total_vm_kb}kB, anon-rss:{anon_rss_kb}kB"),
     e!("O01", "kernel_oom_kill", C, "Memory cgroup out of memory: Killed process {pid} ({comm:s}) total-vm:{total_vm_kb}kB, anon-rss:{anon_rss_kb}kB"),
     e!("O01", "kernel_oom_kill", C, "Killed process {pid} ({comm:s}) total-vm:{total_vm_kb}kB, anon-rss:{anon_rss_kb}kB"),
+    e!("O01", "kernel_oom_kill", C, "Out of memory: Killed process {pid} ({comm:s})"),
+    e!("O01", "kernel_oom_kill", C, "Memory cgroup out of memory: Killed process {pid} ({comm:s})"),
     e!("O01", "kernel_oom_choice", H, "Out of memory: Kill process {pid} ({comm:s})"),
     e!("O02", "kernel_oom_invoked", H, "{task:w} invoked oom-killer"),
     e!("O03", "kernel_oom_reaped", I, "oom_reaper: reaped process {pid} ({comm:s})"),
@@ -621,6 +623,39 @@ pub fn classify(msg: &[u8]) -> Option<(u16, Caps)> {
         }
     }
     None
+}
+
+/// errno texts whose class rules name, in [`errno_class`] code order (code
+/// `k + 1` is row `k`).
+const ERRNO: &[(&[u8], &str)] = &[
+    (b"no space left", "disk full"),
+    (b"cannot allocate memory", "out of memory (ENOMEM)"),
+    (
+        b"resource temporarily unavailable",
+        "process/cgroup limit (EAGAIN)",
+    ),
+    (b"permission denied", "permission denied"),
+    (b"read-only file system", "read-only file system"),
+    (b"input/output error", "I/O error"),
+];
+
+/// The class of the errno text a message names, as a small code (0 none),
+/// so that an event can carry it without its text.
+pub fn errno_class(msg: &[u8]) -> u8 {
+    for (k, (needle, _)) in ERRNO.iter().enumerate() {
+        let n = needle.len();
+        if msg.len() >= n && msg.windows(n).any(|w| w.eq_ignore_ascii_case(needle)) {
+            return k as u8 + 1;
+        }
+    }
+    0
+}
+
+/// The name of an [`errno_class`] code.
+pub fn errno_name(code: u8) -> Option<&'static str> {
+    ERRNO
+        .get(usize::from(code).checked_sub(1)?)
+        .map(|(_, n)| *n)
 }
 
 /// The catalogue row at `idx`.

@@ -10,7 +10,7 @@
 //! primary during a failover) are marked consumed so that a later, more
 //! generic rule does not report them twice.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::catalog::Severity;
 use super::crash::Cite;
@@ -79,10 +79,128 @@ pub fn bytes(b: f64) -> String {
     }
 }
 
+/// Every event kind a rule reads. Events of these kinds are always kept
+/// (see [`super::timeline::notable`]); others below medium severity may be
+/// only counted on very large inputs.
+pub const KINDS_USED: &[&str] = &[
+    "aof_fatal_exit",
+    "aof_fork_failed",
+    "aof_fsync_slow",
+    "aof_rewrite_done",
+    "aof_rewrite_error",
+    "aof_rewrite_ok",
+    "aof_rewrite_signal",
+    "aof_rewrite_started",
+    "aof_short_write",
+    "aof_write_error",
+    "aof_write_recovered",
+    "bgsave_error",
+    "bgsave_ok",
+    "bgsave_signal",
+    "bgsave_started",
+    "client_eviction_exhausted",
+    "cluster_auth_granted",
+    "cluster_config_epoch",
+    "cluster_election_delayed",
+    "cluster_election_started",
+    "cluster_fail_received",
+    "cluster_failover_won",
+    "cluster_marking_failed",
+    "cluster_reconfigured_as_replica",
+    "cluster_state",
+    "connecting_primary",
+    "crash_report",
+    "fork_failed",
+    "full_resync",
+    "kernel_oom_kill",
+    "keys_loaded",
+    "maxclients_reduced",
+    "maxmemory_lowered",
+    "maxmemory_tiny",
+    "no_config_file",
+    "oom_allocation",
+    "output_buffer_limit",
+    "overcommit_disabled",
+    "primary_lost",
+    "primary_unreachable",
+    "promoted",
+    "psync_no_backlog",
+    "psync_ok",
+    "psync_replid_mismatch",
+    "psync_try",
+    "rdb_fsync_dir_error",
+    "rdb_memory",
+    "rdb_open_failed",
+    "rdb_rename_error",
+    "rdb_transfer_started",
+    "rdb_write_error",
+    "replicaof",
+    "secondary_replid",
+    "security_attack",
+    "sentinel_abort_no_good_replica",
+    "sentinel_abort_not_elected",
+    "sentinel_abort_replica_timeout",
+    "sentinel_convert_to_replica",
+    "sentinel_elected_leader",
+    "sentinel_failover_end",
+    "sentinel_odown",
+    "sentinel_promoted",
+    "sentinel_sdown",
+    "sentinel_selected_replica",
+    "sentinel_switch_master",
+    "sentinel_try_failover",
+    "shutdown_failed",
+    "shutdown_requested",
+    "slow_clocksource",
+    "slow_script",
+    "sync_done",
+    "sync_failed",
+    "sync_flush",
+    "sync_io_error",
+    "sync_load_failed",
+    "sync_receiving",
+    "sync_timeout",
+    "tcp_backlog_low",
+    "thp_enabled",
+    "watchdog",
+];
+
+/// Event indexes by kind, each list in timeline (time) order. Every rule
+/// asks for a few kinds within a time window, so a search is a binary
+/// search into short lists instead of a walk over every event in the window.
+struct Index {
+    by_kind: HashMap<&'static str, Vec<usize>>,
+}
+
+impl Index {
+    fn new(t: &Timeline) -> Index {
+        let mut by_kind: HashMap<&'static str, Vec<usize>> = HashMap::new();
+        for (i, e) in t.events.iter().enumerate() {
+            by_kind.entry(e.kind).or_default().push(i);
+        }
+        Index { by_kind }
+    }
+    fn of(&self, kind: &str) -> &[usize] {
+        self.by_kind.get(kind).map_or(&[], |v| v.as_slice())
+    }
+    /// Events of any of `kinds`, in timeline order.
+    fn merged(&self, kinds: &[&str]) -> Vec<usize> {
+        let mut v: Vec<usize> = kinds.iter().flat_map(|k| self.of(k)).copied().collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+}
+
 struct Ctx<'t> {
     t: &'t Timeline,
+    ix: &'t Index,
     used: HashSet<usize>,
     redact: bool,
+    /// Position of each lifetime in its node's (time-ordered) list.
+    lt_pos: Vec<usize>,
+    /// Per node: (last-line time, position) of its lifetimes, by time.
+    last_by_time: Vec<Vec<(i64, usize)>>,
 }
 
 impl<'t> Ctx<'t> {
@@ -101,31 +219,77 @@ impl<'t> Ctx<'t> {
     fn ev(&self, i: usize) -> &'t Event {
         &self.t.events[i]
     }
-    /// Events matching `f` with time in [from, to], in time order.
-    fn find(&self, from: i64, to: i64, f: impl Fn(&Event) -> bool) -> Vec<usize> {
-        let start = self
-            .t
-            .events
-            .partition_point(|e| e.ts.unwrap_or(i64::MIN) < from);
-        (start..self.t.events.len())
-            .take_while(|&i| self.t.events[i].ts.unwrap_or(i64::MIN) <= to)
+    fn ts(&self, i: usize) -> i64 {
+        self.t.events[i].ts.unwrap_or(i64::MIN)
+    }
+    /// The events of `kind` with time in [from, to].
+    fn window(&self, kind: &str, from: i64, to: i64) -> &'t [usize] {
+        let ix: &'t Index = self.ix;
+        let v = ix.of(kind);
+        let a = v.partition_point(|&i| self.ts(i) < from);
+        let b = v.partition_point(|&i| self.ts(i) <= to);
+        &v[a.min(b)..b]
+    }
+    /// Events of `kinds` matching `f` with time in [from, to], in time order.
+    fn find(&self, kinds: &[&str], from: i64, to: i64, f: impl Fn(&Event) -> bool) -> Vec<usize> {
+        let mut v: Vec<usize> = kinds
+            .iter()
+            .flat_map(|k| self.window(k, from, to))
+            .copied()
             .filter(|&i| f(&self.t.events[i]))
-            .collect()
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
     }
-    fn first(&self, from: i64, to: i64, f: impl Fn(&Event) -> bool) -> Option<usize> {
-        let ev = &self.t.events;
-        let start = ev.partition_point(|e| e.ts.unwrap_or(i64::MIN) < from);
-        (start..ev.len())
-            .take_while(|&i| ev[i].ts.unwrap_or(i64::MIN) <= to)
-            .find(|&i| f(&ev[i]))
+    fn first(
+        &self,
+        kinds: &[&str],
+        from: i64,
+        to: i64,
+        f: impl Fn(&Event) -> bool,
+    ) -> Option<usize> {
+        kinds
+            .iter()
+            .filter_map(|k| {
+                self.window(k, from, to)
+                    .iter()
+                    .copied()
+                    .find(|&i| f(&self.t.events[i]))
+            })
+            .min()
     }
-    fn last(&self, from: i64, to: i64, f: impl Fn(&Event) -> bool) -> Option<usize> {
-        let ev = &self.t.events;
-        let end = ev.partition_point(|e| e.ts.unwrap_or(i64::MIN) <= to);
-        (0..end)
-            .rev()
-            .take_while(|&i| ev[i].ts.unwrap_or(i64::MIN) >= from)
-            .find(|&i| f(&ev[i]))
+    fn last(
+        &self,
+        kinds: &[&str],
+        from: i64,
+        to: i64,
+        f: impl Fn(&Event) -> bool,
+    ) -> Option<usize> {
+        kinds
+            .iter()
+            .filter_map(|k| {
+                self.window(k, from, to)
+                    .iter()
+                    .rev()
+                    .copied()
+                    .find(|&i| f(&self.t.events[i]))
+            })
+            .max()
+    }
+    /// The lifetime of `node` alive at `at`: the latest one that had started
+    /// by then (lifetimes are in start order).
+    fn lifetime_at(&self, node: usize, at: i64) -> Option<usize> {
+        let ls = &self.t.nodes[node].lifetimes;
+        let start = |l: usize| self.t.lifetimes[l].first.and_then(|x| x.ts);
+        let p = ls.partition_point(|&l| start(l).unwrap_or(i64::MIN) <= at);
+        let l = *ls.get(p.checked_sub(1)?)?;
+        start(l).is_some().then_some(l)
+    }
+    /// The lifetime after `l` on its node.
+    fn next_lifetime(&self, l: usize) -> Option<usize> {
+        let ls = &self.t.nodes[self.t.lifetimes[l].node].lifetimes;
+        ls.get(self.lt_pos[l] + 1).copied()
     }
 }
 
@@ -150,10 +314,27 @@ pub fn client_field<'a>(client: &'a str, key: &str) -> Option<&'a str> {
 
 /// Runs every rule; incidents come back ordered by start time.
 pub fn run(t: &Timeline, redact: bool) -> Vec<Incident> {
+    let ix = Index::new(t);
+    let mut lt_pos = vec![0; t.lifetimes.len()];
+    let mut last_by_time = Vec::with_capacity(t.nodes.len());
+    for n in &t.nodes {
+        let mut v = Vec::new();
+        for (k, &l) in n.lifetimes.iter().enumerate() {
+            lt_pos[l] = k;
+            if let Some(ts) = t.lifetimes[l].last.and_then(|x| x.ts) {
+                v.push((ts, k));
+            }
+        }
+        v.sort_unstable();
+        last_by_time.push(v);
+    }
     let mut c = Ctx {
         t,
+        ix: &ix,
         used: HashSet::new(),
         redact,
+        lt_pos,
+        last_by_time,
     };
     let mut out = Vec::new();
     sentinel_failovers(&mut c, &mut out);
@@ -177,10 +358,9 @@ pub fn run(t: &Timeline, redact: bool) -> Vec<Incident> {
 fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
     let t = c.t;
     let mut seen: Vec<(String, u32, u32, i64)> = Vec::new();
-    for (i, e) in t.events.iter().enumerate() {
-        if e.kind != "sentinel_switch_master" {
-            continue;
-        }
+    let ix = c.ix;
+    for &i in ix.of("sentinel_switch_master") {
+        let e = c.ev(i);
         let name = e.txt("name").unwrap_or("?").to_string();
         let (Some(op), Some(np)) = (e.num("old_port"), e.num("new_port")) else {
             continue;
@@ -195,84 +375,72 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
         seen.push((name.clone(), op as u32, np as u32, sw_ts));
         let from = sw_ts - 300_000;
         let is_master_ev = |e: &Event, kind: &str| e.kind == kind && e.txt("name") == Some(&name);
-        let sdown = c.first(from, sw_ts, |e| {
+        let sdown = c.first(&["sentinel_sdown"], from, sw_ts, |e| {
             is_master_ev(e, "sentinel_sdown")
                 && e.txt("type")
                     .is_some_and(|t| t == "master" || t == "primary")
         });
         let win_start = sdown.and_then(|s| c.ev(s).ts).unwrap_or(sw_ts) - 120_000;
-        let odown = c.first(win_start, sw_ts, |e| is_master_ev(e, "sentinel_odown"));
-        let try_f = c.first(win_start, sw_ts, |e| {
+        let odown = c.first(&["sentinel_odown"], win_start, sw_ts, |e| {
+            is_master_ev(e, "sentinel_odown")
+        });
+        let try_f = c.first(&["sentinel_try_failover"], win_start, sw_ts, |e| {
             is_master_ev(e, "sentinel_try_failover")
         });
-        let leader = c.first(win_start, sw_ts, |e| {
+        let leader = c.first(&["sentinel_elected_leader"], win_start, sw_ts, |e| {
             is_master_ev(e, "sentinel_elected_leader")
         });
-        let selected = c.first(win_start, sw_ts, |e| {
+        let selected = c.first(&["sentinel_selected_replica"], win_start, sw_ts, |e| {
             e.kind == "sentinel_selected_replica" && e.num("port") == Some(np)
         });
-        let promoted_s = c.first(win_start, sw_ts + 60_000, |e| {
+        let promoted_s = c.first(&["sentinel_promoted"], win_start, sw_ts + 60_000, |e| {
             e.kind == "sentinel_promoted" && e.num("port") == Some(np)
         });
-        let end = c.first(win_start, sw_ts + 60_000, |e| {
+        let end = c.first(&["sentinel_failover_end"], win_start, sw_ts + 60_000, |e| {
             is_master_ev(e, "sentinel_failover_end")
         });
         let old = c.node_by_port(op as u32);
         let new = c.node_by_port(np as u32);
         // Data-node side.
         let new_lost = new.and_then(|n| {
-            c.last(win_start, sw_ts, |e| {
+            c.last(&["primary_lost"], win_start, sw_ts, |e| {
                 e.node == n && e.kind == "primary_lost"
             })
         });
         let promoted = new.and_then(|n| {
-            c.first(win_start, sw_ts + 60_000, |e| {
+            c.first(&["promoted"], win_start, sw_ts + 60_000, |e| {
                 e.node == n && e.kind == "promoted"
             })
         });
         let replid = new.and_then(|n| {
-            c.first(win_start, sw_ts + 60_000, |e| {
+            c.first(&["secondary_replid"], win_start, sw_ts + 60_000, |e| {
                 e.node == n && e.kind == "secondary_replid"
             })
         });
         // The old primary's lifetime that was alive when it went down.
         let anchor = sdown.and_then(|s| c.ev(s).ts).unwrap_or(sw_ts);
-        let old_lt = old.and_then(|n| {
-            t.nodes[n].lifetimes.iter().copied().rfind(|&l| {
-                t.lifetimes[l]
-                    .first
-                    .as_ref()
-                    .and_then(|x| x.ts)
-                    .is_some_and(|ts| ts <= anchor)
-            })
-        });
-        let old_last = old_lt.and_then(|l| t.lifetimes[l].last.clone());
-        let old_next = old.and_then(|n| {
-            let ls = &t.nodes[n].lifetimes;
-            let k = ls.iter().position(|&l| Some(l) == old_lt)?;
-            ls.get(k + 1).copied()
-        });
-        let restarted = old_next.and_then(|l| {
-            t.lifetimes[l]
-                .ready
-                .clone()
-                .or(t.lifetimes[l].first.clone())
-        });
-        let convert = c.first(sw_ts, sw_ts + 3_600_000, |e| {
-            e.kind == "sentinel_convert_to_replica" && e.num("port") == Some(op)
-        });
+        let old_lt = old.and_then(|n| c.lifetime_at(n, anchor));
+        let old_last = old_lt.and_then(|l| t.lifetimes[l].last);
+        let old_next = old_lt.and_then(|l| c.next_lifetime(l));
+        let restarted = old_next.and_then(|l| t.lifetimes[l].ready.or(t.lifetimes[l].first));
+        let convert = c.first(
+            &["sentinel_convert_to_replica"],
+            sw_ts,
+            sw_ts + 3_600_000,
+            |e| e.kind == "sentinel_convert_to_replica" && e.num("port") == Some(op),
+        );
         let reof = old.and_then(|n| {
-            c.first(sw_ts, sw_ts + 3_600_000, |e| {
+            c.first(&["replicaof"], sw_ts, sw_ts + 3_600_000, |e| {
                 e.node == n && e.kind == "replicaof"
             })
         });
         let mismatch = new.and_then(|n| {
-            c.first(sw_ts, sw_ts + 3_600_000, |e| {
+            c.first(&["psync_replid_mismatch"], sw_ts, sw_ts + 3_600_000, |e| {
                 e.node == n && e.kind == "psync_replid_mismatch"
             })
         });
         let old_resync = old.and_then(|n| {
-            c.first(sw_ts, sw_ts + 3_600_000, |e| {
+            c.first(&["full_resync"], sw_ts, sw_ts + 3_600_000, |e| {
                 e.node == n && e.kind == "full_resync"
             })
         });
@@ -283,7 +451,7 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             c.used.insert(x);
         }
         // Other replicas of the old primary lost it too and were re-pointed.
-        let others = c.find(win_start, sw_ts + 60_000, |x| {
+        let others = c.find(&["primary_lost"], win_start, sw_ts + 60_000, |x| {
             x.kind == "primary_lost" && Some(x.node) != new && Some(x.node) != old
         });
         for x in others {
@@ -351,14 +519,14 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
         }
         let mut ev = Vec::new();
-        push(&mut ev, old_last.clone());
+        push(&mut ev, old_last);
         for x in [
             new_lost, sdown, odown, try_f, leader, selected, replid, promoted, promoted_s, end,
         ] {
             push(&mut ev, x.map(|x| c.ev(x).cite()));
         }
         push(&mut ev, Some(e.cite()));
-        push(&mut ev, restarted.clone());
+        push(&mut ev, restarted);
         for x in [convert, reof, mismatch, old_resync] {
             push(&mut ev, x.map(|x| c.ev(x).cite()));
         }
@@ -376,20 +544,30 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
         });
     }
     // +try-failover without a switch: a failed failover.
-    for (i, e) in t.events.iter().enumerate() {
-        if e.kind != "sentinel_try_failover" || c.used.contains(&i) {
+    for &i in ix.of("sentinel_try_failover") {
+        let e = c.ev(i);
+        if c.used.contains(&i) {
             continue;
         }
         let Some(ts) = e.ts else { continue };
         let name = e.txt("name").unwrap_or("?");
-        if c.first(ts, ts + 600_000, |x| {
+        if c.first(&["sentinel_switch_master"], ts, ts + 600_000, |x| {
             x.kind == "sentinel_switch_master" && x.txt("name") == Some(name)
         })
         .is_some()
         {
             continue;
         }
-        let abort = c.first(ts, ts + 600_000, |x| x.kind.starts_with("sentinel_abort"));
+        let abort = c.first(
+            &[
+                "sentinel_abort_no_good_replica",
+                "sentinel_abort_not_elected",
+                "sentinel_abort_replica_timeout",
+            ],
+            ts,
+            ts + 600_000,
+            |x| x.kind.starts_with("sentinel_abort"),
+        );
         let mut ev = vec![e.cite()];
         push(&mut ev, abort.map(|a| c.ev(a).cite()));
         out.push(Incident {
@@ -411,39 +589,48 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
 /// FC9: cluster failover, anchored on `Failover election won`.
 fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
     let t = c.t;
-    for (i, e) in t.events.iter().enumerate() {
-        if e.kind != "cluster_failover_won" {
-            continue;
-        }
+    let ix = c.ix;
+    for &i in ix.of("cluster_failover_won") {
+        let e = c.ev(i);
         let Some(ts) = e.ts else { continue };
         let r = e.node;
         let from = ts - 120_000;
-        let marking = c.first(from, ts, |x| x.kind == "cluster_marking_failed");
+        let marking = c.first(&["cluster_marking_failed"], from, ts, |x| {
+            x.kind == "cluster_marking_failed"
+        });
         let failmsg = c
-            .first(from, ts, |x| {
+            .first(&["cluster_fail_received"], from, ts, |x| {
                 x.kind == "cluster_fail_received" && x.node == r
             })
-            .or_else(|| c.first(from, ts, |x| x.kind == "cluster_fail_received"));
+            .or_else(|| {
+                c.first(&["cluster_fail_received"], from, ts, |x| {
+                    x.kind == "cluster_fail_received"
+                })
+            });
         let failed_id = marking
             .or(failmsg)
             .and_then(|m| c.ev(m).txt("node"))
             .map(String::from);
         let x_node = failed_id.as_deref().and_then(|id| c.node_by_cluster_id(id));
-        let r_lost = c.last(from, ts, |x| x.node == r && x.kind == "primary_lost");
-        let delayed = c.last(from, ts, |x| {
+        let r_lost = c.last(&["primary_lost"], from, ts, |x| {
+            x.node == r && x.kind == "primary_lost"
+        });
+        let delayed = c.last(&["cluster_election_delayed"], from, ts, |x| {
             x.node == r && x.kind == "cluster_election_delayed"
         });
-        let started = c.last(from, ts, |x| {
+        let started = c.last(&["cluster_election_started"], from, ts, |x| {
             x.node == r && x.kind == "cluster_election_started"
         });
-        let granted = c.first(from, ts, |x| x.kind == "cluster_auth_granted");
-        let epoch = c.first(ts, ts + 1000, |x| {
+        let granted = c.first(&["cluster_auth_granted"], from, ts, |x| {
+            x.kind == "cluster_auth_granted"
+        });
+        let epoch = c.first(&["cluster_config_epoch"], ts, ts + 1000, |x| {
             x.node == r && x.kind == "cluster_config_epoch"
         });
-        let fail0 = c.first(from, ts, |x| {
+        let fail0 = c.first(&["cluster_state"], from, ts, |x| {
             x.kind == "cluster_state" && x.txt("state") == Some("fail")
         });
-        let oks = c.find(ts, ts + 60_000, |x| {
+        let oks = c.find(&["cluster_state"], ts, ts + 60_000, |x| {
             x.kind == "cluster_state" && x.txt("state") == Some("ok")
         });
         // Outage ends when the last node that went to fail is back to ok.
@@ -452,7 +639,7 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             .copied()
             .rfind(|&o| {
                 let n = c.ev(o).node;
-                c.first(from, ts, |x| {
+                c.first(&["cluster_state"], from, ts, |x| {
                     x.node == n && x.kind == "cluster_state" && x.txt("state") == Some("fail")
                 })
                 .is_some()
@@ -460,42 +647,40 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             .or(oks.first().copied());
         let x_lt = x_node.and_then(|n| {
             let fts = fail0.and_then(|f| c.ev(f).ts).unwrap_or(ts);
-            t.nodes[n].lifetimes.iter().copied().rfind(|&l| {
-                t.lifetimes[l]
-                    .first
-                    .as_ref()
-                    .and_then(|x| x.ts)
-                    .is_some_and(|s| s <= fts)
-            })
+            c.lifetime_at(n, fts)
         });
-        let x_last = x_lt.and_then(|l| t.lifetimes[l].last.clone());
-        let x_next = x_node.and_then(|n| {
-            let ls = &t.nodes[n].lifetimes;
-            let k = ls.iter().position(|&l| Some(l) == x_lt)?;
-            ls.get(k + 1).copied()
-        });
-        let x_back = x_next.and_then(|l| t.lifetimes[l].ready.clone());
+        let x_last = x_lt.and_then(|l| t.lifetimes[l].last);
+        let x_next = x_lt.and_then(|l| c.next_lifetime(l));
+        let x_back = x_next.and_then(|l| t.lifetimes[l].ready);
         let reconf = x_node.and_then(|n| {
-            c.first(ts, ts + 3_600_000, |y| {
-                y.node == n && y.kind == "cluster_reconfigured_as_replica"
-            })
+            c.first(
+                &["cluster_reconfigured_as_replica"],
+                ts,
+                ts + 3_600_000,
+                |y| y.node == n && y.kind == "cluster_reconfigured_as_replica",
+            )
         });
         let x_resync = x_node.and_then(|n| {
-            c.first(ts, ts + 3_600_000, |y| {
+            c.first(&["full_resync"], ts, ts + 3_600_000, |y| {
                 y.node == n && y.kind == "full_resync"
             })
         });
         let x_keys = x_resync.and_then(|rs| {
             let n = c.ev(rs).node;
-            c.first(c.ev(rs).ts.unwrap_or(ts), ts + 3_600_000, |y| {
-                y.node == n && y.kind == "keys_loaded"
-            })
+            c.first(
+                &["keys_loaded"],
+                c.ev(rs).ts.unwrap_or(ts),
+                ts + 3_600_000,
+                |y| y.node == n && y.kind == "keys_loaded",
+            )
         });
         for u in [r_lost, x_resync].into_iter().flatten() {
             c.used.insert(u);
         }
         let ok_until = ok_last.and_then(|o| c.ev(o).ts).unwrap_or(ts);
-        for f in c.find(from, ok_until, |x| x.kind == "cluster_state") {
+        for f in c.find(&["cluster_state"], from, ok_until, |x| {
+            x.kind == "cluster_state"
+        }) {
             c.used.insert(f);
         }
         let fail_ts = fail0.and_then(|f| c.ev(f).ts);
@@ -545,6 +730,10 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
                 ));
             } else if t.lifetimes[l].end == EndClass::Crash {
                 s.push_str(&format!(" Root cause: {xname} crashed."));
+            } else if t.lifetimes[l].end == EndClass::OomKilled {
+                s.push_str(&format!(
+                    " Root cause: {xname} was killed by the kernel OOM killer."
+                ));
             }
         }
         if let Some(b) = &x_back {
@@ -664,18 +853,8 @@ fn crashes(c: &mut Ctx, out: &mut Vec<Incident>) {
             s.push_str(" The report is cut short (the process died while writing it).");
         }
         s.push_str(&format!(" Class: {}.", cr.class()));
-        let ls = &t.nodes[node].lifetimes;
-        let next = ls
-            .iter()
-            .position(|&x| x == l)
-            .and_then(|k| ls.get(k + 1))
-            .copied();
-        let back = next.and_then(|n| {
-            t.lifetimes[n]
-                .ready
-                .clone()
-                .or(t.lifetimes[n].first.clone())
-        });
+        let next = c.next_lifetime(l);
+        let back = next.and_then(|n| t.lifetimes[n].ready.or(t.lifetimes[n].first));
         match &back {
             Some(b) => s.push_str(&format!(
                 " Restarted, serving again at {} ({} down).",
@@ -685,12 +864,12 @@ fn crashes(c: &mut Ctx, out: &mut Vec<Incident>) {
             None => s.push_str(" No restart in these logs."),
         }
         let mut ev = Vec::new();
-        push(&mut ev, cr.start.clone());
-        push(&mut ev, cr.reason_line.clone());
-        push(&mut ev, cr.frame_line.clone());
-        push(&mut ev, cr.memory_line.clone());
-        push(&mut ev, cr.end.clone());
-        push(&mut ev, back.clone());
+        push(&mut ev, cr.start);
+        push(&mut ev, cr.reason_line);
+        push(&mut ev, cr.frame_line);
+        push(&mut ev, cr.memory_line);
+        push(&mut ev, cr.end);
+        push(&mut ev, back);
         out.push(Incident {
             kind: "crash",
             severity: Severity::Critical,
@@ -716,9 +895,9 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
             if a.end == EndClass::Crash {
                 continue;
             }
-            let last = a.last.clone();
-            let up = b.ready.clone();
-            let start = b.first.clone();
+            let last = a.last;
+            let up = b.ready;
+            let start = b.first;
             let cold = b.keys_loaded.is_none()
                 && b.load_secs.is_none()
                 && node.mode.as_deref() != Some("sentinel");
@@ -733,6 +912,14 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                     "unclean_restart",
                     Severity::High,
                     "killed during shutdown (SIGKILL after a stalled shutdown?)".to_string(),
+                ),
+                EndClass::OomKilled => (
+                    "unclean_restart",
+                    Severity::High,
+                    format!(
+                        "killed by the kernel OOM killer at {}",
+                        hms(a.oom_kill.and_then(|k| k.ts))
+                    ),
                 ),
                 _ => (
                     "unclean_restart",
@@ -761,13 +948,14 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
             );
             let mut ev = Vec::new();
             if a.end == EndClass::Clean {
-                push(&mut ev, a.shutdown.clone());
-                push(&mut ev, a.exit.clone());
+                push(&mut ev, a.shutdown);
+                push(&mut ev, a.exit);
             } else {
-                push(&mut ev, a.fatal.clone());
-                push(&mut ev, last.clone());
+                push(&mut ev, a.fatal);
+                push(&mut ev, last);
+                push(&mut ev, a.oom_kill);
             }
-            push(&mut ev, start.clone());
+            push(&mut ev, start);
             if let Some((k, cite)) = &b.keys_loaded {
                 s.push_str(&format!(" Loaded {k} keys"));
                 if let Some((k0, _)) = &a.keys_loaded {
@@ -776,11 +964,11 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                         sev = sev.max(Severity::High);
                     }
                 }
-                push(&mut ev, Some(cite.clone()));
+                push(&mut ev, Some(*cite));
             }
             if let Some((secs, cite)) = &b.load_secs {
                 s.push_str(&format!(" in {secs} s"));
-                push(&mut ev, Some(cite.clone()));
+                push(&mut ev, Some(*cite));
             }
             if b.keys_loaded.is_some() || b.load_secs.is_some() {
                 s.push('.');
@@ -793,7 +981,7 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                     sev = sev.max(Severity::Medium);
                 }
             }
-            push(&mut ev, up.clone());
+            push(&mut ev, up);
             out.push(Incident {
                 kind,
                 severity: sev,
@@ -814,8 +1002,8 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
         if aborted.len() >= 2 {
             let mut ev = Vec::new();
             for &l in &aborted {
-                push(&mut ev, t.lifetimes[l].first.clone());
-                push(&mut ev, t.lifetimes[l].fatal.clone());
+                push(&mut ev, t.lifetimes[l].first);
+                push(&mut ev, t.lifetimes[l].fatal);
             }
             let first = t.lifetimes[aborted[0]].first.as_ref().and_then(|x| x.ts);
             let lastc = t.lifetimes[*aborted.last().unwrap_or(&aborted[0])]
@@ -834,10 +1022,7 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                     aborted.len(),
                     hms(first),
                     hms(lastc),
-                    t.lifetimes[aborted[0]]
-                        .fatal
-                        .as_ref()
-                        .map_or("", |f| &f.text)
+                    t.lifetimes[aborted[0]].fatal_text.as_deref().unwrap_or("")
                 ),
                 evidence: ev,
             });
@@ -846,68 +1031,74 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
 }
 
 fn primary_of(c: &Ctx, replica: usize, before: i64) -> Option<usize> {
-    let conn = c.last(before - 3_600_000, before, |e| {
-        e.node == replica && (e.kind == "connecting_primary" || e.kind == "replicaof")
-    })?;
+    let conn = c.last(
+        &["connecting_primary", "replicaof"],
+        before - 3_600_000,
+        before,
+        |e| e.node == replica && (e.kind == "connecting_primary" || e.kind == "replicaof"),
+    )?;
     port_of(c.ev(conn).txt("addr")?).and_then(|p| c.node_by_port(p))
 }
 
 /// FC7: a replica lost its primary.
 fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
     let t = c.t;
-    for i in 0..t.events.len() {
-        let e = &t.events[i];
-        if e.kind != "primary_lost" || c.used.contains(&i) {
+    let ix = c.ix;
+    for &i in ix.of("primary_lost") {
+        let e = c.ev(i);
+        if c.used.contains(&i) {
             continue;
         }
         let Some(ts) = e.ts else { continue };
         let r = e.node;
         let p = primary_of(c, r, ts);
         // The primary lifetime that ended near the loss.
+        // The first (in start order) whose last line is within 10 s.
         let p_lt = p.and_then(|pn| {
-            t.nodes[pn].lifetimes.iter().copied().find(|&l| {
-                t.lifetimes[l]
-                    .last
-                    .as_ref()
-                    .and_then(|x| x.ts)
-                    .is_some_and(|x| (x - ts).abs() <= 10_000)
-            })
+            let v = &c.last_by_time[pn];
+            let a = v.partition_point(|&(x, _)| x < ts.saturating_sub(10_000));
+            let b = v.partition_point(|&(x, _)| x <= ts.saturating_add(10_000));
+            let k = v[a.min(b)..b].iter().map(|&(_, k)| k).min()?;
+            Some(t.nodes[pn].lifetimes[k])
         });
-        let p_next = p.zip(p_lt).and_then(|(pn, l)| {
-            let ls = &t.nodes[pn].lifetimes;
-            ls.get(ls.iter().position(|&x| x == l)? + 1).copied()
-        });
+        let p_next = p_lt.and_then(|l| c.next_lifetime(l));
         // Recovery on the replica: a partial or full resync.
         let horizon = ts + 3_600_000;
-        let psync = c.first(ts, horizon, |x| x.node == r && x.kind == "psync_ok");
-        let full = c.first(ts, horizon, |x| x.node == r && x.kind == "full_resync");
+        let psync = c.first(&["psync_ok"], ts, horizon, |x| {
+            x.node == r && x.kind == "psync_ok"
+        });
+        let full = c.first(&["full_resync"], ts, horizon, |x| {
+            x.node == r && x.kind == "full_resync"
+        });
         let recovered = match (psync, full) {
             (Some(a), Some(b)) => Some(if c.ev(a).ts <= c.ev(b).ts { a } else { b }),
             (a, b) => a.or(b),
         };
         let is_full = recovered.is_some() && recovered == full;
         let refused = c.find(
+            &["primary_unreachable"],
             ts,
             recovered.and_then(|x| c.ev(x).ts).unwrap_or(horizon),
             |x| x.node == r && x.kind == "primary_unreachable",
         );
         let flush = full.and_then(|f| {
-            c.first(c.ev(f).ts.unwrap_or(ts), horizon, |x| {
+            c.first(&["sync_flush"], c.ev(f).ts.unwrap_or(ts), horizon, |x| {
                 x.node == r && x.kind == "sync_flush"
             })
         });
         let loaded = full.and_then(|f| {
-            c.first(c.ev(f).ts.unwrap_or(ts), horizon, |x| {
+            c.first(&["keys_loaded"], c.ev(f).ts.unwrap_or(ts), horizon, |x| {
                 x.node == r && x.kind == "keys_loaded"
             })
         });
         let done = full.and_then(|f| {
-            c.first(c.ev(f).ts.unwrap_or(ts), horizon, |x| {
+            c.first(&["sync_done"], c.ev(f).ts.unwrap_or(ts), horizon, |x| {
                 x.node == r && x.kind == "sync_done"
             })
         });
         let mismatch = p.and_then(|pn| {
             c.first(
+                &["psync_replid_mismatch"],
                 ts,
                 recovered.and_then(|x| c.ev(x).ts).unwrap_or(horizon),
                 |x| x.node == pn && x.kind == "psync_replid_mismatch",
@@ -915,7 +1106,7 @@ fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
         });
         // Keys the replica held before: its last load before the break.
         let before = c
-            .last(ts - 86_400_000, ts, |x| {
+            .last(&["keys_loaded"], ts - 86_400_000, ts, |x| {
                 x.node == r && x.kind == "keys_loaded"
             })
             .and_then(|k| c.ev(k).num("loaded"));
@@ -938,6 +1129,7 @@ fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
                 }
                 EndClass::Crash => "the primary crashed",
                 EndClass::FatalExit => "the primary exited on a fatal error",
+                EndClass::OomKilled => "the primary was killed by the kernel OOM killer",
                 _ => "the primary process died with no shutdown lines (killed)",
             };
             s.push_str(&format!(
@@ -1008,12 +1200,12 @@ fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
             sev = Severity::Info;
         }
         let mut ev = Vec::new();
-        push(&mut ev, p_lt.and_then(|l| t.lifetimes[l].last.clone()));
+        push(&mut ev, p_lt.and_then(|l| t.lifetimes[l].last));
         push(&mut ev, Some(e.cite()));
         push(&mut ev, refused.first().map(|&x| c.ev(x).cite()));
         if let Some(nx) = p_next {
-            push(&mut ev, t.lifetimes[nx].first.clone());
-            push(&mut ev, t.lifetimes[nx].ready.clone());
+            push(&mut ev, t.lifetimes[nx].first);
+            push(&mut ev, t.lifetimes[nx].ready);
         }
         push(&mut ev, mismatch.map(|x| c.ev(x).cite()));
         for x in [recovered, flush, loaded, done] {
@@ -1040,10 +1232,8 @@ fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
     let t = c.t;
     let mut per_node: std::collections::HashMap<usize, Vec<usize>> =
         std::collections::HashMap::new();
-    for (i, e) in t.events.iter().enumerate() {
-        if e.kind == "full_resync" {
-            per_node.entry(e.node).or_default().push(i);
-        }
+    for &i in c.ix.of("full_resync") {
+        per_node.entry(c.ev(i).node).or_default().push(i);
     }
     let mut nodes: Vec<_> = per_node.into_iter().collect();
     nodes.sort_by_key(|(n, _)| *n);
@@ -1054,11 +1244,11 @@ fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
             if let Some(w) = ts.windows(3).find(|w| w[2] - w[0] <= 3_600_000) {
                 let from = w[0];
                 let causes: Vec<&str> = [
-                    (c.first(from - 60_000, w[2], |x| x.kind == "output_buffer_limit" && x.txt("client").is_some_and(|cl| client_field(cl, "flags").is_some_and(|f| f.contains('S')))).is_some(), "replica output buffer limit too small (client-output-buffer-limit replica)"),
-                    (c.first(from - 60_000, w[2], |x| x.node == n && x.kind == "sync_timeout").is_some(), "repl-timeout too short for the dataset"),
-                    (c.first(from - 60_000, w[2], |x| x.kind == "psync_no_backlog").is_some(), "repl-backlog-size too small"),
-                    (c.first(from - 60_000, w[2], |x| matches!(x.kind, "sync_failed" | "fork_failed" | "bgsave_signal")).is_some(), "fork failure on the primary"),
-                    (c.first(from - 60_000, w[2], |x| x.node == n && matches!(x.kind, "sync_io_error" | "sync_load_failed")).is_some(), "replica-side disk or memory error"),
+                    (c.first(&["output_buffer_limit"], from - 60_000, w[2], |x| x.kind == "output_buffer_limit" && x.txt("client").is_some_and(|cl| client_field(cl, "flags").is_some_and(|f| f.contains('S')))).is_some(), "replica output buffer limit too small (client-output-buffer-limit replica)"),
+                    (c.first(&["sync_timeout"], from - 60_000, w[2], |x| x.node == n && x.kind == "sync_timeout").is_some(), "repl-timeout too short for the dataset"),
+                    (c.first(&["psync_no_backlog"], from - 60_000, w[2], |x| x.kind == "psync_no_backlog").is_some(), "repl-backlog-size too small"),
+                    (c.first(&["sync_failed", "fork_failed", "bgsave_signal"], from - 60_000, w[2], |x| matches!(x.kind, "sync_failed" | "fork_failed" | "bgsave_signal")).is_some(), "fork failure on the primary"),
+                    (c.first(&["sync_io_error", "sync_load_failed"], from - 60_000, w[2], |x| x.node == n && matches!(x.kind, "sync_io_error" | "sync_load_failed")).is_some(), "replica-side disk or memory error"),
                 ].into_iter().filter(|(b, _)| *b).map(|(_, s)| s).collect();
                 let mut ev = Vec::new();
                 for &i in &list {
@@ -1091,10 +1281,13 @@ fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
             let e = c.ev(i);
             let Some(ts) = e.ts else { continue };
             let lt = &t.lifetimes[e.lifetime];
-            let tried = c.last(ts - 600_000, ts, |x| x.node == n && x.kind == "psync_try");
+            let tried = c.last(&["psync_try"], ts - 600_000, ts, |x| {
+                x.node == n && x.kind == "psync_try"
+            });
             let had_data = lt.keys_loaded.as_ref().is_some_and(|(k, _)| *k > 0)
                 || tried.is_some_and(|p| c.ev(p).num("offset").is_some_and(|o| o > 1.0))
                 || c.first(
+                    &["sync_done"],
                     lt.first.as_ref().and_then(|x| x.ts).unwrap_or(i64::MIN),
                     ts - 1,
                     |x| x.lifetime == e.lifetime && x.kind == "sync_done",
@@ -1103,11 +1296,13 @@ fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
             if !had_data {
                 continue;
             }
-            let recv = c.first(ts, ts + 3_600_000, |x| {
+            let recv = c.first(&["sync_receiving"], ts, ts + 3_600_000, |x| {
                 x.node == n && x.kind == "sync_receiving"
             });
-            let done = c.first(ts, ts + 3_600_000, |x| x.node == n && x.kind == "sync_done");
-            let loaded = c.first(ts, ts + 3_600_000, |x| {
+            let done = c.first(&["sync_done"], ts, ts + 3_600_000, |x| {
+                x.node == n && x.kind == "sync_done"
+            });
+            let loaded = c.first(&["keys_loaded"], ts, ts + 3_600_000, |x| {
                 x.node == n && x.kind == "keys_loaded"
             });
             let mut s = format!(
@@ -1146,28 +1341,8 @@ fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
     }
 }
 
-fn errno_class(text: &str) -> Option<&'static str> {
-    let t = text.to_ascii_lowercase();
-    if t.contains("no space left") {
-        Some("disk full")
-    } else if t.contains("cannot allocate memory") {
-        Some("out of memory (ENOMEM)")
-    } else if t.contains("resource temporarily unavailable") {
-        Some("process/cgroup limit (EAGAIN)")
-    } else if t.contains("permission denied") {
-        Some("permission denied")
-    } else if t.contains("read-only file system") {
-        Some("read-only file system")
-    } else if t.contains("input/output error") {
-        Some("I/O error")
-    } else {
-        None
-    }
-}
-
 /// FC1/FC2/FC4: failed BGSAVEs, fork failures and AOF write errors.
 fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
-    let t = c.t;
     const FAIL: &[&str] = &[
         "fork_failed",
         "aof_fork_failed",
@@ -1185,14 +1360,13 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
         "aof_rewrite_signal",
         "shutdown_failed",
     ];
-    let mut i = 0;
-    while i < t.events.len() {
-        let e = &t.events[i];
-        if !FAIL.contains(&e.kind)
-            || c.used.contains(&i)
-            || (e.kind == "bgsave_signal" && e.num("signal") == Some(10.0))
-        {
-            i += 1;
+    let fails = c.ix.merged(FAIL);
+    let mut ends_and_fails = FAIL.to_vec();
+    ends_and_fails.extend(["bgsave_ok", "aof_write_recovered"]);
+    let window = c.ix.merged(&ends_and_fails);
+    for &i in &fails {
+        let e = c.ev(i);
+        if c.used.contains(&i) || (e.kind == "bgsave_signal" && e.num("signal") == Some(10.0)) {
             continue;
         }
         let lt = e.lifetime;
@@ -1201,25 +1375,26 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
         // The window: failures of the same lifetime until a success.
         let mut members = vec![i];
         let mut end_ev = None;
-        let mut j = i + 1;
         let horizon = start.unwrap_or(i64::MIN).saturating_add(3_600_000);
-        while j < t.events.len() && t.events[j].ts.unwrap_or(i64::MIN) <= horizon {
-            let x = &t.events[j];
+        let from = window.partition_point(|&j| j <= i);
+        for &j in window[from..].iter().take_while(|&&j| c.ts(j) <= horizon) {
+            let x = c.ev(j);
             if x.lifetime == lt {
                 if FAIL.contains(&x.kind) {
                     members.push(j);
-                } else if matches!(x.kind, "bgsave_ok" | "aof_write_recovered") {
+                } else {
                     end_ev = Some(j);
                     break;
                 }
             }
-            j += 1;
         }
         for &m in &members {
             c.used.insert(m);
         }
         let kinds: Vec<&str> = members.iter().map(|&m| c.ev(m).kind).collect();
-        let class = members.iter().find_map(|&m| errno_class(&c.ev(m).text));
+        let class = members
+            .iter()
+            .find_map(|&m| super::catalog::errno_name(c.ev(m).errno));
         let fatal = members
             .iter()
             .copied()
@@ -1332,9 +1507,12 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
             sev = Severity::Critical;
         }
         if fork {
-            if let Some(w) = c.last(i64::MIN, start.unwrap_or(0), |x| {
-                x.node == n && x.kind == "overcommit_disabled"
-            }) {
+            if let Some(w) = c.last(
+                &["overcommit_disabled"],
+                i64::MIN,
+                start.unwrap_or(0),
+                |x| x.node == n && x.kind == "overcommit_disabled",
+            ) {
                 s.push_str(&format!(
                     " Contributing factor: vm.overcommit_memory is not 1 (warned at {}).",
                     hms(c.ev(w).ts)
@@ -1345,9 +1523,12 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
             s.push_str(&format!(" {} failure lines in this window.", members.len()));
         }
         let mut ev = Vec::new();
-        if let Some(b) = c.last(start.unwrap_or(0) - 3_600_000, start.unwrap_or(0), |x| {
-            x.lifetime == lt && matches!(x.kind, "bgsave_started" | "aof_rewrite_started")
-        }) {
+        if let Some(b) = c.last(
+            &["bgsave_started", "aof_rewrite_started"],
+            start.unwrap_or(0) - 3_600_000,
+            start.unwrap_or(0),
+            |x| x.lifetime == lt && matches!(x.kind, "bgsave_started" | "aof_rewrite_started"),
+        ) {
             if rdb {
                 push(&mut ev, Some(c.ev(b).cite()));
             }
@@ -1365,27 +1546,23 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
             summary: s,
             evidence: ev,
         });
-        i += 1;
     }
 }
 
 /// FC9 (residual): `Cluster state changed: fail` windows not explained by a
 /// failover incident.
 fn cluster_down(c: &mut Ctx, out: &mut Vec<Incident>) {
-    let t = c.t;
-    let mut i = 0;
-    while i < t.events.len() {
-        let e = &t.events[i];
-        if e.kind != "cluster_state" || e.txt("state") != Some("fail") || c.used.contains(&i) {
-            i += 1;
+    let ix = c.ix;
+    for &i in ix.of("cluster_state") {
+        let e = c.ev(i);
+        if e.txt("state") != Some("fail") || c.used.contains(&i) {
             continue;
         }
         let Some(ts) = e.ts else {
-            i += 1;
             continue;
         };
         // Group fails across nodes within 60 s.
-        let fails = c.find(ts, ts + 60_000, |x| {
+        let fails = c.find(&["cluster_state"], ts, ts + 60_000, |x| {
             x.kind == "cluster_state" && x.txt("state") == Some("fail")
         });
         let nodes: Vec<usize> = {
@@ -1397,7 +1574,7 @@ fn cluster_down(c: &mut Ctx, out: &mut Vec<Incident>) {
         let oks: Vec<usize> = nodes
             .iter()
             .filter_map(|&n| {
-                c.first(ts, ts + 86_400_000, |x| {
+                c.first(&["cluster_state"], ts, ts + 86_400_000, |x| {
                     x.node == n && x.kind == "cluster_state" && x.txt("state") == Some("ok")
                 })
             })
@@ -1407,7 +1584,9 @@ fn cluster_down(c: &mut Ctx, out: &mut Vec<Incident>) {
         } else {
             None
         };
-        let planned = c.find(ts - 30_000, ts, |x| x.kind == "shutdown_requested");
+        let planned = c.find(&["shutdown_requested"], ts - 30_000, ts, |x| {
+            x.kind == "shutdown_requested"
+        });
         for f in &fails {
             c.used.insert(*f);
         }
@@ -1461,20 +1640,20 @@ fn cluster_down(c: &mut Ctx, out: &mut Vec<Incident>) {
             summary: s,
             evidence: ev,
         });
-        i += 1;
     }
 }
 
 /// FC11: output-buffer disconnections, and cross-protocol attack warnings.
 fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
-    let t = c.t;
     let mut done = HashSet::new();
-    for (i, e) in t.events.iter().enumerate() {
-        if e.kind != "output_buffer_limit" || done.contains(&i) {
+    let ix = c.ix;
+    for &i in ix.of("output_buffer_limit") {
+        let e = c.ev(i);
+        if done.contains(&i) {
             continue;
         }
         let Some(ts) = e.ts else { continue };
-        let group = c.find(ts, ts + 600_000, |x| {
+        let group = c.find(&["output_buffer_limit"], ts, ts + 600_000, |x| {
             x.kind == "output_buffer_limit" && x.node == e.node
         });
         for &g in &group {
@@ -1532,7 +1711,7 @@ fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
             evidence: group.iter().take(10).map(|&g| c.ev(g).cite()).collect(),
         });
     }
-    for e in t.events.iter().filter(|e| e.kind == "security_attack") {
+    for e in ix.of("security_attack").iter().map(|&i| c.ev(i)) {
         out.push(Incident {
             kind: "security_attack",
             severity: Severity::Medium,
@@ -1551,14 +1730,15 @@ fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
 
 /// FC5: AOF fsync stalls.
 fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
-    let t = c.t;
     let mut done = HashSet::new();
-    for (i, e) in t.events.iter().enumerate() {
-        if e.kind != "aof_fsync_slow" || done.contains(&i) {
+    let ix = c.ix;
+    for &i in ix.of("aof_fsync_slow") {
+        let e = c.ev(i);
+        if done.contains(&i) {
             continue;
         }
         let Some(ts) = e.ts else { continue };
-        let group = c.find(ts, ts + 600_000, |x| {
+        let group = c.find(&["aof_fsync_slow"], ts, ts + 600_000, |x| {
             x.kind == "aof_fsync_slow" && x.node == e.node
         });
         for &g in &group {
@@ -1568,26 +1748,46 @@ fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
             .iter()
             .filter(|&&g| {
                 let gt = c.ev(g).ts.unwrap_or(0);
-                let started = c.last(gt - 3_600_000, gt, |x| {
-                    x.node == e.node
-                        && matches!(
-                            x.kind,
-                            "bgsave_started" | "aof_rewrite_started" | "rdb_transfer_started"
-                        )
-                });
-                started.is_some_and(|s| {
-                    let st = c.ev(s).ts.unwrap_or(0);
-                    c.first(st, gt, |x| {
+                let started = c.last(
+                    &[
+                        "bgsave_started",
+                        "aof_rewrite_started",
+                        "rdb_transfer_started",
+                    ],
+                    gt - 3_600_000,
+                    gt,
+                    |x| {
                         x.node == e.node
                             && matches!(
                                 x.kind,
-                                "bgsave_ok"
-                                    | "bgsave_error"
-                                    | "aof_rewrite_ok"
-                                    | "aof_rewrite_done"
-                                    | "aof_rewrite_error"
+                                "bgsave_started" | "aof_rewrite_started" | "rdb_transfer_started"
                             )
-                    })
+                    },
+                );
+                started.is_some_and(|s| {
+                    let st = c.ev(s).ts.unwrap_or(0);
+                    c.first(
+                        &[
+                            "bgsave_ok",
+                            "bgsave_error",
+                            "aof_rewrite_ok",
+                            "aof_rewrite_done",
+                            "aof_rewrite_error",
+                        ],
+                        st,
+                        gt,
+                        |x| {
+                            x.node == e.node
+                                && matches!(
+                                    x.kind,
+                                    "bgsave_ok"
+                                        | "bgsave_error"
+                                        | "aof_rewrite_ok"
+                                        | "aof_rewrite_done"
+                                        | "aof_rewrite_error"
+                                )
+                        },
+                    )
                     .is_none()
                 })
             })
@@ -1621,8 +1821,38 @@ fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
 /// FC10 and FC2: memory exhaustion and the kernel OOM killer.
 fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
     let t = c.t;
-    for e in t.events.iter() {
+    let ix = c.ix;
+    let main_pids: HashSet<u32> = t.lifetimes.iter().map(|l| l.pid).collect();
+    let child_pids: HashSet<u32> = ix
+        .merged(&[
+            "bgsave_started",
+            "aof_rewrite_started",
+            "rdb_transfer_started",
+        ])
+        .into_iter()
+        .filter_map(|i| c.ev(i).num("pid"))
+        .map(|p| p as u32)
+        .collect();
+    let killed: HashMap<(usize, u64), usize> = t
+        .lifetimes
+        .iter()
+        .enumerate()
+        .filter_map(|(l, lt)| lt.oom_kill.map(|k| ((k.file, k.line), l)))
+        .collect();
+    let anchors = ix.merged(&[
+        "oom_allocation",
+        "maxmemory_lowered",
+        "client_eviction_exhausted",
+        "kernel_oom_kill",
+    ]);
+    for e in anchors.into_iter().map(|i| c.ev(i)) {
         let Some(ts) = e.ts else { continue };
+        if e.kind == "kernel_oom_kill" {
+            if let Some(&l) = killed.get(&(e.file, e.line)) {
+                out.push(oom_killed_server(c, e, l));
+                continue;
+            }
+        }
         let (kind, sev, s) = match e.kind {
             "oom_allocation" => ("memory_exhaustion", Severity::Critical, format!(
                 "{} failed to allocate {} at {} (malloc returned NULL: host or cgroup memory exhausted, not maxmemory); the server aborts.",
@@ -1633,8 +1863,8 @@ fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
             "client_eviction_exhausted" => ("memory_exhaustion", Severity::High, format!("{} is over maxmemory-clients even after evicting every evictable client ({}).", c.name(e.node), hms(Some(ts)))),
             "kernel_oom_kill" => {
                 let pid = e.num("pid").unwrap_or(0.0) as u32;
-                let main = t.lifetimes.iter().any(|l| l.pid == pid);
-                let child = t.events.iter().any(|x| matches!(x.kind, "bgsave_started" | "aof_rewrite_started" | "rdb_transfer_started") && x.num("pid") == Some(f64::from(pid)));
+                let main = main_pids.contains(&pid);
+                let child = child_pids.contains(&pid);
                 let who = if main { "the server process itself" } else if child { "a persistence fork child (BGSAVE/rewrite): copy-on-write exhausted memory" } else { "a process" };
                 ("oom_kill", Severity::Critical, format!(
                     "The kernel OOM killer killed pid {pid} ({}) at {}: {who}; anon-rss {}.",
@@ -1653,12 +1883,15 @@ fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
         });
     }
     // Rising RDB memory across saves/restarts (≥3 points, each higher).
-    for (n, _) in t.nodes.iter().enumerate() {
-        let pts: Vec<&Event> = t
-            .events
-            .iter()
-            .filter(|e| e.node == n && e.kind == "rdb_memory" && e.ts.is_some())
-            .collect();
+    let mut per_node: Vec<Vec<&Event>> = vec![Vec::new(); t.nodes.len()];
+    for e in ix.of("rdb_memory").iter().map(|&i| c.ev(i)) {
+        if e.ts.is_some() {
+            if let Some(v) = per_node.get_mut(e.node) {
+                v.push(e);
+            }
+        }
+    }
+    for (n, pts) in per_node.into_iter().enumerate() {
         if pts.len() >= 3 && pts.windows(2).all(|w| w[1].num("mb") > w[0].num("mb")) {
             let (a, b) = (pts[0], pts[pts.len() - 1]);
             let (ma, mb) = (a.num("mb").unwrap_or(0.0), b.num("mb").unwrap_or(0.0));
@@ -1676,25 +1909,76 @@ fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
     }
 }
 
+/// FC2: the kernel OOM killer killed a server process (the lifetime the
+/// timeline tied to the kernel line): what was killed, when it had last
+/// logged, and whether and when it came back.
+fn oom_killed_server(c: &Ctx, e: &Event, l: usize) -> Incident {
+    let t = c.t;
+    let lt = &t.lifetimes[l];
+    let next = c.next_lifetime(l);
+    let back = next.and_then(|n| t.lifetimes[n].ready.or(t.lifetimes[n].first));
+    let mut s = format!(
+        "The kernel OOM killer killed the server process of {} (pid {}, {}) at {}; anon-rss {}. Its last line was at {}.",
+        c.name(lt.node),
+        lt.pid,
+        e.txt("comm").unwrap_or("?"),
+        hms(e.ts),
+        e.num("anon_rss_kb")
+            .map_or("unknown".to_string(), |k| bytes(k * 1024.0)),
+        hms(lt.last.and_then(|x| x.ts)),
+    );
+    match back {
+        Some(b) => s.push_str(&format!(
+            " It restarted and was serving again at {} ({} down).",
+            hms(b.ts),
+            dur(e.ts, b.ts)
+        )),
+        None => s.push_str(" No restart in these logs."),
+    }
+    s.push_str(" Host or cgroup memory ran out: check maxmemory against the memory limit, and fork copy-on-write during BGSAVE/AOF rewrite.");
+    let mut ev = Vec::new();
+    push(&mut ev, lt.last);
+    push(&mut ev, Some(e.cite()));
+    if let Some(n) = next {
+        push(&mut ev, t.lifetimes[n].first);
+        push(&mut ev, t.lifetimes[n].ready);
+    }
+    Incident {
+        kind: "oom_kill",
+        severity: Severity::Critical,
+        start: e.ts,
+        end: back.and_then(|b| b.ts).or(e.ts),
+        nodes: vec![lt.node],
+        summary: s,
+        evidence: ev,
+    }
+}
+
 /// FC12: a blocked event loop, and the false failure detection it causes.
 fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
     let t = c.t;
-    for e in t.events.iter() {
-        if !matches!(e.kind, "slow_script" | "watchdog") {
-            continue;
-        }
+    for e in
+        c.ix.merged(&["slow_script", "watchdog"])
+            .into_iter()
+            .map(|i| c.ev(i))
+    {
         let Some(ts) = e.ts else { continue };
         let port = t.nodes[e.node].port;
         let sd = port.and_then(|p| {
-            c.first(ts, ts + 90_000, |x| {
+            c.first(&["sentinel_sdown"], ts, ts + 90_000, |x| {
                 x.kind == "sentinel_sdown" && x.num("port") == Some(f64::from(p))
             })
         });
         let ids = &t.nodes[e.node].cluster_ids;
-        let cf = c.first(ts, ts + 90_000, |x| {
-            matches!(x.kind, "cluster_marking_failed" | "cluster_fail_received")
-                && x.txt("node").is_some_and(|n| ids.iter().any(|i| i == n))
-        });
+        let cf = c.first(
+            &["cluster_marking_failed", "cluster_fail_received"],
+            ts,
+            ts + 90_000,
+            |x| {
+                matches!(x.kind, "cluster_marking_failed" | "cluster_fail_received")
+                    && x.txt("node").is_some_and(|n| ids.iter().any(|i| i == n))
+            },
+        );
         let follow = sd.or(cf);
         let what = if e.kind == "slow_script" {
             format!("a script ran for {} ms", e.num("ms").unwrap_or(0.0))
@@ -1751,13 +2035,20 @@ fn config_hazards(c: &mut Ctx, out: &mut Vec<Incident>) {
         ("slow_clocksource", "slow clocksource"),
         ("maxmemory_tiny", "maxmemory below 1MB"),
     ];
+    // Latest event of each hazard kind, per node.
+    let mut latest: HashMap<(usize, &str), usize> = HashMap::new();
+    for (k, _) in HAZ {
+        for &i in c.ix.of(k) {
+            latest.insert((c.ev(i).node, *k), i);
+        }
+    }
     for (n, _) in t.nodes.iter().enumerate() {
         let mut found = Vec::new();
         let mut ev = Vec::new();
         for (k, d) in HAZ {
-            if let Some(e) = t.events.iter().rev().find(|e| e.node == n && e.kind == *k) {
+            if let Some(&i) = latest.get(&(n, *k)) {
                 found.push(*d);
-                ev.push(e.cite());
+                ev.push(c.ev(i).cite());
             }
         }
         if found.is_empty() {

@@ -39,11 +39,16 @@ pub enum What {
     Unparsed,
 }
 
-/// One kept line.
+/// One kept line. The line's text is not copied: a record knows where the
+/// line starts (`at`), and the few lines that end up cited are read back
+/// from the input when rendering. That keeps a multi-GB archive's records
+/// small; only lines whose text feeds a summary keep it (`text`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rec {
     /// 1-based line number in the (decompressed) file.
     pub line: u64,
+    /// Byte offset of the line's first byte in the (decompressed) file.
+    pub at: u64,
     /// Process id, when printed.
     pub pid: Option<u32>,
     /// Role, when printed.
@@ -58,8 +63,13 @@ pub struct Rec {
     pub wrapper: Wrapper,
     /// What the line is.
     pub what: What,
-    /// The exact line text (bounded by [`MAX_TEXT`]).
-    pub text: Box<str>,
+    /// The errno class named in the line ([`catalog::errno_class`]; 0 none),
+    /// computed for notable lines so that rules never need their text.
+    pub errno: u8,
+    /// The exact text (bounded by [`MAX_TEXT`]), kept only for critical
+    /// catalogued lines (their text is quoted in summaries) and unparsed
+    /// samples.
+    pub text: Option<Box<str>>,
 }
 
 /// The first and last line a process wrote within a chunk, closed early when
@@ -74,12 +84,14 @@ pub struct Span {
     pub first: u64,
     /// Last line number.
     pub last: u64,
+    /// Byte offset of the first line.
+    pub first_at: u64,
+    /// Byte offset of the last line.
+    pub last_at: u64,
     /// Timestamp of the first line.
     pub first_stamp: Option<Stamp>,
     /// Timestamp of the last line.
     pub last_stamp: Option<Stamp>,
-    /// Text of the last line.
-    pub last_text: Box<str>,
 }
 
 /// A record in line order.
@@ -100,6 +112,8 @@ pub struct Counters {
     pub unparsed: u64,
     /// Lines longer than [`line::MAX_PARSE`].
     pub long_lines: u64,
+    /// Kubernetes CRI partial (`P`) lines joined to the line that follows.
+    pub cri_joined: u64,
     /// Lines by format name.
     pub formats: HashMap<&'static str, u64>,
     /// Lines by wrapper name (only wrapped lines).
@@ -113,10 +127,12 @@ pub struct Counters {
 }
 
 impl Counters {
-    fn merge(&mut self, o: Counters) {
+    /// Adds another set of counters to this one.
+    pub fn merge(&mut self, o: Counters) {
         self.lines += o.lines;
         self.unparsed += o.unparsed;
         self.long_lines += o.long_lines;
+        self.cri_joined += o.cri_joined;
         for (dst, src) in [
             (&mut self.formats, o.formats),
             (&mut self.wrappers, o.wrappers),
@@ -168,28 +184,27 @@ pub fn text_of(raw: &[u8]) -> Box<str> {
     s.into()
 }
 
-struct OpenSpan {
-    span: Span,
+/// A Kubernetes CRI partial line waiting for the rest of its record.
+struct Partial {
+    line: u64,
+    at: u64,
+    /// `<time> <stream> F ` of the first piece, then every piece's content.
+    joined: Vec<u8>,
 }
 
-/// Parses one chunk (whole lines). Line numbers start at 1 relative to the
-/// chunk; [`parse_buffer`] shifts them.
-fn parse_chunk(buf: &[u8]) -> (Vec<Item>, Counters) {
-    let mut items = Vec::new();
-    let mut c = Counters::default();
-    let mut open: HashMap<u32, OpenSpan> = HashMap::new();
-    let mut samples = 0usize;
-    let mut lineno = 0u64;
-    let mut start = 0usize;
-    while start < buf.len() {
-        let end = memchr::memchr(b'\n', &buf[start..]).map_or(buf.len(), |p| start + p);
-        let raw = &buf[start..end];
-        start = end + 1;
-        lineno += 1;
-        c.lines += 1;
-        if raw.len() > line::MAX_PARSE {
-            c.long_lines += 1;
-        }
+/// Per-chunk parse state.
+struct ChunkState {
+    items: Vec<Item>,
+    c: Counters,
+    open: HashMap<u32, Span>,
+    samples: usize,
+}
+
+impl ChunkState {
+    /// Handles one logical line (`raw`, without its `\n`) that starts at
+    /// line `lineno`, byte `at` of the chunk.
+    fn line(&mut self, raw: &[u8], lineno: u64, at: u64) {
+        let c = &mut self.c;
         match line::parse_line(raw) {
             Some(l) => {
                 *c.formats.entry(format_name(l.format)).or_default() += 1;
@@ -199,24 +214,29 @@ fn parse_chunk(buf: &[u8]) -> (Vec<Item>, Counters) {
                 if let Some(lv) = l.level {
                     *c.levels.entry(lv.name()).or_default() += 1;
                 }
-                let known = catalog::classify(&l.msg);
                 let mut kept = false;
-                let mut starts_process = false;
-                if let Some((idx, caps)) = known {
+                if let Some((idx, caps)) = catalog::classify(&l.msg) {
                     let e = catalog::entry(idx);
                     *c.kinds.entry(e.kind).or_default() += 1;
                     if e.noise {
                         *c.noise.entry(e.kind).or_default() += 1;
                     } else {
-                        starts_process = e.id == "L01";
                         kept = true;
-                        if let (true, Some(p)) = (starts_process, l.pid) {
-                            if let Some(o) = open.remove(&p) {
-                                items.push(Item::Span(o.span));
+                        if let (true, Some(p)) = (e.id == "L01", l.pid) {
+                            if let Some(o) = self.open.remove(&p) {
+                                self.items.push(Item::Span(o));
                             }
                         }
-                        items.push(Item::Rec(Rec {
+                        let errno = if e.severity >= catalog::Severity::Medium {
+                            catalog::errno_class(&l.msg)
+                        } else {
+                            0
+                        };
+                        let text =
+                            (e.severity == catalog::Severity::Critical).then(|| text_of(raw));
+                        self.items.push(Item::Rec(Rec {
                             line: lineno,
+                            at,
                             pid: l.pid,
                             role: l.role,
                             level: l.level,
@@ -224,15 +244,17 @@ fn parse_chunk(buf: &[u8]) -> (Vec<Item>, Counters) {
                             outer_ms: l.outer_ms,
                             wrapper: l.wrapper,
                             what: What::Known(idx, caps),
-                            text: text_of(raw),
+                            errno,
+                            text,
                         }));
                     }
                 }
                 if !kept && l.level == Some(Level::Warning) && l.format != line::Format::Bare {
                     // Unknown warnings inside a bug report (register dumps,
                     // "Bio thread ... terminated") stay attached to it.
-                    items.push(Item::Rec(Rec {
+                    self.items.push(Item::Rec(Rec {
                         line: lineno,
+                        at,
                         pid: l.pid,
                         role: l.role,
                         level: l.level,
@@ -240,55 +262,127 @@ fn parse_chunk(buf: &[u8]) -> (Vec<Item>, Counters) {
                         outer_ms: l.outer_ms,
                         wrapper: l.wrapper,
                         what: What::Other,
-                        text: text_of(&raw[..raw.len().min(256)]),
+                        errno: 0,
+                        text: None,
                     }));
                 }
-                let _ = starts_process;
                 if let Some(p) = l.pid {
-                    let o = open.entry(p).or_insert_with(|| OpenSpan {
-                        span: Span {
-                            pid: p,
-                            role: l.role,
-                            first: lineno,
-                            last: lineno,
-                            first_stamp: l.stamp,
-                            last_stamp: l.stamp,
-                            last_text: Box::from(""),
-                        },
+                    let o = self.open.entry(p).or_insert_with(|| Span {
+                        pid: p,
+                        role: l.role,
+                        first: lineno,
+                        last: lineno,
+                        first_at: at,
+                        last_at: at,
+                        first_stamp: l.stamp,
+                        last_stamp: l.stamp,
                     });
-                    o.span.last = lineno;
-                    o.span.role = l.role.or(o.span.role);
+                    o.last = lineno;
+                    o.last_at = at;
+                    o.role = l.role.or(o.role);
                     if l.stamp.is_some() {
-                        o.span.last_stamp = l.stamp;
+                        o.last_stamp = l.stamp;
                     }
-                    if o.span.first_stamp.is_none() {
-                        o.span.first_stamp = l.stamp;
+                    if o.first_stamp.is_none() {
+                        o.first_stamp = l.stamp;
                     }
-                    o.span.last_text = text_of(raw);
                 }
             }
             None => {
                 c.unparsed += 1;
                 match catalog::classify_raw(&raw[..raw.len().min(line::MAX_PARSE)]) {
-                    Some(k) => items.push(Item::Rec(raw_rec(lineno, What::Raw(k), raw))),
-                    None if samples < SAMPLES_PER_CHUNK && !raw.trim_ascii().is_empty() => {
-                        samples += 1;
-                        items.push(Item::Rec(raw_rec(lineno, What::Unparsed, raw)));
+                    Some(k) => self
+                        .items
+                        .push(Item::Rec(raw_rec(lineno, at, What::Raw(k), None))),
+                    None if self.samples < SAMPLES_PER_CHUNK && !raw.trim_ascii().is_empty() => {
+                        self.samples += 1;
+                        self.items.push(Item::Rec(raw_rec(
+                            lineno,
+                            at,
+                            What::Unparsed,
+                            Some(text_of(raw)),
+                        )));
                     }
                     None => {}
                 }
             }
         }
     }
-    let mut rest: Vec<Span> = open.into_values().map(|o| o.span).collect();
-    rest.sort_by_key(|s| s.first);
-    items.extend(rest.into_iter().map(Item::Span));
-    (items, c)
 }
 
-fn raw_rec(line: u64, what: What, raw: &[u8]) -> Rec {
+/// Parses one chunk (whole lines). Line numbers start at 1 and offsets at 0
+/// relative to the chunk; [`parse_buffer_at`] shifts them.
+///
+/// Kubernetes CRI splits a long record into `P` (partial) lines ended by an
+/// `F` line; the pieces are joined into one logical line, cited at the line
+/// where it starts ([`split`] never cuts between the pieces).
+fn parse_chunk(buf: &[u8]) -> (Vec<Item>, Counters) {
+    let mut st = ChunkState {
+        items: Vec::new(),
+        c: Counters::default(),
+        open: HashMap::new(),
+        samples: 0,
+    };
+    let mut partial: Option<Partial> = None;
+    let mut lineno = 0u64;
+    let mut start = 0usize;
+    while start < buf.len() {
+        let end = memchr::memchr(b'\n', &buf[start..]).map_or(buf.len(), |p| start + p);
+        let raw = &buf[start..end];
+        let at = start as u64;
+        start = end + 1;
+        lineno += 1;
+        st.c.lines += 1;
+        if raw.len() > line::MAX_PARSE {
+            st.c.long_lines += 1;
+        }
+        let cri = line::cri_parts(&raw[..raw.len().min(line::MAX_PARSE)]);
+        if let Some(mut p) = partial.take() {
+            match cri {
+                Some((last, _, content)) => {
+                    st.c.cri_joined += 1;
+                    let room = line::MAX_PARSE.saturating_sub(p.joined.len());
+                    p.joined
+                        .extend_from_slice(&content[..content.len().min(room)]);
+                    if last {
+                        st.line(&p.joined, p.line, p.at);
+                    } else {
+                        partial = Some(p);
+                    }
+                    continue;
+                }
+                // The record was never finished: take it as it stands.
+                None => st.line(&p.joined, p.line, p.at),
+            }
+        }
+        match cri {
+            Some((false, head, content)) => {
+                let mut joined = Vec::with_capacity(head.len() + 2 + content.len() * 2);
+                joined.extend_from_slice(head);
+                joined.extend_from_slice(b"F ");
+                joined.extend_from_slice(content);
+                partial = Some(Partial {
+                    line: lineno,
+                    at,
+                    joined,
+                });
+            }
+            _ => st.line(raw, lineno, at),
+        }
+    }
+    if let Some(p) = partial {
+        st.line(&p.joined, p.line, p.at);
+    }
+    let mut rest: Vec<Span> = st.open.into_values().collect();
+    rest.sort_by_key(|s| s.first);
+    st.items.extend(rest.into_iter().map(Item::Span));
+    (st.items, st.c)
+}
+
+fn raw_rec(line: u64, at: u64, what: What, text: Option<Box<str>>) -> Rec {
     Rec {
         line,
+        at,
         pid: None,
         role: None,
         level: None,
@@ -296,12 +390,37 @@ fn raw_rec(line: u64, what: What, raw: &[u8]) -> Rec {
         outer_ms: None,
         wrapper: Wrapper::None,
         what,
-        text: text_of(raw),
+        errno: 0,
+        text,
     }
 }
 
+/// Whether the line that ends just before `end` (exclusive, at a `\n`) is a
+/// CRI partial line, which must stay in the same chunk as what follows.
+fn ends_partial(buf: &[u8], end: usize) -> bool {
+    let start = memchr::memrchr(b'\n', &buf[..end]).map_or(0, |p| p + 1);
+    let l = &buf[start..end];
+    matches!(
+        line::cri_parts(&l[..l.len().min(line::MAX_PARSE)]),
+        Some((false, _, _))
+    )
+}
+
+/// The end (exclusive) of the last whole line of `buf` that is not a CRI
+/// partial line, i.e. where a streamed block may be cut.
+fn safe_cut(buf: &[u8]) -> Option<usize> {
+    let mut end = buf.len();
+    while let Some(p) = memchr::memrchr(b'\n', &buf[..end]) {
+        if !ends_partial(buf, p) {
+            return Some(p + 1);
+        }
+        end = p;
+    }
+    None
+}
+
 /// Cuts `buf` into chunks of about `target` bytes, each ending after a `\n`
-/// (the last may end without one).
+/// (the last may end without one) that does not end a CRI partial line.
 pub fn split(buf: &[u8], target: usize) -> Vec<&[u8]> {
     let target = target.max(1);
     let mut out = Vec::new();
@@ -312,11 +431,32 @@ pub fn split(buf: &[u8], target: usize) -> Vec<&[u8]> {
             out.push(&buf[start..]);
             break;
         }
-        let end = memchr::memchr(b'\n', &buf[want..]).map_or(buf.len(), |p| want + p + 1);
+        let mut end = memchr::memchr(b'\n', &buf[want..]).map_or(buf.len(), |p| want + p + 1);
+        while end < buf.len() && ends_partial(buf, end - 1) {
+            end = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |p| end + p + 1);
+        }
         out.push(&buf[start..end]);
         start = end;
     }
     out
+}
+
+/// Shifts chunk-relative line numbers and offsets to file-relative ones.
+fn shift(items: &mut [Item], line_base: u64, at_base: u64) {
+    for it in items {
+        match it {
+            Item::Rec(r) => {
+                r.line += line_base;
+                r.at += at_base;
+            }
+            Item::Span(s) => {
+                s.first += line_base;
+                s.last += line_base;
+                s.first_at += at_base;
+                s.last_at += at_base;
+            }
+        }
+    }
 }
 
 /// Parses a buffer of whole lines in parallel; `first_line` is the 1-based
@@ -327,8 +467,28 @@ pub fn parse_buffer(
     threads: usize,
     tick: &(dyn Fn(u64) + Sync),
 ) -> (Vec<Item>, Counters) {
+    parse_buffer_at(buf, first_line, 0, threads, tick)
+}
+
+/// [`parse_buffer`] for a buffer that starts at byte `first_at` of its file.
+pub fn parse_buffer_at(
+    buf: &[u8],
+    first_line: u64,
+    first_at: u64,
+    threads: usize,
+    tick: &(dyn Fn(u64) + Sync),
+) -> (Vec<Item>, Counters) {
     let target = (buf.len() / (threads.max(1) * 4)).clamp(256 * 1024, 64 * 1024 * 1024);
     let chunks = split(buf, target);
+    let mut at = first_at;
+    let starts: Vec<u64> = chunks
+        .iter()
+        .map(|c| {
+            let a = at;
+            at += c.len() as u64;
+            a
+        })
+        .collect();
     let parts: Vec<(Vec<Item>, Counters)> = chunks
         .par_iter()
         .map(|c| {
@@ -340,16 +500,8 @@ pub fn parse_buffer(
     let mut items = Vec::new();
     let mut counters = Counters::default();
     let mut base = first_line - 1;
-    for (mut its, c) in parts {
-        for it in &mut its {
-            match it {
-                Item::Rec(r) => r.line += base,
-                Item::Span(s) => {
-                    s.first += base;
-                    s.last += base;
-                }
-            }
-        }
+    for ((mut its, c), a) in parts.into_iter().zip(starts) {
+        shift(&mut its, base, a);
         base += c.lines;
         items.append(&mut its);
         counters.merge(c);
@@ -357,96 +509,164 @@ pub fn parse_buffer(
     (items, counters)
 }
 
+/// Receives each parsed batch of records, in line order.
+pub type Sink<'s> = dyn FnMut(Vec<Item>, Counters) + Send + 's;
+
+/// Size of the pieces a whole in-memory input is parsed in: small enough
+/// that only a few batches of records exist at once, large enough that the
+/// per-batch overhead does not show.
+const PIECE: usize = 32 * 1024 * 1024;
+
+/// Parses a whole in-memory input (an mmap) piece by piece, handing each
+/// piece's records to `sink` while the next piece is parsed, so memory holds
+/// two pieces' records, not the whole file's.
+pub fn parse_mmap_with(buf: &[u8], threads: usize, tick: &(dyn Fn(u64) + Sync), sink: &mut Sink) {
+    let pieces = split(buf, PIECE);
+    let mut next_line = 1u64;
+    let mut at = 0u64;
+    let mut pending: Option<(Vec<Item>, Counters)> = None;
+    for piece in pieces {
+        let (parsed, ()) = rayon::join(
+            || parse_buffer_at(piece, next_line, at, threads, tick),
+            || {
+                if let Some((i, c)) = pending.take() {
+                    sink(i, c);
+                }
+            },
+        );
+        // Line numbers of the next piece depend on this one's line count.
+        next_line += parsed.1.lines;
+        at += piece.len() as u64;
+        pending = Some(parsed);
+    }
+    if let Some((i, c)) = pending {
+        sink(i, c);
+    }
+}
+
 /// Block size for streamed (compressed) inputs.
 const BLOCK: usize = 16 * 1024 * 1024;
 
 /// Parses a stream (a decompressing reader) block by block, carrying the
-/// partial last line over. A line longer than [`BLOCK`] is kept only up to
+/// partial last line over, and hands each block's records to `sink`. The
+/// decompressor runs on its own thread, ahead of the parse by at most two
+/// pieces. A line longer than [`BLOCK`] is kept only up to
 /// [`line::MAX_PARSE`] bytes and the rest is skipped as it streams by, so a
-/// 100 MB line never sits in memory whole.
-pub fn parse_stream(
-    r: &mut dyn Read,
+/// 100 MB line never sits in memory whole. Returns the decompressed size and
+/// the read error that stopped it, if any (records before it are kept).
+pub fn parse_stream_with(
+    r: &mut (dyn Read + Send),
     threads: usize,
     tick: &(dyn Fn(u64) + Sync),
-) -> (Parsed, Option<std::io::Error>) {
-    let mut out = Parsed::default();
-    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK + 64 * 1024);
-    let mut next_line = 1u64;
-    let mut skipping = false;
-    let mut eof = false;
-    while !eof {
-        // Fill up to BLOCK bytes.
-        let mut tmp = vec![0u8; 256 * 1024];
-        while buf.len() < BLOCK {
-            let n = match r.read(&mut tmp) {
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    // Keep what was read (a truncated archive still yields
-                    // its first lines), then report.
-                    finish(&mut out, &buf, next_line, threads, tick);
-                    return (out, Some(e));
+    sink: &mut Sink,
+) -> (u64, Option<std::io::Error>) {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || loop {
+            let mut piece = vec![0u8; 4 * 1024 * 1024];
+            let mut got = 0;
+            let res = loop {
+                if got == piece.len() {
+                    break Ok(());
+                }
+                match r.read(&mut piece[got..]) {
+                    Ok(0) => break Ok(()),
+                    Ok(n) => got += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => break Err(e),
                 }
             };
-            if n == 0 {
-                eof = true;
-                break;
+            piece.truncate(got);
+            let last = got == 0 || res.is_err();
+            if got > 0 && tx.send(Ok(piece)).is_err() {
+                return;
             }
-            out.bytes += n as u64;
-            let mut data = &tmp[..n];
+            if let Err(e) = res {
+                let _ = tx.send(Err(e));
+            }
+            if last {
+                return;
+            }
+        });
+        let mut bytes = 0u64;
+        let mut carry: Vec<u8> = Vec::with_capacity(BLOCK + 4 * 1024 * 1024);
+        let mut base_at = 0u64;
+        let mut next_line = 1u64;
+        let mut skipping = false;
+        let mut error = None;
+        let mut emit = |buf: &[u8], next_line: &mut u64, at: u64, long: bool| {
+            let (items, mut c) = parse_buffer_at(buf, *next_line, at, threads, tick);
+            if long {
+                c.long_lines += 1;
+            }
+            *next_line += c.lines;
+            sink(items, c);
+        };
+        for msg in rx.iter() {
+            let data = match msg {
+                Ok(d) => d,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            };
+            bytes += data.len() as u64;
+            let mut data = &data[..];
             if skipping {
                 match memchr::memchr(b'\n', data) {
                     Some(p) => {
                         skipping = false;
+                        base_at += p as u64 + 1;
                         data = &data[p + 1..];
                     }
-                    None => continue,
+                    None => {
+                        base_at += data.len() as u64;
+                        continue;
+                    }
                 }
             }
-            buf.extend_from_slice(data);
-        }
-        if eof {
-            break;
-        }
-        match memchr::memrchr(b'\n', &buf) {
-            Some(p) => {
-                let (items, c) = parse_buffer(&buf[..=p], next_line, threads, tick);
-                next_line += c.lines;
-                out.items.extend(items);
-                out.counters.merge(c);
-                buf.drain(..=p);
+            carry.extend_from_slice(data);
+            if carry.len() < BLOCK {
+                continue;
             }
-            None => {
-                // One line fills the whole block: keep its head, skip the rest.
-                let mut head = buf[..line::MAX_PARSE.min(buf.len())].to_vec();
-                head.push(b'\n');
-                let (items, mut c) = parse_buffer(&head, next_line, threads, tick);
-                c.long_lines += 1;
-                next_line += c.lines;
-                out.items.extend(items);
-                out.counters.merge(c);
-                buf.clear();
-                skipping = true;
+            match safe_cut(&carry).or_else(|| memchr::memrchr(b'\n', &carry).map(|p| p + 1)) {
+                Some(p) => {
+                    emit(&carry[..p], &mut next_line, base_at, false);
+                    carry.drain(..p);
+                    base_at += p as u64;
+                }
+                None => {
+                    // One line fills the whole block: keep its head, skip the rest.
+                    let mut head = carry[..line::MAX_PARSE.min(carry.len())].to_vec();
+                    head.push(b'\n');
+                    emit(&head, &mut next_line, base_at, true);
+                    base_at += carry.len() as u64;
+                    carry.clear();
+                    skipping = true;
+                }
             }
         }
-    }
-    finish(&mut out, &buf, next_line, threads, tick);
-    (out, None)
+        if !carry.is_empty() {
+            emit(&carry, &mut next_line, base_at, false);
+        }
+        (bytes, error)
+    })
 }
 
-fn finish(
-    out: &mut Parsed,
-    buf: &[u8],
-    next_line: u64,
+/// Parses a stream into one [`Parsed`] (see [`parse_stream_with`]).
+pub fn parse_stream(
+    r: &mut (dyn Read + Send),
     threads: usize,
     tick: &(dyn Fn(u64) + Sync),
-) {
-    if buf.is_empty() {
-        return;
-    }
-    let (items, c) = parse_buffer(buf, next_line, threads, tick);
-    out.items.extend(items);
-    out.counters.merge(c);
+) -> (Parsed, Option<std::io::Error>) {
+    let mut out = Parsed::default();
+    let (items, counters) = (&mut out.items, &mut out.counters);
+    let (bytes, err) = parse_stream_with(r, threads, tick, &mut |mut i, c| {
+        items.append(&mut i);
+        counters.merge(c);
+    });
+    out.bytes = bytes;
+    (out, err)
 }
 
 /// Parses a whole in-memory input.

@@ -56,6 +56,11 @@ pub struct LogsArgs {
     /// timeline events per node in text output.
     #[arg(long, default_value_t = 50)]
     pub top: usize,
+    /// List every catalogued event in the JSON `events[]` (by default,
+    /// past 10000 events only those of medium severity and above are
+    /// listed), and keep every event in memory to do so.
+    #[arg(long)]
+    pub all_events: bool,
     /// Exit with code 1 when an incident at or above this severity exists.
     #[arg(long, value_enum)]
     pub fail_on: Option<Severity>,

@@ -25,17 +25,19 @@ const HANDLER_FRAMES: &[&str] = &[
     "watchdogSignalHandler",
 ];
 
-/// A line cited as evidence: file index, 1-based line, time, text.
-#[derive(Debug, Clone, PartialEq)]
+/// A line cited as evidence: file index, 1-based line, byte offset, time.
+/// The text is not kept: the few cited lines that get rendered are read
+/// back from the input by offset ([`super::text`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cite {
     /// Index into the file list.
     pub file: usize,
     /// 1-based line in the decompressed file.
     pub line: u64,
+    /// Byte offset of the line's start in the decompressed file.
+    pub at: u64,
     /// Resolved time (ms, wall clock as printed), if known.
     pub ts: Option<i64>,
-    /// Exact text of the line.
-    pub text: Box<str>,
 }
 
 /// One crash report.

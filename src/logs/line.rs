@@ -708,6 +708,30 @@ fn json_line(i: &[u8]) -> Option<LogLine<'static>> {
     Some(owned_wrap(inner, Wrapper::JournalJson, stamp, p))
 }
 
+/// Splits a Kubernetes CRI line `<time> <stream> <P|F> <content>` into
+/// (whether it is the final piece `F`, `<time> <stream> ` and the content).
+/// CRI cuts records longer than its buffer into `P` (partial) pieces that
+/// the next line continues; [`super::chunk`] joins them.
+pub fn cri_parts(raw: &[u8]) -> Option<(bool, &[u8], &[u8])> {
+    let i = raw.strip_suffix(b"\r").unwrap_or(raw);
+    if !i.first()?.is_ascii_digit() {
+        return None;
+    }
+    let (rest, _) = iso(i).ok()?;
+    let rest = rest.strip_prefix(b" ")?;
+    let after = rest
+        .strip_prefix(b"stdout ")
+        .or_else(|| rest.strip_prefix(b"stderr "))?;
+    let last = match after.first()? {
+        b'F' => true,
+        b'P' => false,
+        _ => return None,
+    };
+    let content = after[1..].strip_prefix(b" ")?;
+    let head_len = i.len() - after.len();
+    Some((last, &i[..head_len], content))
+}
+
 /// Parses one line (without its `\n`). Returns `None` for a line that matches
 /// no format: a continuation line (crash report, logo, INFO dump) or garbage.
 pub fn parse_line(raw: &[u8]) -> Option<LogLine<'_>> {

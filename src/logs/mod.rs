@@ -23,6 +23,7 @@ pub mod cli;
 pub mod crash;
 pub mod line;
 pub mod render;
+pub mod text;
 pub mod timeline;
 
 #[cfg(test)]
@@ -35,7 +36,7 @@ use rayon::prelude::*;
 use serde_json::json;
 
 use crate::source::{self, Compression};
-use timeline::{InputFile, Timeline};
+use timeline::{Builder, Timeline};
 
 /// The result of analysing a set of logs, before rendering.
 pub struct Analysis {
@@ -45,6 +46,8 @@ pub struct Analysis {
     pub incidents: Vec<chains::Incident>,
     /// Non-fatal problems (unreadable files), as `path: reason`.
     pub errors: Vec<String>,
+    /// Standard input's copy, removed with the analysis.
+    _spool: Option<Spool>,
 }
 
 /// Options of [`analyze`].
@@ -58,6 +61,9 @@ pub struct Options {
     pub redact: bool,
     /// Show a progress bar on stderr (only honoured on a TTY).
     pub progress: bool,
+    /// Keep every event, not only those rules read or of medium severity
+    /// and above (see [`timeline::LOW_VALUE_KEPT`]).
+    pub all_events: bool,
 }
 
 fn is_glob(s: &str) -> bool {
@@ -294,6 +300,13 @@ fn is_plain(path: &Path) -> bool {
     Compression::sniff(&head[..got]) == Compression::None
 }
 
+/// Plain files up to this size (and compressed ones up to a tenth of it)
+/// are parsed whole, several at once; larger ones are streamed piece by
+/// piece into the timeline.
+const SMALL_FILE: u64 = 16 * 1024 * 1024;
+/// At most this many on-disk bytes of small files are parsed at once.
+const SMALL_GROUP: u64 = 64 * 1024 * 1024;
+
 fn read_one(
     path: &Path,
     threads: usize,
@@ -306,10 +319,10 @@ fn read_one(
             Err(e) => (chunk::Parsed::default(), "none", Some(e.to_string())),
         };
     }
-    // Compressed files and stdin: streamed through the decompressor.
+    // Compressed files: streamed through the decompressor.
     match source::open_stream(path) {
         Ok((mut r, comp)) => {
-            let (p, err) = chunk::parse_stream(&mut r, threads, tick);
+            let (p, err) = chunk::parse_stream(&mut *r, threads, tick);
             (
                 p,
                 comp_name(comp),
@@ -318,6 +331,81 @@ fn read_one(
         }
         Err(e) => (chunk::Parsed::default(), "none", Some(e.to_string())),
     }
+}
+
+/// Streams one large file into the builder; returns the read error, if any.
+fn stream_one(
+    b: &mut Builder,
+    path: &Path,
+    shown: String,
+    set: usize,
+    threads: usize,
+    tick: &(dyn Fn(u64) + Sync),
+) -> Option<String> {
+    let mtime = mtime_of(path);
+    let mut counters = chunk::Counters::default();
+    if is_plain(path) {
+        b.begin_file(shown, path.to_path_buf(), true, set, mtime, "none");
+        return match source::Source::open(path) {
+            Ok(src) => {
+                let bytes = src.bytes();
+                chunk::parse_mmap_with(bytes, threads, tick, &mut |items, c| {
+                    b.feed(items);
+                    counters.merge(c);
+                });
+                b.end_file(&counters, bytes.len() as u64, None);
+                None
+            }
+            Err(e) => {
+                let e = e.to_string();
+                b.end_file(&counters, 0, Some(e.clone()));
+                Some(e)
+            }
+        };
+    }
+    match source::open_stream(path) {
+        Ok((mut r, comp)) => {
+            b.begin_file(
+                shown,
+                path.to_path_buf(),
+                false,
+                set,
+                mtime,
+                comp_name(comp),
+            );
+            let (bytes, err) = chunk::parse_stream_with(&mut *r, threads, tick, &mut |items, c| {
+                b.feed(items);
+                counters.merge(c);
+            });
+            let err = err.map(|e| format!("{}: {e}", path.display()));
+            b.end_file(&counters, bytes, err.clone());
+            err
+        }
+        Err(e) => {
+            let e = e.to_string();
+            b.begin_file(shown, path.to_path_buf(), false, set, mtime, "none");
+            b.end_file(&counters, 0, Some(e.clone()));
+            Some(e)
+        }
+    }
+}
+
+/// Standard input copied to a temporary file, so that cited lines can be
+/// read back like any other input's; removed when dropped.
+struct Spool(PathBuf);
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn spool_stdin() -> std::io::Result<Spool> {
+    let p = std::env::temp_dir().join(format!("redsleuth-stdin-{}.log", std::process::id()));
+    let spool = Spool(p);
+    let mut f = std::fs::File::create(&spool.0)?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut f)?;
+    Ok(spool)
 }
 
 /// Reads, parses and analyses `paths` (already expanded).
@@ -363,39 +451,97 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
     };
     let tick = |n: u64| pb.inc(n);
     let threads = opts.threads.max(1);
-    let parsed: Vec<(InputFile, Option<String>)> = order
-        .par_iter()
-        .map(|&(set, i)| {
-            let path = &files[i];
-            let (p, comp, err) = read_one(path, threads, &tick);
-            (
-                InputFile {
-                    path: path.display().to_string(),
-                    set,
-                    mtime: mtime_of(path),
-                    parsed: p,
-                    compression: comp,
-                    error: err.clone(),
-                },
-                err,
-            )
+    let mut errors = Vec::new();
+    let mut spool = None;
+    // Where each input is read from: stdin is spooled to a file first.
+    let readable: Vec<PathBuf> = files
+        .iter()
+        .map(|p| {
+            if p != Path::new("-") {
+                return p.clone();
+            }
+            match spool_stdin() {
+                Ok(s) => {
+                    let path = s.0.clone();
+                    spool = Some(s);
+                    path
+                }
+                Err(e) => {
+                    errors.push(format!("-: {e}"));
+                    PathBuf::from("-")
+                }
+            }
         })
         .collect();
-    pb.finish_and_clear();
-    let mut errors = Vec::new();
-    let mut inputs = Vec::new();
-    for (f, e) in parsed {
-        if let Some(e) = e {
-            errors.push(e);
+    let small = |i: usize| {
+        let p = &readable[i];
+        let len = std::fs::metadata(p).map_or(u64::MAX, |m| m.len());
+        let limit = if is_plain(p) {
+            SMALL_FILE
+        } else {
+            SMALL_FILE / 10
+        };
+        (len <= limit).then_some(len)
+    };
+    let mut b = Builder::new(&set_names, opts.year, opts.all_events);
+    let mut k = 0;
+    while k < order.len() {
+        let (set, i) = order[k];
+        if small(i).is_none() {
+            if let Some(e) = stream_one(
+                &mut b,
+                &readable[i],
+                files[i].display().to_string(),
+                set,
+                threads,
+                &tick,
+            ) {
+                errors.push(e);
+            }
+            k += 1;
+            continue;
         }
-        inputs.push(f);
+        // A run of small files, parsed in parallel, folded in order.
+        let mut end = k;
+        let mut total = 0u64;
+        while end < order.len() {
+            match small(order[end].1) {
+                Some(len) if end == k || total + len <= SMALL_GROUP => {
+                    total += len;
+                    end += 1;
+                }
+                _ => break,
+            }
+        }
+        let parsed: Vec<_> = order[k..end]
+            .par_iter()
+            .map(|&(set, i)| (set, i, read_one(&readable[i], threads, &tick)))
+            .collect();
+        for (set, i, (p, comp, err)) in parsed {
+            b.begin_file(
+                files[i].display().to_string(),
+                readable[i].clone(),
+                comp == "none",
+                set,
+                mtime_of(&readable[i]),
+                comp,
+            );
+            b.feed(p.items);
+            b.end_file(&p.counters, p.bytes, err.clone());
+            if let Some(e) = err {
+                errors.push(e);
+            }
+        }
+        k = end;
     }
-    let t = timeline::build(inputs, &set_names, opts.year);
+    pb.finish_and_clear();
+    let t = b.finish();
     let incidents = chains::run(&t, opts.redact);
     Analysis {
         timeline: t,
         incidents,
         errors,
+        _spool: spool,
     }
 }
 
@@ -426,18 +572,18 @@ pub fn parse_time(s: &str) -> Option<i64> {
     Some(ms)
 }
 
-fn metrics(a: &Analysis, counters: &[(String, u64)]) -> serde_json::Value {
+/// At most this many events are listed in the JSON `events[]` unless
+/// `--all-events` is given; past it only notable ones (medium severity and
+/// above, most severe first) are listed, and `metrics` says how many exist.
+pub const EVENTS_LISTED: usize = 10_000;
+
+fn metrics(a: &Analysis, listed: usize) -> serde_json::Value {
     let t = &a.timeline;
-    let count = |k: &str| t.events.iter().filter(|e| e.kind == k).count();
-    let cow_peak = t
-        .events
+    let count = |k: &str| t.kind_counts.get(k).copied().unwrap_or(0);
+    let kinds: serde_json::Map<String, serde_json::Value> = t
+        .kind_counts
         .iter()
-        .filter(|e| e.kind == "fork_cow")
-        .filter_map(|e| e.num("peak").or(e.num("current")))
-        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
-    let kinds: serde_json::Map<String, serde_json::Value> = counters
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
+        .map(|(k, v)| ((*k).to_string(), json!(v)))
         .collect();
     json!({
         "lines": t.lines,
@@ -446,14 +592,18 @@ fn metrics(a: &Analysis, counters: &[(String, u64)]) -> serde_json::Value {
         "nodes": t.nodes.len(),
         "lifetimes": t.lifetimes.len(),
         "crashes": t.crashes.len(),
-        "events": t.events.len(),
+        "events": t.events_total,
+        "events_kept": t.events.len(),
+        "events_listed": listed,
         "incidents": a.incidents.len(),
         "full_resyncs": count("full_resync"),
         "partial_resyncs": count("psync_ok"),
         "bgsaves_started": count("bgsave_started"),
         "bgsave_failures": count("bgsave_error"),
         "aof_fsync_stalls": count("aof_fsync_slow"),
-        "fork_cow_peak_mb_max": cow_peak,
+        "oom_kills": count("kernel_oom_kill"),
+        "cri_partial_lines_joined": t.cri_joined,
+        "fork_cow_peak_mb_max": t.cow_peak_mb,
         "line_counts": kinds,
     })
 }
@@ -502,6 +652,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         threads,
         redact: args.redact,
         progress: !args.quiet,
+        all_events: args.all_events,
     };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
     let analysis = match pool {
@@ -546,19 +697,32 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         by_sev.truncate(args.top);
         incidents.retain(|i| by_sev.iter().any(|k| std::ptr::eq(*k, *i)));
     }
-    let events: Vec<&timeline::Event> = t
+    let mut events: Vec<&timeline::Event> = t
         .events
         .iter()
         .filter(|e| node_ok(e.node) && in_time(e.ts, e.ts))
         .collect();
-    let mut counters: Vec<(String, u64)> = Vec::new();
-    {
-        let mut m: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
-        for e in &t.events {
-            *m.entry(e.kind.to_string()).or_default() += 1;
+    let json = args.format == cli::LogFormat::Json;
+    if json && !args.all_events && (t.events_trimmed || events.len() > EVENTS_LISTED) {
+        events.retain(|e| e.severity >= catalog::Severity::Medium);
+        if events.len() > EVENTS_LISTED {
+            let mut by_sev: Vec<usize> = (0..events.len()).collect();
+            by_sev.sort_by(|&a, &b| events[b].severity.cmp(&events[a].severity).then(a.cmp(&b)));
+            by_sev.truncate(EVENTS_LISTED);
+            by_sev.sort_unstable();
+            events = by_sev.into_iter().map(|k| events[k]).collect();
         }
-        counters.extend(m);
     }
+    // Read back only the lines that get printed.
+    let mut wanted: Vec<(usize, u64)> = incidents
+        .iter()
+        .flat_map(|i| i.evidence.iter().map(|c| (c.file, c.at)))
+        .collect();
+    if json {
+        wanted.extend(events.iter().map(|e| (e.file, e.at)));
+    }
+    let texts = text::read_back(&t.files, wanted);
+    let listed = events.len();
     let report = render::Report {
         t,
         incidents,
@@ -566,11 +730,12 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         redact: args.redact,
         top: args.top,
         errors: analysis.errors.clone(),
+        texts: &texts,
     };
     let res = match args.format {
         cli::LogFormat::Text => render::text(&report, out),
         cli::LogFormat::Markdown => render::markdown(&report, out),
-        cli::LogFormat::Json => render::json_out(&report, metrics(&analysis, &counters), out),
+        cli::LogFormat::Json => render::json_out(&report, metrics(&analysis, listed), out),
     };
     match res {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),

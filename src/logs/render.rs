@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::chains::{hms, Incident};
 use super::crash::Cite;
 use super::line::format_ms;
+use super::text::Texts;
 use super::timeline::{Event, Timeline};
 
 /// Everything rendered.
@@ -28,6 +29,8 @@ pub struct Report<'a> {
     pub top: usize,
     /// Non-fatal problems.
     pub errors: Vec<String>,
+    /// Texts of the cited lines and listed events, read back from the inputs.
+    pub texts: &'a Texts,
 }
 
 /// Masks what may be personal data in a log line: quoted strings (key names,
@@ -122,8 +125,10 @@ impl Report<'_> {
             .collect()
     }
     fn span(&self) -> (Option<i64>, Option<i64>) {
-        let ts = self.t.events.iter().filter_map(|e| e.ts);
-        (ts.clone().min(), ts.max())
+        self.t.span
+    }
+    fn line(&self, c: &Cite) -> std::borrow::Cow<'_, str> {
+        self.txt(self.texts.get(c.file, c.at))
     }
 }
 
@@ -190,7 +195,7 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "    {}", r.txt(&i.summary))?;
         writeln!(w, "    evidence:")?;
         for c in &i.evidence {
-            writeln!(w, "      {}:{}: {}", r.path(c), c.line, r.txt(&c.text))?;
+            writeln!(w, "      {}:{}: {}", r.path(c), c.line, r.line(c))?;
         }
     }
     writeln!(w, "\nTimeline (events of medium severity and above)")?;
@@ -302,7 +307,7 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 k + 1,
                 r.path(c),
                 c.line,
-                r.txt(&c.text).replace('`', "'")
+                r.line(c).replace('`', "'")
             )?;
         }
     }
@@ -310,7 +315,7 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
 }
 
 fn cite_json(r: &Report, c: &Cite) -> Value {
-    json!({ "file": r.path(c), "line": c.line, "ts": c.ts.map(format_ms), "text": r.txt(&c.text) })
+    json!({ "file": r.path(c), "line": c.line, "ts": c.ts.map(format_ms), "text": r.line(c) })
 }
 
 /// JSON output (the stable contract; additive changes only).
@@ -347,39 +352,6 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
                    "files": files, "cluster_ids": n.cluster_ids, "lifetimes": lts})
         })
         .collect();
-    let events: Vec<Value> = r
-        .events
-        .iter()
-        .map(|e| {
-            let mut fields = serde_json::Map::new();
-            for (k, v) in &e.caps {
-                let val = match v {
-                    super::catalog::Cap::Num(n) => json!(n),
-                    super::catalog::Cap::Text(s) => json!(r.txt(s)),
-                };
-                fields.insert((*k).to_string(), val);
-            }
-            if let Some(ci) = e.crash {
-                let cr = &t.crashes[ci];
-                fields.insert("reason".into(), json!(cr.reason()));
-                fields.insert("frames".into(), json!(cr.frames));
-                let info: serde_json::Map<String, Value> = cr
-                    .info
-                    .iter()
-                    .map(|(k, v)| (k.clone(), json!(r.txt(v))))
-                    .collect();
-                fields.insert("info".into(), Value::Object(info));
-                fields.insert("command".into(), json!(cr.command));
-                fields.insert("class".into(), json!(cr.class()));
-                fields.insert("memtest_passed".into(), json!(cr.memtest));
-            }
-            json!({"ts": e.ts.map(format_ms), "node": t.nodes.get(e.node).map(|n| n.name.as_str()),
-                   "file": t.files[e.file].path, "line": e.line,
-                   "level": e.level.map(|l| l.name()), "role": e.role.map(|x| x.name()),
-                   "kind": e.kind, "id": e.id, "severity": e.severity.name(), "pid": e.pid,
-                   "fields": fields, "text": r.txt(&e.text)})
-        })
-        .collect();
     let incidents: Vec<Value> = r
         .incidents
         .iter()
@@ -390,18 +362,86 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
                    "summary": r.txt(&i.summary), "evidence": ev})
         })
         .collect();
-    let unparsed: Vec<Value> = t.unparsed.iter().map(|c| cite_json(r, c)).collect();
-    let doc = json!({
-        "tool": {"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")},
-        "files": files,
-        "lines": t.lines,
-        "nodes": nodes,
-        "events": events,
-        "incidents": incidents,
-        "metrics": metrics,
-        "unparsed_samples": unparsed,
-        "errors": r.errors,
-    });
-    serde_json::to_writer_pretty(&mut *w, &doc)?;
-    writeln!(w)
+    let unparsed: Vec<Value> = t
+        .unparsed
+        .iter()
+        .map(|(c, text)| {
+            json!({ "file": r.path(c), "line": c.line, "ts": c.ts.map(format_ms), "text": r.txt(text) })
+        })
+        .collect();
+    // Keys in the order a JSON object map prints them (alphabetical), so
+    // the output is the same as one whole document's; events are written
+    // one at a time instead of being built as one tree first.
+    #[derive(serde::Serialize)]
+    struct Doc<'d> {
+        errors: &'d [String],
+        events: Events<'d>,
+        files: Vec<Value>,
+        incidents: Vec<Value>,
+        lines: u64,
+        metrics: Value,
+        nodes: Vec<Value>,
+        tool: Value,
+        unparsed_samples: Vec<Value>,
+    }
+    let doc = Doc {
+        errors: &r.errors,
+        events: Events(r),
+        files,
+        incidents,
+        lines: t.lines,
+        metrics,
+        nodes,
+        tool: json!({"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")}),
+        unparsed_samples: unparsed,
+    };
+    let mut bw = io::BufWriter::new(&mut *w);
+    serde_json::to_writer_pretty(&mut bw, &doc)?;
+    writeln!(bw)?;
+    bw.flush()
+}
+
+/// The listed events, serialized one by one.
+struct Events<'d>(&'d Report<'d>);
+
+impl serde::Serialize for Events<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.events.len()))?;
+        for e in &self.0.events {
+            seq.serialize_element(&event_json(self.0, e))?;
+        }
+        seq.end()
+    }
+}
+
+fn event_json(r: &Report, e: &Event) -> Value {
+    let t = r.t;
+    let mut fields = serde_json::Map::new();
+    for (k, v) in &e.caps {
+        let val = match v {
+            super::catalog::Cap::Num(n) => json!(n),
+            super::catalog::Cap::Text(s) => json!(r.txt(s)),
+        };
+        fields.insert((*k).to_string(), val);
+    }
+    if let Some(ci) = e.crash {
+        let cr = &t.crashes[ci];
+        fields.insert("reason".into(), json!(cr.reason()));
+        fields.insert("frames".into(), json!(cr.frames));
+        let info: serde_json::Map<String, Value> = cr
+            .info
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(r.txt(v))))
+            .collect();
+        fields.insert("info".into(), Value::Object(info));
+        fields.insert("command".into(), json!(cr.command));
+        fields.insert("class".into(), json!(cr.class()));
+        fields.insert("memtest_passed".into(), json!(cr.memtest));
+    }
+    json!({"ts": e.ts.map(format_ms), "node": t.nodes.get(e.node).map(|n| n.name.as_str()),
+           "file": t.files[e.file].path, "line": e.line,
+           "level": e.level.map(|l| l.name()), "role": e.role.map(|x| x.name()),
+           "kind": e.kind, "id": e.id, "severity": e.severity.name(), "pid": e.pid,
+           "fields": fields, "text": r.txt(r.texts.get(e.file, e.at))})
 }

@@ -258,3 +258,37 @@ fn chunks_split_on_newlines_and_count_every_line() {
     });
     assert_eq!(last, Some(5001));
 }
+
+#[test]
+fn cri_partial_lines_stay_in_one_chunk_and_join() {
+    let mut log = Vec::new();
+    for i in 0..2000 {
+        log.extend_from_slice(
+            format!(
+                "2025-01-01T00:00:{:02}.000Z stdout P 1:M 01 Jan 2025 00:00:{:02}.000 # Background \n2025-01-01T00:00:{:02}.001Z stdout F saving error\n",
+                i % 60, i % 60, i % 60
+            )
+            .as_bytes(),
+        );
+    }
+    for piece in chunk::split(&log, 100) {
+        assert!(
+            piece.ends_with(b"saving error\n"),
+            "cut inside a CRI record"
+        );
+    }
+    let one = chunk::parse_buffer(&log, 1, 1, &|_| {});
+    let many = chunk::parse_buffer(&log, 1, 8, &|_| {});
+    assert_eq!(one.0, many.0);
+    assert_eq!((one.1.lines, one.1.cri_joined), (4000, 2000));
+    let lines: Vec<u64> = one
+        .0
+        .iter()
+        .filter_map(|i| match i {
+            chunk::Item::Rec(r) => Some(r.line),
+            chunk::Item::Span(_) => None,
+        })
+        .collect();
+    assert_eq!(lines.len(), 2000);
+    assert!(lines.iter().all(|l| l % 2 == 1));
+}

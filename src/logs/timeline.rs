@@ -12,10 +12,11 @@
 //! one event each, and every event of every node is merged onto one timeline
 //! ordered by time. The failure-chain rules read the result.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 
 use super::catalog::{self, Caps, RawKind, Severity};
-use super::chunk::{Item, Parsed, Rec, What};
+use super::chunk::{Counters, Item, Parsed, Rec, What};
 use super::crash::{Cite, Crash};
 use super::line::{self, Level, Role, Stamp};
 
@@ -24,6 +25,11 @@ use super::line::{self, Level, Role, Stamp};
 pub struct InputFile {
     /// Path as given (or as found under a directory / glob).
     pub path: String,
+    /// Where the bytes can be read again (differs from `path` for stdin).
+    pub source: PathBuf,
+    /// Whether the input is uncompressed (cited lines are then read back
+    /// by offset; compressed inputs are decompressed again up to them).
+    pub plain: bool,
     /// Rotation set index.
     pub set: usize,
     /// (year, month) of the file's mtime, when known.
@@ -41,6 +47,10 @@ pub struct InputFile {
 pub struct FileInfo {
     /// Path as given.
     pub path: String,
+    /// Where the bytes can be read again (differs from `path` for stdin).
+    pub source: PathBuf,
+    /// Whether the input is uncompressed.
+    pub plain: bool,
     /// Rotation set name.
     pub set: String,
     /// Compression.
@@ -115,6 +125,10 @@ pub struct Lifetime {
     pub exit: Option<Cite>,
     /// A fatal error that makes the server exit by itself.
     pub fatal: Option<Cite>,
+    /// The text of the fatal error line (quoted by the restart-loop rule).
+    pub fatal_text: Option<Box<str>>,
+    /// The kernel OOM-killer line that killed this process, if any.
+    pub oom_kill: Option<Cite>,
     /// Crash index.
     pub crash: Option<usize>,
     /// How it ended.
@@ -185,8 +199,11 @@ pub struct Event {
     pub severity: Severity,
     /// Extracted values.
     pub caps: Caps,
-    /// Exact line text.
-    pub text: Box<str>,
+    /// Byte offset of the line in its (decompressed) file; the text is read
+    /// back from there when the event is rendered.
+    pub at: u64,
+    /// The errno class the line names ([`catalog::errno_class`]; 0 none).
+    pub errno: u8,
     /// Crash index for `crash_report` events.
     pub crash: Option<usize>,
 }
@@ -197,8 +214,8 @@ impl Event {
         Cite {
             file: self.file,
             line: self.line,
+            at: self.at,
             ts: self.ts,
-            text: self.text.clone(),
         }
     }
     /// Numeric capture.
@@ -224,86 +241,25 @@ pub struct Timeline {
     pub events: Vec<Event>,
     /// Crash reports.
     pub crashes: Vec<Crash>,
-    /// Sample of unparsed lines outside known blocks.
-    pub unparsed: Vec<Cite>,
+    /// Sample of unparsed lines outside known blocks, with their text.
+    pub unparsed: Vec<(Cite, Box<str>)>,
     /// Total lines.
     pub lines: u64,
+    /// Every event by kind, including those counted but not kept.
+    pub kind_counts: BTreeMap<&'static str, u64>,
+    /// Events seen (kept or not).
+    pub events_total: u64,
+    /// Whether low-value events were counted only (see [`Builder`]).
+    pub events_trimmed: bool,
+    /// Earliest and latest event time, over every event seen.
+    pub span: (Option<i64>, Option<i64>),
+    /// Largest fork copy-on-write peak (MB) reported.
+    pub cow_peak_mb: Option<f64>,
+    /// Kubernetes CRI partial lines joined to the line that follows.
+    pub cri_joined: u64,
 }
 
 const MAX_UNPARSED_SAMPLES: usize = 100;
-
-/// Year inference for one file: returns (start year, source description).
-fn infer_year(
-    items: &[Item],
-    user: Option<i64>,
-    mtime: Option<(i64, u32)>,
-) -> (i64, Option<String>) {
-    let noyear = |st: &Option<Stamp>| match st {
-        Some(Stamp::NoYear { mon, .. }) => Some(*mon),
-        _ => None,
-    };
-    let mut any = false;
-    let mut rollovers = 0i64;
-    let mut last: Option<u8> = None;
-    let mut anchor: Option<(i64, u32, i64, Option<u8>)> = None;
-    let stamps = items.iter().flat_map(|it| match it {
-        Item::Rec(r) => vec![(r.stamp, r.outer_ms)],
-        Item::Span(s) => vec![(s.first_stamp, None), (s.last_stamp, None)],
-    });
-    for (st, outer) in stamps {
-        if let Some(m) = noyear(&st) {
-            any = true;
-            if let Some(l) = last {
-                if m < l {
-                    rollovers += 1;
-                }
-            }
-            last = Some(m);
-        }
-        let abs = match (st, outer) {
-            (_, Some(o)) if noyear(&st).is_some() => Some(o),
-            (Some(Stamp::Abs(ms)), _) => Some(ms),
-            _ => None,
-        };
-        if let (Some(ms), None) = (abs, anchor) {
-            let (y, m, _) = line::civil_from_days(ms.div_euclid(86_400_000));
-            anchor = Some((y, m, rollovers, last));
-        }
-    }
-    if !any {
-        return (1970, None);
-    }
-    if let Some(y) = user {
-        return (y, Some(format!("--year {y}")));
-    }
-    if let Some((y, m, rolls, prev)) = anchor {
-        let at = if prev.is_some_and(|p| u32::from(p) > m) {
-            y - 1
-        } else {
-            y
-        };
-        return (
-            at - rolls,
-            Some("signal-handler or wrapper timestamp in the same file".into()),
-        );
-    }
-    if let Some((y, m)) = mtime {
-        let at_end = if last.is_some_and(|l| u32::from(l) > m) {
-            y - 1
-        } else {
-            y
-        };
-        return (at_end - rollovers, Some("file modification time".into()));
-    }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    let (y, _, _) = line::civil_from_days(now.div_euclid(86_400_000));
-    (
-        y - rollovers,
-        Some("current year (no anchor found; use --year)".into()),
-    )
-}
 
 struct YearWalk {
     year: i64,
@@ -383,6 +339,8 @@ fn new_lifetime(
         shutdown: None,
         exit: None,
         fatal: None,
+        fatal_text: None,
+        oom_kill: None,
         crash: None,
         end: EndClass::Running,
         version: None,
@@ -438,74 +396,334 @@ fn cite_of(file: usize, r: &Rec, ts: Option<i64>) -> Cite {
     Cite {
         file,
         line: r.line,
+        at: r.at,
         ts,
-        text: r.text.clone(),
     }
+}
+
+/// Events of kinds no rule reads and below medium severity are kept until
+/// this many exist; past it they are only counted ([`Timeline::kind_counts`]),
+/// which is what keeps memory flat on archives of millions of lines.
+pub const LOW_VALUE_KEPT: usize = 10_000;
+
+/// Whether an event of `kind`/`severity` must be kept for the rules or for
+/// the medium-and-above timeline, however many there are.
+pub fn notable(kind: &str, severity: Severity) -> bool {
+    static USED: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    severity >= Severity::Medium
+        || USED
+            .get_or_init(|| super::chains::KINDS_USED.iter().copied().collect())
+            .contains(kind)
+}
+
+/// Year inference fed line by line (the state of [`infer_year`] over the
+/// items seen so far), so that a file can be folded as it streams.
+#[derive(Default)]
+struct YearInfer {
+    any: bool,
+    rollovers: i64,
+    last: Option<u8>,
+    anchor: Option<(i64, u32, i64, Option<u8>)>,
+}
+
+impl YearInfer {
+    fn feed(&mut self, st: Option<Stamp>, outer: Option<i64>) {
+        let noyear = match st {
+            Some(Stamp::NoYear { mon, .. }) => Some(mon),
+            _ => None,
+        };
+        if let Some(m) = noyear {
+            self.any = true;
+            if self.last.is_some_and(|l| m < l) {
+                self.rollovers += 1;
+            }
+            self.last = Some(m);
+        }
+        let abs = match (st, outer) {
+            (_, Some(o)) if noyear.is_some() => Some(o),
+            (Some(Stamp::Abs(ms)), _) => Some(ms),
+            _ => None,
+        };
+        if let (Some(ms), None) = (abs, self.anchor) {
+            let (y, m, _) = line::civil_from_days(ms.div_euclid(86_400_000));
+            self.anchor = Some((y, m, self.rollovers, self.last));
+        }
+    }
+    fn feed_item(&mut self, it: &Item) {
+        match it {
+            Item::Rec(r) => self.feed(r.stamp, r.outer_ms),
+            Item::Span(s) => {
+                self.feed(s.first_stamp, None);
+                self.feed(s.last_stamp, None);
+            }
+        }
+    }
+}
+
+fn has_noyear(it: &Item) -> bool {
+    let ny = |s: &Option<Stamp>| matches!(s, Some(Stamp::NoYear { .. }));
+    match it {
+        Item::Rec(r) => ny(&r.stamp),
+        Item::Span(s) => ny(&s.first_stamp) || ny(&s.last_stamp),
+    }
+}
+
+/// The file being folded.
+struct Current {
+    fidx: usize,
+    set: usize,
+    mtime: Option<(i64, u32)>,
+    year: YearInfer,
+    /// Items held back since the first year-less timestamp: their year is
+    /// known only at the end of the file.
+    held: Option<Vec<Item>>,
+}
+
+/// Builds the timeline incrementally: files in order, each fed batch by
+/// batch in line order as it is parsed, so that no file's records are ever
+/// held whole (except after a year-less timestamp, whose year depends on
+/// the rest of the file).
+pub struct Builder {
+    t: Timeline,
+    states: HashMap<usize, SetState>,
+    sets: Vec<String>,
+    user_year: Option<i64>,
+    keep_all: bool,
+    low_value: usize,
+    cur: Option<Current>,
+}
+
+impl Builder {
+    /// A builder for rotation sets named `sets`; `keep_all_events` keeps
+    /// every event instead of counting low-value ones past
+    /// [`LOW_VALUE_KEPT`].
+    pub fn new(sets: &[String], user_year: Option<i64>, keep_all_events: bool) -> Builder {
+        Builder {
+            t: Timeline::default(),
+            states: HashMap::new(),
+            sets: sets.to_vec(),
+            user_year,
+            keep_all: keep_all_events,
+            low_value: 0,
+            cur: None,
+        }
+    }
+
+    /// Starts the next file (files must come in rotation order).
+    pub fn begin_file(
+        &mut self,
+        path: String,
+        source: PathBuf,
+        plain: bool,
+        set: usize,
+        mtime: Option<(i64, u32)>,
+        compression: &'static str,
+    ) {
+        self.t.files.push(FileInfo {
+            path,
+            source,
+            plain,
+            set: self.sets.get(set).cloned().unwrap_or_default(),
+            compression,
+            bytes: 0,
+            lines: 0,
+            unparsed: 0,
+            year_source: None,
+            error: None,
+        });
+        self.cur = Some(Current {
+            fidx: self.t.files.len() - 1,
+            set,
+            mtime,
+            year: YearInfer::default(),
+            held: None,
+        });
+    }
+
+    /// Folds the next batch of the current file's records (in line order).
+    pub fn feed(&mut self, items: Vec<Item>) {
+        let Some(mut cur) = self.cur.take() else {
+            return;
+        };
+        for it in items {
+            cur.year.feed_item(&it);
+            if cur.held.is_none() && has_noyear(&it) {
+                cur.held = Some(Vec::new());
+            }
+            match &mut cur.held {
+                Some(h) => h.push(it),
+                // Only absolute stamps so far: the year does not matter.
+                None => self.fold(
+                    cur.fidx,
+                    cur.set,
+                    it,
+                    &mut YearWalk {
+                        year: 1970,
+                        last: None,
+                    },
+                ),
+            }
+        }
+        self.cur = Some(cur);
+    }
+
+    /// Ends the current file.
+    pub fn end_file(&mut self, counters: &Counters, bytes: u64, error: Option<String>) {
+        let Some(cur) = self.cur.take() else {
+            return;
+        };
+        let (year, year_source) = finish_year(&cur.year, self.user_year, cur.mtime);
+        if let Some(held) = cur.held {
+            let mut yw = YearWalk { year, last: None };
+            for it in held {
+                self.fold(cur.fidx, cur.set, it, &mut yw);
+            }
+        }
+        let f = &mut self.t.files[cur.fidx];
+        f.bytes = bytes;
+        f.lines = counters.lines;
+        f.unparsed = counters.unparsed;
+        f.year_source = year_source;
+        f.error = error;
+        self.t.lines += counters.lines;
+        self.t.cri_joined += counters.cri_joined;
+        if let Some(st) = self.states.get_mut(&cur.set) {
+            // A report cut short by the end of the file stays open only within it.
+            st.crash_open = None;
+            st.logo = None;
+        }
+    }
+
+    fn fold(&mut self, fidx: usize, set: usize, item: Item, yw: &mut YearWalk) {
+        let t = &mut self.t;
+        let st = self.states.entry(set).or_default();
+        let before = t.events.len();
+        match item {
+            Item::Span(s) => {
+                let ts = yw.peek(s.last_stamp);
+                let c = || Cite {
+                    file: fidx,
+                    line: s.first,
+                    at: s.first_at,
+                    ts,
+                };
+                let (l, child) = owner(t, st, set, Some(s.pid), s.role, &c);
+                if child {
+                    return;
+                }
+                let lt = &mut t.lifetimes[l];
+                if lt.first_role.is_none() && s.role != Some(Role::Child) {
+                    lt.first_role = s.role;
+                }
+                let newer = lt
+                    .last
+                    .as_ref()
+                    .is_none_or(|x| (x.file, x.line) < (fidx, s.last));
+                if newer {
+                    lt.last = Some(Cite {
+                        file: fidx,
+                        line: s.last,
+                        at: s.last_at,
+                        ts,
+                    });
+                }
+            }
+            Item::Rec(r) => {
+                let ts = yw.resolve(r.stamp);
+                handle_rec(t, st, set, fidx, r, ts);
+            }
+        }
+        // Count what was just added; keep it only while it is affordable.
+        if t.events.len() > before {
+            let e = &t.events[t.events.len() - 1];
+            t.events_total += 1;
+            *t.kind_counts.entry(e.kind).or_default() += 1;
+            if let Some(ts) = e.ts {
+                t.span.0 = Some(t.span.0.map_or(ts, |a| a.min(ts)));
+                t.span.1 = Some(t.span.1.map_or(ts, |b| b.max(ts)));
+            }
+            if e.kind == "fork_cow" {
+                if let Some(v) = e.num("peak").or(e.num("current")) {
+                    t.cow_peak_mb = Some(t.cow_peak_mb.map_or(v, |m| m.max(v)));
+                }
+            }
+            if !self.keep_all && !notable(e.kind, e.severity) {
+                self.low_value += 1;
+                if self.low_value > LOW_VALUE_KEPT {
+                    t.events.pop();
+                    if !t.events_trimmed {
+                        t.events_trimmed = true;
+                        t.events.retain(|e| notable(e.kind, e.severity));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Assigns nodes, end classes and time order; returns the timeline.
+    pub fn finish(mut self) -> Timeline {
+        finish(&mut self.t, &self.sets);
+        self.t
+    }
+}
+
+fn finish_year(
+    y: &YearInfer,
+    user: Option<i64>,
+    mtime: Option<(i64, u32)>,
+) -> (i64, Option<String>) {
+    if !y.any {
+        return (1970, None);
+    }
+    if let Some(u) = user {
+        return (u, Some(format!("--year {u}")));
+    }
+    if let Some((yy, m, rolls, prev)) = y.anchor {
+        let at = if prev.is_some_and(|p| u32::from(p) > m) {
+            yy - 1
+        } else {
+            yy
+        };
+        return (
+            at - rolls,
+            Some("signal-handler or wrapper timestamp in the same file".into()),
+        );
+    }
+    if let Some((yy, m)) = mtime {
+        let at_end = if y.last.is_some_and(|l| u32::from(l) > m) {
+            yy - 1
+        } else {
+            yy
+        };
+        return (at_end - y.rollovers, Some("file modification time".into()));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let (yy, _, _) = line::civil_from_days(now.div_euclid(86_400_000));
+    (
+        yy - y.rollovers,
+        Some("current year (no anchor found; use --year)".into()),
+    )
 }
 
 /// Assembles the timeline from parsed files. `sets` names each rotation set.
 pub fn build(inputs: Vec<InputFile>, sets: &[String], user_year: Option<i64>) -> Timeline {
-    let mut t = Timeline::default();
-    let mut states: HashMap<usize, SetState> = HashMap::new();
-    for (fidx, inp) in inputs.into_iter().enumerate() {
-        let (year, year_source) = infer_year(&inp.parsed.items, user_year, inp.mtime);
-        t.lines += inp.parsed.counters.lines;
-        t.files.push(FileInfo {
-            path: inp.path.clone(),
-            set: sets.get(inp.set).cloned().unwrap_or_default(),
-            compression: inp.compression,
-            bytes: inp.parsed.bytes,
-            lines: inp.parsed.counters.lines,
-            unparsed: inp.parsed.counters.unparsed,
-            year_source,
-            error: inp.error.clone(),
-        });
-        let set = inp.set;
-        let st = states.entry(set).or_default();
-        let mut yw = YearWalk { year, last: None };
-        for item in inp.parsed.items {
-            match item {
-                Item::Span(s) => {
-                    let ts = yw.peek(s.last_stamp);
-                    let c = || Cite {
-                        file: fidx,
-                        line: s.first,
-                        ts,
-                        text: s.last_text.clone(),
-                    };
-                    let (l, child) = owner(&mut t, st, set, Some(s.pid), s.role, &c);
-                    if child {
-                        continue;
-                    }
-                    let lt = &mut t.lifetimes[l];
-                    if lt.first_role.is_none() && s.role != Some(Role::Child) {
-                        lt.first_role = s.role;
-                    }
-                    let newer = lt
-                        .last
-                        .as_ref()
-                        .is_none_or(|x| (x.file, x.line) < (fidx, s.last));
-                    if newer {
-                        lt.last = Some(Cite {
-                            file: fidx,
-                            line: s.last,
-                            ts,
-                            text: s.last_text,
-                        });
-                    }
-                }
-                Item::Rec(r) => {
-                    let ts = yw.resolve(r.stamp);
-                    handle_rec(&mut t, st, set, fidx, r, ts);
-                }
-            }
-        }
-        // A report cut short by the end of the file stays open only within it.
-        st.crash_open = None;
-        st.logo = None;
+    let mut b = Builder::new(sets, user_year, false);
+    for inp in inputs {
+        b.begin_file(
+            inp.path,
+            inp.source,
+            inp.plain,
+            inp.set,
+            inp.mtime,
+            inp.compression,
+        );
+        b.feed(inp.parsed.items);
+        b.end_file(&inp.parsed.counters, inp.parsed.bytes, inp.error);
     }
-    finish(&mut t, sets);
-    t
+    b.finish()
 }
 
 fn handle_rec(
@@ -513,7 +731,7 @@ fn handle_rec(
     st: &mut SetState,
     set: usize,
     fidx: usize,
-    r: Rec,
+    mut r: Rec,
     ts: Option<i64>,
 ) {
     let cite = |r: &Rec| cite_of(fidx, r, ts);
@@ -521,7 +739,7 @@ fn handle_rec(
         What::Raw(k) => {
             if let Some((ci, _)) = st.crash_open {
                 let c = cite(&r);
-                t.crashes[ci].feed(&r, || c.clone());
+                t.crashes[ci].feed(&r, || c);
                 if let RawKind::Info(key, v) = k {
                     if &**key == "tcp_port" {
                         if let (Some(cur), Ok(p)) = (st.current, v.trim().parse()) {
@@ -538,8 +756,8 @@ fn handle_rec(
             match k {
                 RawKind::CrashStart => {
                     let c = cite(&r);
-                    let (l, _) = owner(t, st, set, None, None, &|| c.clone());
-                    let crash = Crash::open(c.clone());
+                    let (l, _) = owner(t, st, set, None, None, &|| c);
+                    let crash = Crash::open(c);
                     t.crashes.push(crash);
                     let ci = t.crashes.len() - 1;
                     t.lifetimes[l].crash = Some(ci);
@@ -560,7 +778,7 @@ fn handle_rec(
                 }
                 RawKind::Watchdog => {
                     let c = cite(&r);
-                    let (l, _) = owner(t, st, set, None, None, &|| c.clone());
+                    let (l, _) = owner(t, st, set, None, None, &|| c);
                     push_event(
                         t,
                         fidx,
@@ -587,11 +805,11 @@ fn handle_rec(
                 RawKind::LogoPid(p) => {
                     let logo = st.logo.get_or_insert_with(Logo::default);
                     logo.pid = Some(*p);
-                    let first = logo.first.clone().unwrap_or_else(|| cite(&r));
+                    let first = logo.first.unwrap_or_else(|| cite(&r));
                     let lt = match st.by_pid.get(p) {
                         Some(&l) => l,
                         None => {
-                            let l = new_lifetime(t, set, *p, Some(first.clone()), true);
+                            let l = new_lifetime(t, set, *p, Some(first), true);
                             st.by_pid.insert(*p, l);
                             l
                         }
@@ -618,7 +836,7 @@ fn handle_rec(
                     caps.push(("pid", catalog::Cap::Num(f64::from(*p))));
                     let r2 = Rec {
                         line: first.line,
-                        text: first.text.clone(),
+                        at: first.at,
                         ..r.clone()
                     };
                     push_event(
@@ -640,13 +858,14 @@ fn handle_rec(
         }
         What::Unparsed => {
             if st.crash_open.is_none() && t.unparsed.len() < MAX_UNPARSED_SAMPLES {
-                t.unparsed.push(cite(&r));
+                let text = r.text.clone().unwrap_or_default();
+                t.unparsed.push((cite(&r), text));
             }
         }
         What::Other => {
             if let Some((ci, _)) = st.crash_open {
                 let c = cite(&r);
-                t.crashes[ci].feed(&r, || c.clone());
+                t.crashes[ci].feed(&r, || c);
             }
         }
         What::Known(idx, caps) => {
@@ -661,7 +880,7 @@ fn handle_rec(
                     let l = match adopt {
                         Some(l) => l,
                         None => {
-                            let l = new_lifetime(t, set, p, Some(c.clone()), true);
+                            let l = new_lifetime(t, set, p, Some(c), true);
                             st.by_pid.insert(p, l);
                             l
                         }
@@ -672,8 +891,8 @@ fn handle_rec(
             }
             // Old (≤3.0) reports are prefixed lines: START opens the block.
             if e.kind == "crash_report_start" && st.crash_open.is_none() {
-                let (l, _) = owner(t, st, set, r.pid, r.role, &|| c.clone());
-                t.crashes.push(Crash::open(c.clone()));
+                let (l, _) = owner(t, st, set, r.pid, r.role, &|| c);
+                t.crashes.push(Crash::open(c));
                 let ci = t.crashes.len() - 1;
                 t.lifetimes[l].crash = Some(ci);
                 st.crash_open = Some((ci, l));
@@ -700,12 +919,15 @@ fn handle_rec(
                     return;
                 }
                 if e.id.starts_with('X') || r.level == Some(Level::Warning) {
-                    t.crashes[ci].feed(&r, || c.clone());
+                    t.crashes[ci].feed(&r, || c);
                     return;
                 }
             }
-            let (l, child) = owner(t, st, set, r.pid, r.role, &|| c.clone());
-            if !child {
+            let (l, child) = owner(t, st, set, r.pid, r.role, &|| c);
+            // Kernel lines (OOM killer) are not written by the server: they
+            // neither make a lifetime current nor count as its last line.
+            let foreign = e.kind.starts_with("kernel_");
+            if !child && !foreign {
                 st.current = Some(l);
             }
             let lt = &mut t.lifetimes[l];
@@ -734,33 +956,34 @@ fn handle_rec(
                 }
                 "ready" => {
                     if lt.ready.is_none() {
-                        lt.ready = Some(c.clone());
+                        lt.ready = Some(c);
                     }
                     if let Some(p) = catalog::num(caps, "port") {
                         lt.port.get_or_insert(p as u32);
                     }
                 }
                 "shutdown_requested" | "shutdown_signal" if lt.shutdown.is_none() => {
-                    lt.shutdown = Some(c.clone());
+                    lt.shutdown = Some(c);
                 }
-                "ready_to_exit" => lt.exit = Some(c.clone()),
+                "ready_to_exit" => lt.exit = Some(c),
                 "aof_fatal_exit" | "fatal_load_error" | "startup_abort" | "ulimit_too_low"
                 | "rdb_corrupt" | "aof_corrupt" | "module_load_failed" | "rdb_module_missing"
                 | "kernel_cow_bug"
                     if lt.fatal.is_none() =>
                 {
-                    lt.fatal = Some(c.clone());
+                    lt.fatal = Some(c);
+                    lt.fatal_text = r.text.clone();
                 }
                 "cluster_node_id" => lt.cluster_id = catalog::text(caps, "node").map(String::from),
                 "sentinel_id" => lt.sentinel_id = catalog::text(caps, "runid").map(String::from),
                 "keys_loaded" if lt.keys_loaded.is_none() && lt.ready.is_none() => {
                     if let Some(k) = catalog::num(caps, "loaded") {
-                        lt.keys_loaded = Some((k as u64, c.clone()));
+                        lt.keys_loaded = Some((k as u64, c));
                     }
                 }
                 "db_loaded" | "aof_loaded" if lt.load_secs.is_none() => {
                     if let Some(s) = catalog::num(caps, "seconds") {
-                        lt.load_secs = Some((s, c.clone()));
+                        lt.load_secs = Some((s, c));
                     }
                 }
                 "bgsave_started" | "aof_rewrite_started" | "rdb_transfer_started" => {
@@ -770,27 +993,22 @@ fn handle_rec(
                 }
                 _ => {}
             }
-            if !child {
+            if !child && !foreign {
                 let newer = lt
                     .last
                     .as_ref()
                     .is_none_or(|x| (x.file, x.line) < (fidx, r.line));
                 if newer {
-                    lt.last = Some(c.clone());
+                    lt.last = Some(c);
                 }
             }
+            // The record ends here: its captures move into the event.
+            let caps = match &mut r.what {
+                What::Known(_, caps) => std::mem::take(caps),
+                _ => Caps::new(),
+            };
             push_event(
-                t,
-                fidx,
-                &r,
-                ts,
-                l,
-                child,
-                e.id,
-                e.kind,
-                e.severity,
-                caps.clone(),
-                None,
+                t, fidx, &r, ts, l, child, e.id, e.kind, e.severity, caps, None,
             );
         }
     }
@@ -824,7 +1042,8 @@ fn push_event(
         kind,
         severity,
         caps,
-        text: r.text.clone(),
+        at: r.at,
+        errno: r.errno,
         crash,
     });
 }
@@ -947,7 +1166,57 @@ fn finish(t: &mut Timeline, sets: &[String]) {
             };
         }
     }
+    mark_oom_kills(t);
     t.events.sort_by(|a, b| {
         (a.ts.unwrap_or(i64::MIN), a.file, a.line).cmp(&(b.ts.unwrap_or(i64::MIN), b.file, b.line))
     });
+}
+
+/// How far a process's last line may trail the kernel's OOM-kill line (the
+/// kernel and the server stamp time independently, and the last line may be
+/// written while the kill is under way).
+const OOM_SLACK_MS: i64 = 60_000;
+
+/// Ties each kernel OOM-killer line (`Out of memory: Killed process N`) to
+/// the server process it killed: the lifetime with that pid that had started
+/// by then, had not logged past it, and did not end cleanly or by a crash.
+/// That lifetime ends `oom-killed`, and the kernel line moves to its node
+/// (it usually comes from another file, such as kern.log).
+fn mark_oom_kills(t: &mut Timeline) {
+    let mut by_pid: HashMap<u32, Vec<usize>> = HashMap::new();
+    for (i, lt) in t.lifetimes.iter().enumerate() {
+        by_pid.entry(lt.pid).or_default().push(i);
+    }
+    for e in t.events.iter_mut().filter(|e| e.kind == "kernel_oom_kill") {
+        let (Some(pid), Some(ts)) = (e.num("pid"), e.ts) else {
+            continue;
+        };
+        let Some(cands) = by_pid.get(&(pid as u32)) else {
+            continue;
+        };
+        let best = cands
+            .iter()
+            .copied()
+            .filter(|&l| {
+                let lt = &t.lifetimes[l];
+                lt.oom_kill.is_none()
+                    && matches!(
+                        lt.end,
+                        EndClass::UnknownKill | EndClass::Running | EndClass::KilledInShutdown
+                    )
+                    && lt.first.and_then(|c| c.ts).is_none_or(|f| f <= ts)
+                    && lt
+                        .last
+                        .and_then(|c| c.ts)
+                        .is_none_or(|l| l <= ts + OOM_SLACK_MS)
+            })
+            .max_by_key(|&l| t.lifetimes[l].first.and_then(|c| c.ts).unwrap_or(i64::MIN));
+        if let Some(l) = best {
+            let lt = &mut t.lifetimes[l];
+            lt.end = EndClass::OomKilled;
+            lt.oom_kill = Some(e.cite());
+            e.lifetime = l;
+            e.node = lt.node;
+        }
+    }
 }
