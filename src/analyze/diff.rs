@@ -87,12 +87,15 @@ mod tests {
     use super::*;
     use crate::analyze::summary::KeyRecord;
 
+    fn add(s: &mut Summary, key: &str, memory: u64) {
+        s.absorb(&rec(key, memory), &|| key.to_string(), None);
+    }
+
     fn rec(key: &str, memory: u64) -> KeyRecord {
         KeyRecord {
             db: 0,
-            key: key.as_bytes().to_vec(),
-            shown: key.into(),
-            type_name: "list".into(),
+            pattern: crate::analyze::patterns::normalize_key(key.as_bytes()),
+            type_name: crate::rdb::value::TypeName::Builtin("list"),
             encoding: "listpack",
             elements: Some(1),
             memory,
@@ -100,7 +103,6 @@ mod tests {
             expire_ms: None,
             idle_s: None,
             freq: None,
-            tokens: None,
         }
     }
 
@@ -109,13 +111,13 @@ mod tests {
         let mut old = Summary::new(5);
         let mut new = Summary::new(5);
         for i in 0..10 {
-            old.absorb(&rec(&format!("user:{i}:feed"), 100), None);
-            old.absorb(&rec(&format!("tmp:{i}"), 5), None);
+            add(&mut old, &format!("user:{i}:feed"), 100);
+            add(&mut old, &format!("tmp:{i}"), 5);
         }
         for i in 0..30 {
-            new.absorb(&rec(&format!("user:{i}:feed"), 200), None);
+            add(&mut new, &format!("user:{i}:feed"), 200);
         }
-        new.absorb(&rec("session:9f86d081884c7d65", 50), None);
+        add(&mut new, "session:9f86d081884c7d65", 50);
         let (changes, _) = diff(&old, &new);
         assert_eq!(changes[0].pattern, "user:*:feed");
         assert_eq!(changes[0].status, "grew");

@@ -59,15 +59,16 @@ impl Stats {
         } else {
             self.types.insert(k.type_name.to_string(), 1);
         }
+        // Largest by memory; on a tie the smaller (db, key) wins, so the
+        // result does not depend on arrival order.
         let bigger = match &self.largest {
             None => true,
             Some((m, db, key)) => {
-                (k.memory, std::cmp::Reverse((k.db, k.shown)))
-                    > (*m, std::cmp::Reverse((*db, key.as_str())))
+                k.memory > *m || (k.memory == *m && (k.db, (k.shown)()) < (*db, key.clone()))
             }
         };
         if bigger {
-            self.largest = Some((k.memory, k.db, k.shown.to_string()));
+            self.largest = Some((k.memory, k.db, (k.shown)()));
         }
     }
 
@@ -117,12 +118,13 @@ pub fn ratio(a: u64, b: u64) -> f64 {
 }
 
 /// What the pattern table needs to know about one key.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct KeyFacts<'k> {
     /// Database.
     pub db: u64,
-    /// The key as it may be shown (escaped or redacted).
-    pub shown: &'k str,
+    /// Formats the key as it may be shown (escaped or redacted); called
+    /// only when the key becomes a pattern's largest member.
+    pub shown: &'k dyn Fn() -> String,
     /// `TYPE`.
     pub type_name: &'k str,
     /// Estimated memory.
@@ -135,65 +137,71 @@ pub struct KeyFacts<'k> {
     pub cold: bool,
 }
 
-/// Splits a key into pattern tokens, each ending with the separator that
-/// followed it (the last has none), with identifier-like parts as `*`.
-pub fn tokenize(key: &[u8]) -> Vec<String> {
+/// The separators between pattern tokens.
+fn is_sep(c: char) -> bool {
+    matches!(c, ':' | '/' | '|' | '#')
+}
+
+/// The normalized pattern of a key: tokens split on `:` `/` `|` `#`, with
+/// identifier-like parts as `*` (`user:42:feed` → `user:*:feed`). Built in
+/// one buffer: this runs once per key, in the parallel workers.
+pub fn normalize_key(key: &[u8]) -> String {
     let text = String::from_utf8_lossy(key);
-    let mut out = Vec::new();
+    let mut out = String::with_capacity(text.len());
     let mut start = 0;
-    let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if matches!(b, b':' | b'/' | b'|' | b'#') {
-            out.push(normalize(&text[start..i], b as char));
+    for (i, c) in text.char_indices() {
+        if is_sep(c) {
+            normalize(&text[start..i], &mut out);
+            out.push(c);
             start = i + 1;
         }
     }
-    if start < text.len() || out.is_empty() || text.ends_with([':', '/', '|', '#']) {
-        let last = normalize(&text[start..], '\0');
-        out.push(last);
-    }
+    normalize(&text[start..], &mut out);
     out
 }
 
-fn normalize(token: &str, sep: char) -> String {
-    let mut s = if is_identifier(token) {
-        "*".to_string()
+/// Splits a key into pattern tokens, each ending with the separator that
+/// followed it (the last has none), with identifier-like parts as `*`.
+pub fn tokenize(key: &[u8]) -> Vec<String> {
+    split_pattern(&normalize_key(key))
+        .map(str::to_string)
+        .collect()
+}
+
+fn normalize(token: &str, out: &mut String) {
+    if is_identifier(token) {
+        out.push('*');
     } else if token.contains(['.', '-', '_']) {
         // Inside a token, `.`, `-` and `_` separate words and ids
         // (`user_42`, `cart-v2-1234`).
-        let mut parts = String::new();
-        let mut cur = String::new();
-        for c in token.chars() {
+        let mut start = 0;
+        for (i, c) in token.char_indices() {
             if matches!(c, '.' | '-' | '_') {
-                parts.push_str(&sub(&cur));
-                parts.push(c);
-                cur.clear();
-            } else {
-                cur.push(c);
+                sub(&token[start..i], out);
+                out.push(c);
+                start = i + 1;
             }
         }
-        parts.push_str(&sub(&cur));
-        parts
+        sub(&token[start..], out);
     } else {
-        sub(token)
-    };
-    if sep != '\0' {
-        s.push(sep);
+        sub(token, out);
     }
-    s
 }
 
-fn sub(t: &str) -> String {
+fn sub(t: &str, out: &mut String) {
     if is_identifier(t) {
-        return "*".to_string();
+        out.push('*');
+        return;
     }
     // A word with a long numeric tail (`order12345`, `u42017`) names one of
     // many: keep the word, vary the number.
     let digits = t.bytes().rev().take_while(u8::is_ascii_digit).count();
     if digits >= 3 && digits < t.len() {
-        return format!("{}*", &t[..t.len() - digits]);
+        out.push_str(&t[..t.len() - digits]);
+        out.push('*');
+    } else {
+        out.push_str(t);
     }
-    t.to_string()
 }
 
 /// True for tokens that identify one thing among many.
@@ -262,24 +270,27 @@ impl Default for PatternTable {
 impl PatternTable {
     /// Counts a key.
     pub fn add(&mut self, key: &[u8], facts: &KeyFacts<'_>) {
-        let tokens = tokenize(key);
-        self.add_tokens(&tokens, |s| s.add(facts));
+        self.add_normalized(&normalize_key(key), facts);
     }
 
-    /// Counts a key already split by [`tokenize`].
-    pub fn add_tokenized(&mut self, tokens: &[String], facts: &KeyFacts<'_>) {
-        self.add_tokens(tokens, |s| s.add(facts));
+    /// Counts a key by its [`normalize_key`] pattern.
+    pub fn add_normalized(&mut self, pattern: &str, facts: &KeyFacts<'_>) {
+        self.add_tokens(split_pattern(pattern), |s| s.add(facts));
     }
 
-    fn add_tokens(&mut self, tokens: &[String], update: impl FnOnce(&mut Stats)) {
+    fn add_tokens<'t>(
+        &mut self,
+        tokens: impl Iterator<Item = &'t str>,
+        update: impl FnOnce(&mut Stats),
+    ) {
         let mut at = 0usize;
         for t in tokens {
             let node = &self.nodes[at];
             let next = node
                 .children
-                .get(t.as_str())
+                .get(t)
                 .copied()
-                .or_else(|| node.children.get(&wildcard_like(t)).copied());
+                .or_else(|| node.children.get(wildcard_like(t)).copied());
             at = match next {
                 Some(n) => n,
                 None => {
@@ -289,16 +300,11 @@ impl PatternTable {
                     }
                     let id = self.nodes.len();
                     self.nodes.push(Node::default());
-                    self.nodes[at].children.insert(t.clone(), id);
+                    self.nodes[at].children.insert(t.to_string(), id);
                     if self.nodes[at].children.len() > FANOUT {
                         self.fold(at);
                         // The new child was folded into `*`; follow it.
-                        let sep = t
-                            .chars()
-                            .last()
-                            .filter(|c| matches!(c, ':' | '/' | '|' | '#'));
-                        let star = format!("*{}", sep.map(String::from).unwrap_or_default());
-                        match self.nodes[at].children.get(&star) {
+                        match self.nodes[at].children.get(wildcard_like(t)) {
                             Some(&n) => n,
                             None => return,
                         }
@@ -316,11 +322,11 @@ impl PatternTable {
         let kids = std::mem::take(&mut self.nodes[at].children);
         for (tok, id) in kids {
             let star = wildcard_like(&tok);
-            match self.nodes[at].children.get(&star).copied() {
+            match self.nodes[at].children.get(star).copied() {
                 Some(existing) if existing != id => self.merge_into(existing, id),
                 Some(_) => {}
                 None => {
-                    self.nodes[at].children.insert(star, id);
+                    self.nodes[at].children.insert(star.to_string(), id);
                 }
             }
         }
@@ -340,7 +346,7 @@ impl PatternTable {
                 .children
                 .get(&tok)
                 .copied()
-                .or_else(|| self.nodes[into].children.get(&wildcard_like(&tok)).copied());
+                .or_else(|| self.nodes[into].children.get(wildcard_like(&tok)).copied());
             match existing {
                 Some(e) => self.merge_into(e, id),
                 None => {
@@ -356,8 +362,7 @@ impl PatternTable {
     /// Adds a pattern with its statistics (from another table or a saved
     /// report).
     pub fn add_pattern(&mut self, pattern: &str, stats: &Stats) {
-        let tokens = split_pattern(pattern);
-        self.add_tokens(&tokens, |s| s.merge(stats));
+        self.add_tokens(split_pattern(pattern), |s| s.merge(stats));
     }
 
     /// The pattern of this table that `pattern` falls into, following
@@ -367,12 +372,12 @@ impl PatternTable {
         let mut path = String::new();
         for tok in split_pattern(pattern) {
             let n = &self.nodes[at];
-            let (t, id) = match n.children.get_key_value(tok.as_str()) {
+            let (t, id) = match n.children.get_key_value(tok) {
                 Some((t, &id)) => (t.clone(), id),
                 None => {
-                    let w = wildcard_like(&tok);
-                    let id = *n.children.get(&w)?;
-                    (w, id)
+                    let w = wildcard_like(tok);
+                    let id = *n.children.get(w)?;
+                    (w.to_string(), id)
                 }
             };
             path.push_str(&t);
@@ -413,26 +418,21 @@ impl PatternTable {
 }
 
 /// Splits a pattern back into its tokens (each with its separator).
-fn split_pattern(pattern: &str) -> Vec<String> {
-    let mut tokens = Vec::new();
-    let mut cur = String::new();
-    for c in pattern.chars() {
-        cur.push(c);
-        if matches!(c, ':' | '/' | '|' | '#') {
-            tokens.push(std::mem::take(&mut cur));
-        }
-    }
-    if !cur.is_empty() || tokens.is_empty() {
-        tokens.push(cur);
-    }
-    tokens
+fn split_pattern(pattern: &str) -> impl Iterator<Item = &str> {
+    // `a:b` → `a:`, `b`; a pattern ending in a separator (or empty) has an
+    // empty last token, as its key had, so both spellings reach one node.
+    let tail = (pattern.is_empty() || pattern.ends_with(is_sep)).then_some("");
+    pattern.split_inclusive(is_sep).chain(tail)
 }
 
 /// The `*` token that stands for `tok` (keeping its separator).
-fn wildcard_like(tok: &str) -> String {
+fn wildcard_like(tok: &str) -> &'static str {
     match tok.chars().last() {
-        Some(c @ (':' | '/' | '|' | '#')) => format!("*{c}"),
-        _ => "*".to_string(),
+        Some(':') => "*:",
+        Some('/') => "*/",
+        Some('|') => "*|",
+        Some('#') => "*#",
+        _ => "*",
     }
 }
 
@@ -443,7 +443,7 @@ mod tests {
     fn facts(mem: u64) -> KeyFacts<'static> {
         KeyFacts {
             db: 0,
-            shown: "k",
+            shown: &|| "k".to_string(),
             type_name: "string",
             memory: mem,
             serialized: 1,

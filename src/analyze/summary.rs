@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::patterns::{KeyFacts, PatternTable, Stats};
 use super::topn::{TopKey, TopN};
+use crate::rdb::value::TypeName;
 
 /// Remaining-TTL buckets at snapshot time.
 pub const TTL_BUCKETS: [&str; 7] = [
@@ -54,12 +55,11 @@ pub struct ServerInfo {
 pub struct KeyRecord {
     /// Database.
     pub db: u64,
-    /// Key bytes.
-    pub key: Vec<u8>,
-    /// Key as shown.
-    pub shown: String,
+    /// The key's pattern ([`super::patterns::normalize_key`], computed by
+    /// the parallel workers so the sequential insert only walks the trie).
+    pub pattern: String,
     /// `TYPE`.
-    pub type_name: String,
+    pub type_name: TypeName,
     /// `OBJECT ENCODING`.
     pub encoding: &'static str,
     /// Element count.
@@ -74,10 +74,6 @@ pub struct KeyRecord {
     pub idle_s: Option<u64>,
     /// LFU counter.
     pub freq: Option<u8>,
-    /// Pattern tokens of the key, when a worker already computed them
-    /// (tokenizing is the costly part of pattern inference, so it runs in
-    /// parallel and the sequential table insert only walks the trie).
-    pub tokens: Option<Vec<String>>,
 }
 
 /// The mergeable summary.
@@ -133,12 +129,15 @@ impl Summary {
         }
     }
 
-    /// Absorbs one key; `now_ms` is the snapshot time for TTL buckets.
-    pub fn absorb(&mut self, k: &KeyRecord, now_ms: Option<i64>) {
+    /// Absorbs one key; `shown` formats its name (escaped or redacted) and
+    /// is called only when the key enters a top list, so most keys are never
+    /// formatted; `now_ms` is the snapshot time for TTL buckets.
+    pub fn absorb(&mut self, k: &KeyRecord, shown: &dyn Fn() -> String, now_ms: Option<i64>) {
+        let type_name = k.type_name.as_str();
         let facts = KeyFacts {
             db: k.db,
-            shown: &k.shown,
-            type_name: &k.type_name,
+            shown,
+            type_name,
             memory: k.memory,
             serialized: k.serialized,
             ttl: k.expire_ms.is_some(),
@@ -148,12 +147,23 @@ impl Summary {
         let d = self.dbs.entry(k.db).or_default();
         d.0 += 1;
         d.1 += u64::from(k.expire_ms.is_some());
-        let t = self
+        // A handful of (type, encoding) pairs: find before allocating a key.
+        match self
             .types
-            .entry((k.type_name.clone(), k.encoding.to_string()))
-            .or_default();
-        t.0 += 1;
-        t.1 += k.memory;
+            .iter_mut()
+            .find(|((t, e), _)| t == type_name && e == k.encoding)
+        {
+            Some((_, v)) => {
+                v.0 += 1;
+                v.1 += k.memory;
+            }
+            None => {
+                self.types.insert(
+                    (type_name.to_string(), k.encoding.to_string()),
+                    (1, k.memory),
+                );
+            }
+        }
         self.total.add(&facts);
         let bucket = match (k.expire_ms, now_ms) {
             (None, _) => 6,
@@ -169,14 +179,11 @@ impl Summary {
         };
         self.ttl[bucket].0 += 1;
         self.ttl[bucket].1 += k.memory;
-        match &k.tokens {
-            Some(t) => self.patterns.add_tokenized(t, &facts),
-            None => self.patterns.add(&k.key, &facts),
-        }
+        self.patterns.add_normalized(&k.pattern, &facts);
         let top = || TopKey {
             db: k.db,
-            key: k.shown.clone(),
-            type_name: k.type_name.clone(),
+            key: shown(),
+            type_name: type_name.to_string(),
             encoding: k.encoding.to_string(),
             elements: k.elements,
             memory_bytes: k.memory,
@@ -184,15 +191,19 @@ impl Summary {
         };
         self.top_memory.offer(k.memory, top);
         if let Some(n) = k.elements {
-            if k.type_name != "string" {
+            if type_name != "string" {
                 let cap = self.top;
-                self.top_elements
-                    .entry(k.type_name.clone())
-                    .or_insert_with(|| TopN::new(cap))
-                    .offer(n, top);
+                match self.top_elements.get_mut(type_name) {
+                    Some(l) => l.offer(n, top),
+                    None => {
+                        let mut l = TopN::new(cap);
+                        l.offer(n, top);
+                        self.top_elements.insert(type_name.to_string(), l);
+                    }
+                }
             }
         }
-        if k.type_name == "hash" {
+        if type_name == "hash" {
             self.big_hashes.offer(k.memory, top);
             if k.encoding == "hashtable" && k.elements.is_some_and(|n| n > 512 && n <= 1024) {
                 self.hashes_past_listpack.0 += 1;

@@ -8,11 +8,18 @@
 use std::io::{self, Write};
 
 use crate::analyze::findings::{findings, human_bytes, Finding};
+use crate::analyze::patterns::normalize_key;
 use crate::analyze::summary::{KeyRecord, ServerInfo, SourceInfo, Summary, TTL_BUCKETS};
 use crate::escape::{escape_key, show_key};
 use crate::memory::{Allocator, Model};
 use crate::rdb::value::{inspect, Depth};
 use crate::rdb::{self, Frame, Profile, RdbFile, Record};
+
+thread_local! {
+    /// Per-worker LZF scratch, reused across keys so decoding allocates only
+    /// when a value is larger than any before it on that thread.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// How to analyze.
 #[derive(Debug, Clone, Copy)]
@@ -64,20 +71,17 @@ pub fn analyze(
             .key
             .to_cow()
             .map_err(|e| rdb::Error::from_blob(e, f.offset, true))?;
-        let mut scratch = Vec::new();
-        let info = inspect(f, &profile, depth, &mut scratch)?;
+        let info = SCRATCH.with(|b| inspect(f, &profile, depth, &mut b.borrow_mut()))?;
         let memory = model.key_memory(f, key.len() as u64, &info);
-        let pattern_key = if opts.redact {
-            redacted_tokens(&key)
+        let pattern = if opts.redact {
+            normalize_key(&redacted_tokens(&key))
         } else {
-            key.to_vec()
+            normalize_key(&key)
         };
         Ok(KeyRecord {
             db: f.db,
-            shown: show_key(&key, opts.redact),
-            tokens: Some(crate::analyze::patterns::tokenize(&pattern_key)),
-            key: pattern_key,
-            type_name: info.type_name.as_str().to_string(),
+            pattern,
+            type_name: info.type_name,
             encoding: info.encoding,
             elements: info.elements,
             memory,
@@ -113,7 +117,12 @@ pub fn analyze(
                         source.aux.insert(k, v);
                     }
                 }
-                (Record::Key(_), Some(Ok(k))) => summary.absorb(&k, now_ms),
+                (Record::Key(f), Some(Ok(k))) => {
+                    // The key borrows the map (copied only when int-encoded or
+                    // compressed); it is formatted only if it enters a top list.
+                    let key = f.key.to_cow().unwrap_or_default();
+                    summary.absorb(&k, &|| show_key(&key, opts.redact), now_ms)
+                }
                 (Record::Key(_), Some(Err(e))) => summary.errors.push(format!("{path}: {e}")),
                 (
                     Record::Eof {
