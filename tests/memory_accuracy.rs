@@ -26,8 +26,10 @@ const P90: f64 = 0.08;
 const LIMITS: &[(&str, &str, f64, f64)] = &[
     // few keys; random skiplist levels make small zsets vary.
     ("redis-5.0.14", "zset", 0.02, 0.41),
-    // 8.8 arrays: the tracked slice/directory allocation is not modelled;
-    // the serialized size is used.
+    // 8.8 arrays: the tracked `alloc_size` (struct, directory, dense slice
+    // windows of power-of-two size, sparse slices, `arString` values) needs
+    // per-slice index ranges that `inspect` does not collect yet; the
+    // serialized size is used.
     ("redis-8.8-unstable", "array", 0.55, 0.85),
     // module value (vector set): the HNSW graph size is not modelled.
     ("redis-8.8-unstable", "vectorset", 0.90, 1.00),
@@ -43,15 +45,17 @@ const LIMITS: &[(&str, &str, f64, f64)] = &[
     ("redis-stack-7.4.1", "TSDB-TYPE", 0.11, 1.05),
     // module value: the module mem_usage callback cannot run offline; serialized size used.
     ("redis-stack-7.4.1", "TopK-TYPE", 1.02, 1.02),
-    // glibc hands out whole free chunks when the remainder is under 32
-    // bytes, so live listpacks grown by realloc are often 16 bytes larger
-    // than a fresh allocation; hashtable entries use the 9.x entry layout,
-    // which is estimated.
+    // Small listpack hashes: glibc keeps a chunk whole when the remainder of a
+    // realloc would be under 32 bytes, so a listpack grown or rewritten in
+    // place is often 16 bytes larger than a fresh allocation of its size
+    // (~57 % of the 8-field hashes here); that history is not in the file.
+    // A hashtable that grew one insertion at a time is still rehashing (the
+    // old table is counted too) until as many insertions as the old table
+    // has buckets followed the resize; a file cannot show that either.
     ("valkey-9.1.2", "hash", 0.10, 0.10),
-    // Valkey 9.x hashtable set members: estimated layout.
-    ("valkey-9.1.2", "set", 0.02, 0.22),
-    // Valkey 9.x skiplist nodes and hashtable: estimated layout.
-    ("valkey-9.1.2", "zset", 0.05, 0.21),
+    // The integer set here grew from an intset one SADD at a time and was
+    // measured mid-rehash (see above); 2 of 18 keys, so p90 lands on it.
+    ("valkey-9.1.2", "set", 0.02, 0.19),
 ];
 
 fn truth_files() -> Vec<PathBuf> {

@@ -12,6 +12,7 @@
 
 pub mod alloc;
 mod kvobj;
+mod valkey;
 
 use alloc::sds_request;
 pub use alloc::Allocator;
@@ -275,53 +276,6 @@ impl Model {
         }
     }
 
-    /// Valkey 8.1+ `objectComputeSize`: the object allocation embeds the
-    /// key (type 5 sds for short keys, after a header-size byte) and the
-    /// expire slot (`createObjectWithKeyAndExpire`), and collections live in
-    /// `hashtable`s of 64-byte buckets with 7 slots whose entries embed
-    /// their strings.
-    fn valkey_value(&self, frame: &Frame<'_>, key_len: u64, info: &ValueInfo, n: u64) -> u64 {
-        let ttl = frame.expire_ms.is_some() || key_len >= 128;
-        let key = 1 + sds_request(key_len, true, false) + if ttl { 8 } else { 0 };
-        let obj = self.j(ROBJ + key);
-        let shape = &info.shape;
-        match info.encoding {
-            "int" => obj,
-            // Valkey 9 drops the value pointer of embedded strings: the
-            // header shrinks to 8 bytes.
-            "embstr" => {
-                let header = if self.profile.at_least(9, 0) { 8 } else { ROBJ };
-                self.j(header + key + 3 + shape.bytes + 1)
-            }
-            "raw" => obj + self.sds(shape.bytes),
-            "ziplist" | "listpack" | "intset" | "zipmap" => obj + self.j(shape.bytes),
-            "quicklist" => obj - ROBJ + self.quicklist(info),
-            "hashtable" => {
-                let elements = if info.type_name.as_str() == "hash" {
-                    // One entry allocation: field and value embedded.
-                    self.per_element(info, n, |f, v| {
-                        self.j(3 + sds_request(f, true, false) + sds_request(v, true, false))
-                    })
-                } else {
-                    self.per_element(info, n, |m, _| self.sds(m))
-                };
-                obj + valkey_hashtable(n) + elements
-            }
-            "skiplist" => {
-                let nodes = self.per_element(info, n, |m, _| {
-                    self.expected_node(24 + sds_request(m, true, false))
-                });
-                obj + ZSET
-                    + ZSKIPLIST
-                    + valkey_hashtable(n)
-                    + self.j(24 + 16 * ZSKIPLIST_MAXLEVEL)
-                    + nodes
-            }
-            "stream" if shape.stream.is_some() => obj - ROBJ + self.stream(info),
-            _ => obj + shape.bytes,
-        }
-    }
-
     /// Embedded string: object header and value sds in one allocation.
     fn embstr(&self, key_len: u64, ttl: bool, len: u64) -> u64 {
         match self.era() {
@@ -509,16 +463,6 @@ impl Model {
 /// `sizeof(listpackEx)` (Redis 7.4 `t_hash.c`): expire metadata, key
 /// pointer and listpack pointer.
 const LISTPACK_EX: u64 = 32;
-
-/// Valkey 8.1+ `hashtableMemUsage` after `n` insertions: the table struct
-/// and 64-byte buckets of 7 slots, doubled once the table is full.
-fn valkey_hashtable(n: u64) -> u64 {
-    if n == 0 {
-        return 0;
-    }
-    let buckets = n.div_ceil(7).next_power_of_two();
-    48 + 64 * buckets
-}
 
 /// Buckets of a dict holding `n` entries built by insertion: the smallest
 /// power of two ≥ n, at least 4 (`_dictExpandIfNeeded`, `_dictNextExp`).
