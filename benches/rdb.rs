@@ -3,7 +3,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use redsleuth::rdb::value::{inspect, Depth};
-use redsleuth::rdb::{RdbFile, Record};
+use redsleuth::rdb::{Profile, RdbFile, Record};
 
 /// Builds an RDB 11 file of `n` keys of mixed types.
 fn synthetic(n: usize) -> Vec<u8> {
@@ -60,13 +60,47 @@ fn synthetic(n: usize) -> Vec<u8> {
     v
 }
 
-fn bench(c: &mut Criterion) {
-    let data = synthetic(200_000);
-    let file = RdbFile::parse(&data).unwrap();
+/// Total elements of every key, walking sequentially.
+fn sequential(file: &RdbFile<'_>, profile: &Profile) -> u64 {
+    let mut scratch = Vec::new();
+    let mut n = 0u64;
+    for r in file.records() {
+        if let Ok(Record::Key(f)) = r {
+            n += inspect(&f, profile, Depth::default(), &mut scratch)
+                .map(|v| v.elements.unwrap_or(0))
+                .unwrap_or(0);
+        }
+    }
+    n
+}
+
+/// Total elements of every key, through the parallel scan.
+fn parallel(file: &RdbFile<'_>, profile: &Profile, pool: &rayon::ThreadPool) -> u64 {
+    let mut n = 0u64;
+    redsleuth::rdb::scan::scan(
+        file,
+        pool,
+        |f| {
+            inspect(f, profile, Depth::default(), &mut Vec::new())
+                .map(|v| v.elements.unwrap_or(0))
+                .unwrap_or(0)
+        },
+        |_, r| n += r.unwrap_or(0),
+        |_| {},
+    );
+    n
+}
+
+/// The three measurements on one input.
+fn group(c: &mut Criterion, name: &str, data: &[u8], samples: usize) {
+    let file = RdbFile::parse(data).expect("an RDB file");
     let profile = file.profile();
-    let mut g = c.benchmark_group("rdb");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .build()
+        .expect("a thread pool");
+    let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Bytes(data.len() as u64));
-    g.sample_size(20);
+    g.sample_size(samples);
     g.bench_function("framer_only", |b| {
         b.iter(|| {
             file.records()
@@ -74,74 +108,20 @@ fn bench(c: &mut Criterion) {
                 .count()
         })
     });
-    g.bench_function("framer+inspect", |b| {
-        let mut scratch = Vec::new();
-        b.iter(|| {
-            let mut n = 0u64;
-            for r in file.records() {
-                if let Ok(Record::Key(f)) = r {
-                    n += inspect(&f, &profile, Depth::default(), &mut scratch)
-                        .unwrap()
-                        .elements
-                        .unwrap_or(0);
-                }
-            }
-            n
-        })
-    });
-    let pool = rayon::ThreadPoolBuilder::new().build().unwrap();
+    g.bench_function("framer+inspect", |b| b.iter(|| sequential(&file, &profile)));
     g.bench_function("scan_parallel_inspect", |b| {
-        b.iter(|| {
-            let mut n = 0u64;
-            redsleuth::rdb::scan::scan(
-                &file,
-                &pool,
-                |f| {
-                    inspect(f, &profile, Depth::default(), &mut Vec::new())
-                        .map(|v| v.elements.unwrap_or(0))
-                        .unwrap_or(0)
-                },
-                |_, r| n += r.unwrap_or(0),
-                |_| {},
-            );
-            n
-        })
+        b.iter(|| parallel(&file, &profile, &pool))
     });
     g.finish();
+}
+
+fn bench(c: &mut Criterion) {
+    group(c, "rdb", &synthetic(200_000), 20);
     // A real dump, e.g. one made by the corpus's gen-big-rdb.sh:
     // REDSLEUTH_BENCH_RDB=/tmp/big-2g.rdb cargo bench --bench rdb
     if let Ok(path) = std::env::var("REDSLEUTH_BENCH_RDB") {
         let data = std::fs::read(&path).expect("REDSLEUTH_BENCH_RDB names a readable file");
-        let file = RdbFile::parse(&data).expect("an RDB file");
-        let profile = file.profile();
-        let mut g = c.benchmark_group("rdb_file");
-        g.throughput(Throughput::Bytes(data.len() as u64));
-        g.sample_size(10);
-        g.bench_function("framer_only", |b| {
-            b.iter(|| {
-                file.records()
-                    .filter(|r| matches!(r, Ok(Record::Key(_))))
-                    .count()
-            })
-        });
-        g.bench_function("scan_parallel_inspect", |b| {
-            b.iter(|| {
-                let mut n = 0u64;
-                redsleuth::rdb::scan::scan(
-                    &file,
-                    &pool,
-                    |f| {
-                        inspect(f, &profile, Depth::default(), &mut Vec::new())
-                            .map(|v| v.elements.unwrap_or(0))
-                            .unwrap_or(0)
-                    },
-                    |_, r| n += r.unwrap_or(0),
-                    |_| {},
-                );
-                n
-            })
-        });
-        g.finish();
+        group(c, "rdb_file", &data, 10);
     }
 }
 

@@ -58,21 +58,34 @@ fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// Opens an input; an unreadable one is exit 2.
+fn open_input(path: &Path) -> Result<crate::source::Source, u8> {
+    commands::open(path).map_err(|e| {
+        eprintln!("redsleuth: {e}");
+        EXIT_ERROR
+    })
+}
+
+/// Reads an input's RDB header; a bad one is exit 3 (corrupt input).
+fn parse_input<'s>(
+    src: &'s crate::source::Source,
+    path: &str,
+) -> Result<crate::rdb::RdbFile<'s>, u8> {
+    commands::parse(src).map_err(|e| {
+        eprintln!("redsleuth: {path}: {e}");
+        EXIT_CORRUPT
+    })
+}
+
 fn run_check(a: &CheckArgs, out: &mut dyn Write) -> u8 {
-    let src = match commands::open(&a.file) {
+    let src = match open_input(&a.file) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("redsleuth: {e}");
-            return EXIT_ERROR;
-        }
+        Err(code) => return code,
     };
     let path = display(&a.file);
-    let file = match commands::parse(&src) {
+    let file = match parse_input(&src, &path) {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("redsleuth: {path}: {e}");
-            return EXIT_CORRUPT;
-        }
+        Err(code) => return code,
     };
     let pool = commands::pool(a.common.threads);
     let bar = bytes_bar(src.bytes().len() as u64, a.common.quiet);
@@ -101,20 +114,14 @@ fn run_check(a: &CheckArgs, out: &mut dyn Write) -> u8 {
 }
 
 fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
-    let src = match commands::open(&a.file) {
+    let src = match open_input(&a.file) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("redsleuth: {e}");
-            return EXIT_ERROR;
-        }
+        Err(code) => return code,
     };
     let path = display(&a.file);
-    let file = match commands::parse(&src) {
+    let file = match parse_input(&src, &path) {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("redsleuth: {path}: {e}");
-            return EXIT_CORRUPT;
-        }
+        Err(code) => return code,
     };
     let (model, allocator) = match model_choice(&a.model) {
         Ok(m) => m,

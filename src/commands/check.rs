@@ -8,7 +8,6 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use crate::escape::escape_key;
 use crate::rdb::value::{inspect, Depth};
 use crate::rdb::{self, Error, Profile, RdbFile, Record};
 
@@ -125,8 +124,7 @@ pub fn check(file: &RdbFile<'_>, pool: &rayon::ThreadPool, progress: &dyn Fn(u64
             work,
             |rec, res| match rec {
                 Record::Aux { key, value, .. } => {
-                    let k = key.to_cow().map(|k| escape_key(&k)).unwrap_or_default();
-                    let v = value.to_cow().map(|v| escape_key(&v)).unwrap_or_default();
+                    let (k, v) = super::aux_text(key, value);
                     report.aux.push((k, v));
                 }
                 Record::SelectDb { db, .. } => {

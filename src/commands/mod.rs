@@ -20,6 +20,19 @@ pub fn parse(src: &Source) -> rdb::Result<RdbFile<'_>> {
     RdbFile::parse(src.bytes())
 }
 
+/// An AUX field as printable text (escaped like key names).
+pub fn aux_text(
+    key: &crate::rdb::RdbString<'_>,
+    value: &crate::rdb::RdbString<'_>,
+) -> (String, String) {
+    let text = |s: &crate::rdb::RdbString<'_>| {
+        s.to_cow()
+            .map(|b| crate::escape::escape_key(&b))
+            .unwrap_or_default()
+    };
+    (text(key), text(value))
+}
+
 /// Builds the worker pool for `--threads` (0 or absent: all cores).
 pub fn pool(threads: Option<usize>) -> rayon::ThreadPool {
     let mut b = rayon::ThreadPoolBuilder::new();

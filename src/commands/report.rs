@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use crate::analyze::findings::{findings, human_bytes, Finding};
 use crate::analyze::patterns::normalize_key;
 use crate::analyze::summary::{KeyRecord, ServerInfo, SourceInfo, Summary, TTL_BUCKETS};
-use crate::escape::{escape_key, show_key};
+use crate::escape::show_key;
 use crate::memory::{Allocator, Model};
 use crate::rdb::value::{inspect, Depth};
 use crate::rdb::{self, Frame, Profile, RdbFile, Record};
@@ -102,8 +102,7 @@ pub fn analyze(
             work,
             |rec, res| match (rec, res) {
                 (Record::Aux { key, value, .. }, _) => {
-                    let k = key.to_cow().map(|k| escape_key(&k)).unwrap_or_default();
-                    let v = value.to_cow().map(|v| escape_key(&v)).unwrap_or_default();
+                    let (k, v) = super::aux_text(key, value);
                     match k.as_str() {
                         "ctime" => {
                             source.ctime = v.parse().ok();
