@@ -248,3 +248,17 @@ fn compressed_and_piped_dumps_read_like_the_file() {
     assert_eq!(String::from_utf8_lossy(&piped.stdout), plain);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn rounding_waste_follows_the_allocator_size_classes() {
+    // One intset of three 16-bit members: an 8-byte header + 6 bytes = 14.
+    // jemalloc's 16-byte class wastes 2; glibc's smallest chunk gives 24
+    // usable bytes, wasting 10.
+    let f = "testdata/rdb/public/redis-rdb-tools/intset_16.rdb";
+    for (alloc, want) in [("jemalloc", 2), ("jemalloc-system", 2), ("libc", 10)] {
+        let (code, out, _) = run(&["rdb", f, "--format", "json", "--allocator", alloc]);
+        assert_eq!(code, 0);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["fragmentation"]["rounding_waste_bytes"], want, "{alloc}");
+    }
+}

@@ -103,6 +103,7 @@ mod tests {
             expire_ms: None,
             idle_s: None,
             freq: None,
+            rounding_waste: 0,
         }
     }
 

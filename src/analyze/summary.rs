@@ -74,6 +74,9 @@ pub struct KeyRecord {
     pub idle_s: Option<u64>,
     /// LFU counter.
     pub freq: Option<u8>,
+    /// Bytes the allocator's size classes add on top of what the value's
+    /// main allocations request.
+    pub rounding_waste: u64,
 }
 
 /// The mergeable summary.
@@ -103,6 +106,9 @@ pub struct Summary {
     /// Keys with LRU idle time or an LFU counter, and memory of the cold
     /// ones (idle a day or more, or LFU counter below its start value).
     pub idle: (u64, u64),
+    /// Bytes lost to allocator size-class rounding of the values' main
+    /// allocations (strings, listpacks, ziplists, intsets, quicklist nodes).
+    pub rounding_waste: u64,
     /// Faults met (already formatted with file and offset).
     pub errors: Vec<String>,
     /// How many keys each top-N list keeps.
@@ -124,6 +130,7 @@ impl Summary {
             big_hashes: TopN::new(top),
             hashes_past_listpack: (0, 0),
             idle: (0, 0),
+            rounding_waste: 0,
             errors: Vec::new(),
             top,
         }
@@ -210,6 +217,7 @@ impl Summary {
                 self.hashes_past_listpack.1 += k.memory;
             }
         }
+        self.rounding_waste += k.rounding_waste;
         if k.idle_s.is_some() || k.freq.is_some() {
             self.idle.0 += 1;
             if facts.cold {
@@ -248,6 +256,7 @@ impl Summary {
         self.big_hashes.merge(&o.big_hashes);
         self.hashes_past_listpack.0 += o.hashes_past_listpack.0;
         self.hashes_past_listpack.1 += o.hashes_past_listpack.1;
+        self.rounding_waste += o.rounding_waste;
         self.idle.0 += o.idle.0;
         self.idle.1 += o.idle.1;
         self.errors.extend(o.errors.iter().cloned());
@@ -307,6 +316,7 @@ impl Summary {
                 "hashes_past_listpack": {"keys": self.hashes_past_listpack.0, "memory_bytes": self.hashes_past_listpack.1},
                 "keys_with_idle": self.idle.0,
                 "cold_memory_bytes": self.idle.1,
+                "rounding_waste_bytes": self.rounding_waste,
             },
             "findings": findings,
             "errors": self.errors,
@@ -366,6 +376,7 @@ impl Summary {
             f["hashes_past_listpack"]["keys"].as_u64()?,
             f["hashes_past_listpack"]["memory_bytes"].as_u64()?,
         );
+        s.rounding_waste = f["rounding_waste_bytes"].as_u64().unwrap_or(0);
         s.idle = (
             f["keys_with_idle"].as_u64()?,
             f["cold_memory_bytes"].as_u64()?,

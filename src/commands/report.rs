@@ -89,6 +89,7 @@ pub fn analyze(
             expire_ms: f.expire_ms,
             idle_s: f.idle_s,
             freq: f.freq,
+            rounding_waste: rounding_waste(&info, opts.allocator),
         })
     };
     let mut eof = None;
@@ -150,6 +151,27 @@ pub fn analyze(
     }
     summary.sources.push(source);
     summary
+}
+
+/// What size-class rounding adds to a value's main allocations: the sds of a
+/// raw string, a compact blob (allocated at its exact length when loaded),
+/// each quicklist node. Dict entries and object headers have fixed sizes
+/// that sit on class boundaries, so they add nothing here.
+fn rounding_waste(info: &crate::rdb::value::ValueInfo, allocator: Allocator) -> u64 {
+    let waste = |req: u64| allocator.usable(req).saturating_sub(req);
+    let sds = |len: u64| match len {
+        l if l < 256 => 3 + l + 1,
+        l if l < 65_536 => 5 + l + 1,
+        l => 9 + l + 1,
+    };
+    match info.encoding {
+        "raw" if info.type_name == crate::rdb::value::TypeName::Builtin("string") => {
+            waste(sds(info.shape.bytes))
+        }
+        "listpack" | "ziplist" | "intset" | "listpackex" | "zipmap" => waste(info.shape.bytes),
+        "quicklist" => info.shape.nodes.iter().map(|&(b, _)| waste(b)).sum(),
+        _ => 0,
+    }
 }
 
 /// Under `--redact`, patterns are built from a key whose literal words are
@@ -251,6 +273,38 @@ pub fn render_text(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::Resul
             crate::analyze::patterns::ratio(st.memory_bytes, t.memory_bytes) * 100.0,
             st.ttl_coverage() * 100.0,
             st.ttl_coverage_bytes() * 100.0
+        )?;
+    }
+    writeln!(out, "\nFragmentation clues")?;
+    if let Some(used) = s.used_mem() {
+        writeln!(
+            out,
+            "  used-mem at save time {} vs {} estimated for the keys ({:.2}x)",
+            human_bytes(used),
+            human_bytes(t.memory_bytes),
+            used as f64 / t.memory_bytes.max(1) as f64
+        )?;
+    }
+    writeln!(
+        out,
+        "  size-class rounding of values: {} ({:.1}% of the estimate)",
+        human_bytes(s.rounding_waste),
+        crate::analyze::patterns::ratio(s.rounding_waste, t.memory_bytes) * 100.0
+    )?;
+    if s.hashes_past_listpack.0 > 0 {
+        writeln!(
+            out,
+            "  {} hashtable hashes just past the listpack limit hold {}",
+            s.hashes_past_listpack.0,
+            human_bytes(s.hashes_past_listpack.1)
+        )?;
+    }
+    if s.idle.0 > 0 {
+        writeln!(
+            out,
+            "  cold (idle >= 1 day or LFU decayed): {} of {} keys with access data",
+            human_bytes(s.idle.1),
+            s.idle.0
         )?;
     }
     writeln!(out, "\nTTL at snapshot time")?;
