@@ -262,3 +262,55 @@ fn rounding_waste_follows_the_allocator_size_classes() {
         assert_eq!(v["fragmentation"]["rounding_waste_bytes"], want, "{alloc}");
     }
 }
+
+#[test]
+fn diff_reports_growth_between_two_snapshots() {
+    let (code, out, _) = run(&[
+        "diff",
+        "testdata/rdb/debian-7.0.15/strings.rdb",
+        "testdata/rdb/debian-7.0.15/all-types.rdb",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // ctime 1795418391 → 1795418432: 41 seconds apart.
+    assert!((v["hours_between"].as_f64().unwrap() - 41.0 / 3600.0).abs() < 1e-9);
+    assert_eq!(v["total"]["keys"], serde_json::json!([34, 185]));
+    let find = |p: &str| {
+        v["patterns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["pattern"] == p)
+            .cloned()
+            .unwrap()
+    };
+    // The strings of the first dump are all in the second, unchanged.
+    let ints = find("int:*");
+    assert_eq!(
+        (ints["status"].as_str(), ints["keys"].clone()),
+        (Some("same"), serde_json::json!([17, 17]))
+    );
+    let z = find("zset:skiplist:big");
+    assert_eq!(
+        (z["status"].as_str(), z["keys"].clone()),
+        (Some("new"), serde_json::json!([0, 1]))
+    );
+    // Biggest movers first.
+    let first = &v["patterns"][0];
+    let delta = |c: &serde_json::Value| {
+        c["memory_bytes"][1].as_i64().unwrap() - c["memory_bytes"][0].as_i64().unwrap()
+    };
+    assert!(v["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| delta(c).abs() <= delta(first).abs()));
+    // A binary key's pattern is escaped like the key itself.
+    assert!(v["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["pattern"] == "bin:key:\\x00\\xff\\x7f"));
+}

@@ -146,7 +146,9 @@ fn is_sep(c: char) -> bool {
 /// identifier-like parts as `*` (`user:42:feed` → `user:*:feed`). Built in
 /// one buffer: this runs once per key, in the parallel workers.
 pub fn normalize_key(key: &[u8]) -> String {
-    let text = String::from_utf8_lossy(key);
+    // Patterns are shown like keys: printable UTF-8 as is, other bytes as
+    // `\xNN`, so a binary key cannot put control bytes on a terminal.
+    let text = crate::escape::escape_key(key);
     let mut out = String::with_capacity(text.len());
     let mut start = 0;
     for (i, c) in text.char_indices() {
