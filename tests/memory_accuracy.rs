@@ -24,27 +24,6 @@ const P90: f64 = 0.08;
 /// Cells that cannot meet the default targets, with the bounds reached:
 /// (server directory, type, median limit, p90 limit).
 const LIMITS: &[(&str, &str, f64, f64)] = &[
-    // few keys; random skiplist levels make small zsets vary.
-    ("redis-5.0.14", "zset", 0.02, 0.41),
-    // 8.8 arrays: the tracked `alloc_size` (struct, directory, dense slice
-    // windows of power-of-two size, sparse slices, `arString` values) needs
-    // per-slice index ranges that `inspect` does not collect yet; the
-    // serialized size is used.
-    ("redis-8.8-unstable", "array", 0.55, 0.85),
-    // module value (vector set): the HNSW graph size is not modelled.
-    ("redis-8.8-unstable", "vectorset", 0.90, 1.00),
-    // module value: the module mem_usage callback cannot run offline; serialized size used.
-    ("redis-stack-7.4.1", "CMSk-TYPE", 1.07, 1.07),
-    // module value: the module mem_usage callback cannot run offline; serialized size used.
-    ("redis-stack-7.4.1", "MBbloom--", 0.06, 0.08),
-    // module value: the module mem_usage callback cannot run offline; serialized size used.
-    ("redis-stack-7.4.1", "MBbloomCF", 1.00, 1.00),
-    // module value: the module mem_usage callback cannot run offline; serialized size used.
-    ("redis-stack-7.4.1", "ReJSON-RL", 0.76, 0.79),
-    // module value: the module mem_usage callback cannot run offline; serialized size used.
-    ("redis-stack-7.4.1", "TSDB-TYPE", 0.11, 1.05),
-    // module value: the module mem_usage callback cannot run offline; serialized size used.
-    ("redis-stack-7.4.1", "TopK-TYPE", 1.02, 1.02),
     // Small listpack hashes: glibc keeps a chunk whole when the remainder of a
     // realloc would be under 32 bytes, so a listpack grown or rewritten in
     // place is often 16 bytes larger than a fresh allocation of its size

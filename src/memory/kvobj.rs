@@ -62,9 +62,7 @@ impl Model {
         info: &ValueInfo,
         n: u64,
     ) -> u64 {
-        let ttl = frame.expire_ms.is_some() || key_len >= KEY_EXPIRE_THRESHOLD;
-        let meta = 8 * (u64::from(ttl) + u64::from(frame.meta_classes));
-        let head = ROBJ + meta + 1 + sds_request(key_len, true, true);
+        let head = self.kvobj_head(frame, key_len);
         let shape = &info.shape;
         let body = match info.encoding {
             "int" => 0,
@@ -101,6 +99,9 @@ impl Model {
                 let zsl = self.j(ZSKIPLIST) + self.j(ZSL_NODE + 16 * ZSL_MAXLEVEL) + nodes;
                 ZSET + zsl + DICT + DICT_ENTRY * n + 8 * buckets(n)
             }
+            // The tracked `alloc_size` of `sparsearray.c`; without the
+            // element list, the serialized size stands in.
+            "sliced-array" if !shape.array.is_empty() => self.array_alloc_size(&shape.array),
             "stream" => match &shape.stream {
                 Some(s) => self.stream_alloc_size(info, s),
                 None => shape.bytes,
@@ -108,6 +109,15 @@ impl Model {
             _ => shape.bytes,
         };
         head + body
+    }
+
+    /// Requested bytes of a `kvobj` without an embedded value: header, one
+    /// 8-byte slot per metadata class (the expire is class 0), the
+    /// key-header-size byte and the key sds.
+    pub(super) fn kvobj_head(&self, frame: &Frame<'_>, key_len: u64) -> u64 {
+        let ttl = frame.expire_ms.is_some() || key_len >= KEY_EXPIRE_THRESHOLD;
+        let meta = 8 * (u64::from(ttl) + u64::from(frame.meta_classes));
+        ROBJ + meta + 1 + sds_request(key_len, true, true)
     }
 
     /// `sdsAllocSize` of an sds made by `sdsnewlen`: type 5 strings report

@@ -7,11 +7,14 @@
 //! picks a server [`Era`] from the file's [`Profile`], then applies that
 //! era's formula to the size facts [`inspect`](crate::rdb::value::inspect)
 //! extracted ([`ValueInfo`]), rounding every allocation through the server's
-//! [`Allocator`]. The functions are pure and allocate nothing per key, so
+//! [`Allocator`]. The functions are pure and allocate nothing per key
+//! (except to decode a JSON document or reorder a hand-made array), so
 //! workers can call them in parallel.
 
 pub mod alloc;
+mod array;
 mod kvobj;
+mod modules;
 mod valkey;
 
 use alloc::sds_request;
@@ -247,11 +250,8 @@ impl Model {
     /// `objectComputeSize` for the value, including its object header.
     fn value_size(&self, frame: &Frame<'_>, key_len: u64, info: &ValueInfo) -> u64 {
         let shape = &info.shape;
-        if let TypeName::Module(_) = info.type_name {
-            // A module reports through its own `mem_usage` callback, which
-            // an offline reader cannot run; the serialized value size is the
-            // closest available proxy.
-            return ROBJ + frame.value.len() as u64;
+        if let TypeName::Module(name) = info.type_name {
+            return self.module_value(frame, key_len, &name);
         }
         let n = info.elements.unwrap_or(0);
         if self.era() == Era::Valkey81 {
@@ -273,6 +273,20 @@ impl Model {
             "stream" | "unknown" if shape.stream.is_some() => self.stream(info),
             "sliced-array" => ROBJ + shape.bytes,
             _ => ROBJ + shape.bytes,
+        }
+    }
+
+    /// A module value: its `mem_usage` answer (`moduleGetMemUsage`), which
+    /// Redis 8.4+ adds to the `kvobj` allocation (`kvobjComputeSize`:
+    /// `zmalloc_size(o)`); earlier servers count the key separately. For
+    /// a module the model cannot read, the serialized size stands in.
+    fn module_value(&self, frame: &Frame<'_>, key_len: u64, name: &[u8; 9]) -> u64 {
+        match self.module_mem_usage(name, frame.value) {
+            Some(usage) if self.era() == Era::Redis84 => {
+                self.j(self.kvobj_head(frame, key_len)) + usage
+            }
+            Some(usage) => usage,
+            None => ROBJ + frame.value.len() as u64,
         }
     }
 
@@ -356,10 +370,17 @@ impl Model {
     fn skiplist(&self, info: &ValueInfo, n: u64) -> u64 {
         let node = self.expected_skiplist_node();
         let elements = self.per_element(info, n, |m, _| self.sds(m) + DICT_ENTRY) + node * n;
+        // The header node carries every level: 64 in 5.0 (`server.h`
+        // `ZSKIPLIST_MAXLEVEL`, 560e1e6c4, back to 32 in 6.0), 32 otherwise.
+        let header_levels = if self.era() == Era::Redis5 {
+            64
+        } else {
+            ZSKIPLIST_MAXLEVEL
+        };
         let fixed = if self.era() == Era::Redis4 {
             ROBJ + ZSET + 8 * buckets(n)
         } else {
-            ROBJ + ZSET + ZSKIPLIST + self.dict(n) + self.j(24 + 16 * ZSKIPLIST_MAXLEVEL)
+            ROBJ + ZSET + ZSKIPLIST + self.dict(n) + self.j(24 + 16 * header_levels)
         };
         fixed + elements
     }

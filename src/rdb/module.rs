@@ -5,7 +5,7 @@
 
 use nom::number::complete::{le_u32, le_u64};
 
-use super::primitives::{parse_len, skip_string, PError, PResult};
+use super::primitives::{parse_len, parse_string, skip_string, PError, PResult, RdbString};
 
 /// Module opcode stream markers (module.c / rdb.h `RDB_MODULE_OPCODE_*`).
 const MOD_EOF: u64 = 0;
@@ -85,6 +85,89 @@ pub fn leading_uints<const N: usize>(value: &[u8]) -> Option<[u64; N]> {
     Some(out)
 }
 
+/// One operand of a module value's opcode stream, in the order the module's
+/// `rdb_save` wrote it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ModuleOp<'a> {
+    /// `RedisModule_SaveUnsigned` or `RedisModule_SaveSigned` (opcode 2;
+    /// a signed value travels as its two's-complement bits), or opcode 1.
+    Uint(u64),
+    /// `RedisModule_SaveFloat`.
+    Float(f32),
+    /// `RedisModule_SaveDouble`.
+    Double(f64),
+    /// `RedisModule_SaveString`/`SaveStringBuffer` (and `SaveLongDouble`,
+    /// as hex text), as stored: possibly an integer or LZF encoding.
+    String(RdbString<'a>),
+}
+
+impl ModuleOp<'_> {
+    /// The value of an unsigned opcode.
+    pub fn uint(&self) -> Option<u64> {
+        match self {
+            ModuleOp::Uint(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The decoded length of a string opcode.
+    pub fn string_len(&self) -> Option<u64> {
+        match self {
+            ModuleOp::String(s) => Some(s.len()),
+            _ => None,
+        }
+    }
+}
+
+/// The operands of a type-7 module value after its module id, up to the
+/// EOF marker; iteration stops early at a malformed opcode. Lets a reader
+/// that knows a module's `rdb_save` layout pick out the fields it needs
+/// without the module.
+#[derive(Debug, Clone)]
+pub struct ModuleOps<'a> {
+    rest: &'a [u8],
+    id: u64,
+}
+
+impl<'a> ModuleOps<'a> {
+    /// The operands of `value`, a module value starting with its module id.
+    pub fn new(value: &'a [u8]) -> Option<ModuleOps<'a>> {
+        let (rest, id) = parse_len(value).ok()?;
+        Some(ModuleOps { rest, id })
+    }
+
+    /// The encoding version the module saved with (the low 10 bits of the
+    /// module id), which `rdb_load` receives as `encver`.
+    pub fn encver(&self) -> u32 {
+        module_name(self.id).1
+    }
+}
+
+impl<'a> Iterator for ModuleOps<'a> {
+    type Item = ModuleOp<'a>;
+
+    fn next(&mut self) -> Option<ModuleOp<'a>> {
+        let (rest, op) = parse_len(self.rest).ok()?;
+        let parsed = match op {
+            MOD_SINT | MOD_UINT => parse_len(rest).map(|(r, v)| (r, ModuleOp::Uint(v))),
+            MOD_FLOAT => le_u32(rest).map(|(r, v)| (r, ModuleOp::Float(f32::from_bits(v)))),
+            MOD_DOUBLE => le_u64(rest).map(|(r, v)| (r, ModuleOp::Double(f64::from_bits(v)))),
+            MOD_STRING => parse_string(rest).map(|(r, s)| (r, ModuleOp::String(s))),
+            _ => return None,
+        };
+        match parsed {
+            Ok((r, item)) => {
+                self.rest = r;
+                Some(item)
+            }
+            Err(_) => {
+                self.rest = &[];
+                None
+            }
+        }
+    }
+}
+
 /// Parses a MODULE_AUX record body (after the 0xF7 opcode).
 pub fn parse_module_aux(i: &[u8]) -> PResult<'_, ModuleAux> {
     let (rest, module_id) = parse_len(i)?;
@@ -131,6 +214,26 @@ mod tests {
         let (name, ver) = module_name(id);
         assert_eq!(&name, b"ReJSON-RL");
         assert_eq!(ver, 3);
+    }
+
+    #[test]
+    fn lists_operands_in_order() {
+        let mut v = vec![0x05]; // module id
+        v.extend_from_slice(&[0x02, 0x07]); // UINT 7
+        v.extend_from_slice(&[0x03, 0, 0, 0x80, 0x3f]); // FLOAT 1.0
+        v.push(0x04);
+        v.extend_from_slice(&2.5f64.to_le_bytes()); // DOUBLE
+        v.extend_from_slice(&[0x05, 0x02, b'h', b'i']); // STRING "hi"
+        v.push(0x00); // EOF
+        assert_eq!(ModuleOps::new(&v).unwrap().encver(), 5);
+        let ops: Vec<_> = ModuleOps::new(&v).unwrap().collect();
+        assert_eq!(ops.len(), 4);
+        assert_eq!(ops[0].uint(), Some(7));
+        assert_eq!(ops[1], ModuleOp::Float(1.0));
+        assert_eq!(ops[2], ModuleOp::Double(2.5));
+        assert_eq!(ops[3].string_len(), Some(2));
+        // A cut stream ends the iteration instead of failing.
+        assert_eq!(ModuleOps::new(&v[..4]).unwrap().count(), 1);
     }
 
     #[test]

@@ -12,7 +12,8 @@ use super::kind::Kind;
 use super::listpack::Listpack;
 use super::module::module_name;
 use super::primitives::{
-    parse_len, parse_ms, parse_string, parse_string_double, PError, PResult, RdbString,
+    parse_len, parse_ms, parse_string, parse_string_double, parse_u64_le, PError, PResult,
+    RdbString,
 };
 use super::profile::{Family, Profile};
 use super::stream::{parse_stream, parse_stream_layout, RaxTree, StreamInfo, StreamLayout};
@@ -65,6 +66,23 @@ pub struct Shape {
     pub stream: Option<StreamInfo>,
     /// Fields carrying a TTL (hash field expiration).
     pub volatile_fields: u64,
+    /// Arrays (when per-element lengths are asked for): every element in
+    /// file order, which `rdbSaveObject` writes by increasing index.
+    pub array: Vec<ArrayElement>,
+}
+
+/// One element of an array value (`RDB_TYPE_ARRAY`): where it sits and what
+/// the loader turns it into (`rdbLoadObject`, `arValueFromRdb*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ArrayElement {
+    /// The element's index.
+    pub index: u64,
+    /// The RDB tag: 0 string (`AR_RDB_TAG_SDS`), 1 integer, 2 double,
+    /// 3 small string.
+    pub tag: u8,
+    /// Payload length in bytes for the string tags (0 and 3), the
+    /// integer's two's-complement bits for tag 1, 0 for doubles.
+    pub value: u64,
 }
 
 /// What [`inspect`] learns about one value.
@@ -457,6 +475,9 @@ pub fn inspect(
         Kind::Array => {
             let (_, n) = parse_len(v).map_err(|e| lift(frame, e))?;
             shape.bytes = v.len() as u64;
+            if depth.element_lengths {
+                shape.array = parse_array_elements(v).map_err(|e| lift(frame, e))?.1;
+            }
             ("sliced-array", Some(n))
         }
     };
@@ -466,6 +487,40 @@ pub fn inspect(
         elements,
         shape,
     })
+}
+
+/// Walks an array value (count, optional insert cursor, then per element
+/// `len idx`, `len tag`, payload; the layout `skip_array` checks) and lists
+/// its elements.
+fn parse_array_elements(v: &[u8]) -> PResult<'_, Vec<ArrayElement>> {
+    let (r, n) = parse_len(v)?;
+    let (mut r, has_insert) = parse_len(r)?;
+    if has_insert == 1 {
+        r = parse_len(r)?.0;
+    }
+    // Bounded by the bytes left: every element takes at least 3.
+    let mut out = Vec::with_capacity(n.min(r.len() as u64 / 3) as usize);
+    for _ in 0..n {
+        let (r2, index) = parse_len(r)?;
+        let at = r2;
+        let (r2, tag) = parse_len(r2)?;
+        let (r2, value) = match tag {
+            0 | 3 => {
+                let (r3, s) = parse_string(r2)?;
+                (r3, s.len())
+            }
+            1 => parse_u64_le(r2)?,
+            2 => (parse_u64_le(r2)?.0, 0),
+            _ => return Err(PError::corrupt(at, "array element tag")),
+        };
+        out.push(ArrayElement {
+            index,
+            tag: tag as u8,
+            value,
+        });
+        r = r2;
+    }
+    Ok((r, out))
 }
 
 /// `ziplist` before Redis 7.0, `listpack` after.
