@@ -532,3 +532,34 @@ fn text_and_markdown_cite_evidence() {
     assert!(md.contains("### Evidence"));
     assert!(md.contains("[1] `"));
 }
+
+#[test]
+fn timeline_overflow_lines_follow_the_node_order() {
+    let p = vec![
+        td("03-sentinel-failover/debian-7.0.15"),
+        td("04-cluster-failover/debian-7.0.15"),
+    ];
+    let mut a = args(p, LogFormat::Text);
+    a.top = 1;
+    let (code, out) = run(&a);
+    assert_eq!(code, 0, "{out}");
+    let nodes: Vec<&str> = out
+        .lines()
+        .skip_while(|l| *l != "Nodes")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let more: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("  … ")?.split(" more on ").nth(1))
+        .filter_map(|rest| rest.strip_suffix(" (raise --top)"))
+        .collect();
+    assert!(more.len() >= 3, "{out}");
+    let pos: Vec<usize> = more
+        .iter()
+        .map(|n| nodes.iter().position(|x| x == n).expect("a listed node"))
+        .collect();
+    assert!(pos.windows(2).all(|w| w[0] < w[1]), "{more:?} vs {nodes:?}");
+    assert_eq!(out, run(&a).1);
+}

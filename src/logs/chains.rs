@@ -14,7 +14,6 @@ use std::collections::{HashMap, HashSet};
 
 use super::catalog::Severity;
 use super::crash::Cite;
-use super::line::format_ms;
 use super::timeline::{EndClass, Event, Timeline};
 
 /// One incident.
@@ -39,7 +38,11 @@ pub struct Incident {
 /// `HH:MM:SS.mmm` of a time.
 pub fn hms(ts: Option<i64>) -> String {
     match ts {
-        Some(ms) => format_ms(ms)[11..].to_string(),
+        Some(ms) => {
+            let mut s = String::with_capacity(12);
+            super::line::push_hms(&mut s, ms);
+            s
+        }
         None => "?".into(),
     }
 }
@@ -350,6 +353,12 @@ pub fn run(t: &Timeline, redact: bool) -> Vec<Incident> {
     memory(&mut c, &mut out);
     blocked_loop(&mut c, &mut out);
     config_hazards(&mut c, &mut out);
+    // Summaries grow by pieces: drop the slack, which on an archive with
+    // hundreds of thousands of incidents is tens of megabytes.
+    for i in &mut out {
+        i.summary.shrink_to_fit();
+        i.evidence.shrink_to_fit();
+    }
     out.sort_by_key(|i| (i.start.unwrap_or(i64::MIN), i.kind));
     out
 }

@@ -13,6 +13,8 @@
 //! and dropped, which is what keeps memory flat on multi-GB archives.
 
 use std::collections::HashMap;
+
+use super::fasthash::FastMap;
 use std::io::Read;
 
 use rayon::prelude::*;
@@ -192,11 +194,81 @@ struct Partial {
     joined: Vec<u8>,
 }
 
+const FORMATS: [line::Format; 9] = [
+    line::Format::V12,
+    line::Format::Bracket,
+    line::Format::PidRoleNoYear,
+    line::Format::PidRole,
+    line::Format::PidRoleIso,
+    line::Format::PidRoleEpoch,
+    line::Format::Logfmt,
+    line::Format::SignalHandler,
+    line::Format::Bare,
+];
+const WRAPPERS: [Wrapper; 7] = [
+    Wrapper::None,
+    Wrapper::Syslog,
+    Wrapper::JournalJson,
+    Wrapper::Docker,
+    Wrapper::DockerJson,
+    Wrapper::Cri,
+    Wrapper::Compose,
+];
+const LEVELS: [Level; 4] = [Level::Debug, Level::Verbose, Level::Notice, Level::Warning];
+
+/// Per-line tallies of a chunk in plain arrays (indexed by enum value and
+/// catalogue row), turned into the named maps of [`Counters`] once per
+/// chunk: hashing a name for every line was a visible share of the parse.
+struct Tally {
+    formats: [u64; FORMATS.len()],
+    wrappers: [u64; WRAPPERS.len()],
+    levels: [u64; LEVELS.len()],
+    entries: Vec<u64>,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            formats: [0; FORMATS.len()],
+            wrappers: [0; WRAPPERS.len()],
+            levels: [0; LEVELS.len()],
+            entries: vec![0; catalog::ENTRIES.len()],
+        }
+    }
+
+    fn into_counters(self, c: &mut Counters) {
+        for (f, &n) in FORMATS.iter().zip(&self.formats) {
+            if n > 0 {
+                *c.formats.entry(format_name(*f)).or_default() += n;
+            }
+        }
+        for (w, &n) in WRAPPERS.iter().zip(&self.wrappers) {
+            if n > 0 {
+                *c.wrappers.entry(w.name()).or_default() += n;
+            }
+        }
+        for (l, &n) in LEVELS.iter().zip(&self.levels) {
+            if n > 0 {
+                *c.levels.entry(l.name()).or_default() += n;
+            }
+        }
+        for (e, &n) in catalog::ENTRIES.iter().zip(&self.entries) {
+            if n > 0 {
+                *c.kinds.entry(e.kind).or_default() += n;
+                if e.noise {
+                    *c.noise.entry(e.kind).or_default() += n;
+                }
+            }
+        }
+    }
+}
+
 /// Per-chunk parse state.
 struct ChunkState {
     items: Vec<Item>,
     c: Counters,
-    open: HashMap<u32, Span>,
+    tally: Tally,
+    open: FastMap<u32, Span>,
     samples: usize,
 }
 
@@ -207,20 +279,19 @@ impl ChunkState {
         let c = &mut self.c;
         match line::parse_line(raw) {
             Some(l) => {
-                *c.formats.entry(format_name(l.format)).or_default() += 1;
+                let tally = &mut self.tally;
+                tally.formats[l.format as usize] += 1;
                 if l.wrapper != Wrapper::None {
-                    *c.wrappers.entry(l.wrapper.name()).or_default() += 1;
+                    tally.wrappers[l.wrapper as usize] += 1;
                 }
                 if let Some(lv) = l.level {
-                    *c.levels.entry(lv.name()).or_default() += 1;
+                    tally.levels[lv as usize] += 1;
                 }
                 let mut kept = false;
                 if let Some((idx, caps)) = catalog::classify(&l.msg) {
                     let e = catalog::entry(idx);
-                    *c.kinds.entry(e.kind).or_default() += 1;
-                    if e.noise {
-                        *c.noise.entry(e.kind).or_default() += 1;
-                    } else {
+                    tally.entries[usize::from(idx)] += 1;
+                    if !e.noise {
                         kept = true;
                         if let (true, Some(p)) = (e.id == "L01", l.pid) {
                             if let Some(o) = self.open.remove(&p) {
@@ -320,7 +391,8 @@ fn parse_chunk(buf: &[u8]) -> (Vec<Item>, Counters) {
     let mut st = ChunkState {
         items: Vec::new(),
         c: Counters::default(),
-        open: HashMap::new(),
+        tally: Tally::new(),
+        open: FastMap::default(),
         samples: 0,
     };
     let mut partial: Option<Partial> = None;
@@ -376,6 +448,7 @@ fn parse_chunk(buf: &[u8]) -> (Vec<Item>, Counters) {
     let mut rest: Vec<Span> = st.open.into_values().collect();
     rest.sort_by_key(|s| s.first);
     st.items.extend(rest.into_iter().map(Item::Span));
+    st.tally.into_counters(&mut st.c);
     (st.items, st.c)
 }
 
@@ -497,7 +570,7 @@ pub fn parse_buffer_at(
             r
         })
         .collect();
-    let mut items = Vec::new();
+    let mut items = Vec::with_capacity(parts.iter().map(|p| p.0.len()).sum());
     let mut counters = Counters::default();
     let mut base = first_line - 1;
     for ((mut its, c), a) in parts.into_iter().zip(starts) {
@@ -594,13 +667,23 @@ pub fn parse_stream_with(
         let mut next_line = 1u64;
         let mut skipping = false;
         let mut error = None;
+        // The previous block's records are folded while this one is parsed.
+        let mut pending: Option<(Vec<Item>, Counters)> = None;
         let mut emit = |buf: &[u8], next_line: &mut u64, at: u64, long: bool| {
-            let (items, mut c) = parse_buffer_at(buf, *next_line, at, threads, tick);
+            let first = *next_line;
+            let ((items, mut c), ()) = rayon::join(
+                || parse_buffer_at(buf, first, at, threads, tick),
+                || {
+                    if let Some((i, c)) = pending.take() {
+                        sink(i, c);
+                    }
+                },
+            );
             if long {
                 c.long_lines += 1;
             }
             *next_line += c.lines;
-            sink(items, c);
+            pending = Some((items, c));
         };
         for msg in rx.iter() {
             let data = match msg {
@@ -648,6 +731,9 @@ pub fn parse_stream_with(
         }
         if !carry.is_empty() {
             emit(&carry, &mut next_line, base_at, false);
+        }
+        if let Some((i, c)) = pending.take() {
+            sink(i, c);
         }
         (bytes, error)
     })

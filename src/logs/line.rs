@@ -209,16 +209,52 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// Formats milliseconds since the epoch as `YYYY-MM-DD HH:MM:SS.mmm`.
 pub fn format_ms(ms: i64) -> String {
     let days = ms.div_euclid(86_400_000);
-    let rem = ms.rem_euclid(86_400_000);
     let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        let rem = ms.rem_euclid(86_400_000);
+        let s = rem / 1000;
+        return format!(
+            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03}",
+            s / 3600,
+            (s / 60) % 60,
+            s % 60,
+            rem % 1000
+        );
+    }
+    // Written digit by digit: summaries of hundreds of thousands of
+    // incidents print several times each, and the formatting machinery
+    // was a quarter of the rules' time.
+    let mut out = String::with_capacity(23);
+    push_digits(&mut out, y, 4);
+    out.push('-');
+    push_digits(&mut out, i64::from(m), 2);
+    out.push('-');
+    push_digits(&mut out, i64::from(d), 2);
+    out.push(' ');
+    push_hms(&mut out, ms);
+    out
+}
+
+/// `HH:MM:SS.mmm` of a time of day, appended to `out`.
+pub fn push_hms(out: &mut String, ms: i64) {
+    let rem = ms.rem_euclid(86_400_000);
     let s = rem / 1000;
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03}",
-        s / 3600,
-        (s / 60) % 60,
-        s % 60,
-        rem % 1000
-    )
+    push_digits(out, s / 3600, 2);
+    out.push(':');
+    push_digits(out, (s / 60) % 60, 2);
+    out.push(':');
+    push_digits(out, s % 60, 2);
+    out.push('.');
+    push_digits(out, rem % 1000, 3);
+}
+
+/// Appends `v` (0 ≤ v < 10^width) with leading zeros.
+fn push_digits(out: &mut String, v: i64, width: u32) {
+    let mut p = 10i64.pow(width - 1);
+    while p > 0 {
+        out.push(char::from(b'0' + ((v / p) % 10) as u8));
+        p /= 10;
+    }
 }
 
 fn num<T: std::str::FromStr>(b: &[u8]) -> Option<T> {

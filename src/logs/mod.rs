@@ -21,6 +21,7 @@ pub mod chains;
 pub mod chunk;
 pub mod cli;
 pub mod crash;
+pub mod fasthash;
 pub mod line;
 pub mod render;
 pub mod text;
@@ -743,11 +744,23 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         Ok(()) => {}
     }
     let all_failed = analysis.errors.len() >= files.len() && t.lines == 0;
+    let partial = !analysis.errors.is_empty() || !missing.is_empty();
+    // Freeing millions of records one by one takes a noticeable time on a
+    // large archive, and the output is already written: hand it to a thread
+    // of its own (a process that exits next need not wait for it).
+    let Analysis {
+        timeline,
+        incidents,
+        errors,
+        _spool,
+    } = analysis;
+    drop((errors, _spool));
+    std::thread::spawn(move || drop((timeline, incidents)));
     Ok(if all_failed {
         2
     } else if failing {
         1
-    } else if !analysis.errors.is_empty() || !missing.is_empty() {
+    } else if partial {
         3
     } else {
         0

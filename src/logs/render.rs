@@ -199,7 +199,9 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
     }
     writeln!(w, "\nTimeline (events of medium severity and above)")?;
-    let mut per_node = std::collections::HashMap::new();
+    // Ordered by node, so that the `… more on` lines come out the same on
+    // every run.
+    let mut per_node = std::collections::BTreeMap::new();
     for e in &r.events {
         if e.severity < super::catalog::Severity::Medium {
             continue;

@@ -292,3 +292,44 @@ fn cri_partial_lines_stay_in_one_chunk_and_join() {
     assert_eq!(lines.len(), 2000);
     assert!(lines.iter().all(|l| l % 2 == 1));
 }
+
+#[test]
+fn digit_by_digit_time_formatting_matches_the_format_macro() {
+    let reference = |ms: i64| {
+        let days = ms.div_euclid(86_400_000);
+        let rem = ms.rem_euclid(86_400_000);
+        let (y, m, d) = super::line::civil_from_days(days);
+        let s = rem / 1000;
+        format!(
+            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03}",
+            s / 3600,
+            (s / 60) % 60,
+            s % 60,
+            rem % 1000
+        )
+    };
+    let mut ms = -90_000_000_000_000i64;
+    while ms < 300_000_000_000_000 {
+        assert_eq!(super::line::format_ms(ms), reference(ms), "{ms}");
+        let full = reference(ms);
+        assert_eq!(
+            super::chains::hms(Some(ms)),
+            full[full.len() - 12..],
+            "{ms}"
+        );
+        ms += 7_777_777_777 + ms.rem_euclid(1000);
+    }
+    for ms in [
+        0,
+        -1,
+        1_795_424_610_404,
+        253_402_300_799_999,
+        -62_167_219_200_001,
+    ] {
+        assert_eq!(super::line::format_ms(ms), reference(ms), "{ms}");
+    }
+    assert_eq!(
+        super::line::format_ms(1_795_418_610_404),
+        "2026-11-23 07:23:30.404"
+    );
+}
