@@ -9,7 +9,8 @@ use crate::analyze::findings::{Finding, Severity};
 use crate::analyze::Summary;
 use crate::cli::{
     AllocatorArg, CheckArgs, CheckFormat, Cli, Command, CommonArgs, DiffArgs, FailOn, KeysArgs,
-    KeysFormat, MergeArgs, ModelArgs, RdbArgs, ReportArgs, ReportFormat,
+    KeysFormat, MergeArgs, ModelArgs, PostmortemArgs, PostmortemFormat, RdbArgs, ReportArgs,
+    ReportFormat,
 };
 use crate::commands::{self, check, keys, report as rdb};
 use crate::progress::bytes_bar;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Rdb(a) => run_rdb(&a, &mut out),
         Command::Diff(a) => run_diff(&a, &mut out),
         Command::Merge(a) => run_merge(&a, &mut out),
+        Command::Report(a) => run_postmortem(&a, &mut out),
         Command::Logs(a) => match crate::logs::run(&a, &mut out) {
             Ok(code) => code,
             Err(e) => io_exit(e),
@@ -460,4 +462,87 @@ fn run_merge(a: &MergeArgs, out: &mut dyn Write) -> u8 {
         Ok(f) => exit_for(corrupt, &f, a.fail_on),
         Err(e) => io_exit(e),
     }
+}
+
+/// The log half of `report`: the `logs` subcommand's own arguments, built
+/// the way its command line would be, so both halves stay one code path.
+#[derive(clap::Parser)]
+struct LogsOnly {
+    #[command(flatten)]
+    args: crate::logs::cli::LogsArgs,
+}
+
+fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
+    if a.rdb.is_empty() && a.logs.is_empty() {
+        eprintln!("redsleuth: report needs --rdb FILE…, --logs PATH…, or both");
+        return EXIT_ERROR;
+    }
+    let markdown = a.format == PostmortemFormat::Markdown;
+    let mut code = EXIT_OK;
+    if markdown {
+        if let Err(e) = writeln!(out, "# Post-incident report\n") {
+            return io_exit(e);
+        }
+    }
+    if !a.rdb.is_empty() {
+        let report = ReportArgs {
+            format: if markdown {
+                ReportFormat::Markdown
+            } else {
+                ReportFormat::Text
+            },
+            top: a.top,
+            model: ModelArgs {
+                model: a.model.model.clone(),
+                allocator: a.model.allocator,
+                cluster: a.model.cluster,
+            },
+            fail_on: None,
+        };
+        let opts = match options(&report, &a.common) {
+            Ok(o) => o,
+            Err(c) => return c,
+        };
+        let (summary, corrupt) = match analyze_files(&a.rdb, &opts, &a.common) {
+            Ok(x) => x,
+            Err(c) => return c,
+        };
+        if let Err(e) = render_report(&summary, report.format, out) {
+            return io_exit(e);
+        }
+        if corrupt {
+            code = EXIT_CORRUPT;
+        }
+    }
+    if !a.logs.is_empty() {
+        if let Err(e) = writeln!(out) {
+            return io_exit(e);
+        }
+        let mut argv: Vec<std::ffi::OsString> = vec!["logs".into()];
+        argv.extend(a.logs.iter().map(|p| p.clone().into_os_string()));
+        argv.push("--format".into());
+        argv.push(if markdown { "markdown" } else { "text" }.into());
+        if let Some(t) = a.common.threads {
+            argv.push("--threads".into());
+            argv.push(t.to_string().into());
+        }
+        if a.common.quiet {
+            argv.push("--quiet".into());
+        }
+        if a.common.redact {
+            argv.push("--redact".into());
+        }
+        let parsed = match <LogsOnly as clap::Parser>::try_parse_from(argv) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("redsleuth: {e}");
+                return EXIT_ERROR;
+            }
+        };
+        match crate::logs::run(&parsed.args, out) {
+            Ok(c) => code = code.max(c),
+            Err(e) => return io_exit(e),
+        }
+    }
+    code
 }

@@ -28,6 +28,9 @@ pub enum Command {
     Diff(DiffArgs),
     /// Combine per-shard `rdb --format json` reports into one.
     Merge(MergeArgs),
+    /// A post-incident write-up: the keyspace report of the dumps and the
+    /// log analysis in one document.
+    Report(PostmortemArgs),
     /// Analyze Redis/Valkey server logs: timeline, events, incidents.
     Logs(crate::logs::cli::LogsArgs),
 }
@@ -215,4 +218,36 @@ pub struct MergeArgs {
     /// Exit 1 when a finding at or above this severity exists.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
+}
+
+/// `report` arguments.
+#[derive(Debug, Args)]
+pub struct PostmortemArgs {
+    /// RDB dumps to report on (one per shard is fine).
+    #[arg(long = "rdb", value_name = "FILE", num_args = 1..)]
+    pub rdb: Vec<PathBuf>,
+    /// Log files, directories or globs.
+    #[arg(long = "logs", value_name = "PATH", num_args = 1..)]
+    pub logs: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PostmortemFormat::Markdown)]
+    pub format: PostmortemFormat,
+    /// Keys per top-N list and patterns shown.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub top: usize,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub model: ModelArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub common: CommonArgs,
+}
+
+/// Output formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PostmortemFormat {
+    /// Markdown, ready to paste into a write-up.
+    Markdown,
+    /// Human-readable text.
+    Text,
 }

@@ -314,3 +314,22 @@ fn diff_reports_growth_between_two_snapshots() {
         .iter()
         .any(|c| c["pattern"] == "bin:key:\\x00\\xff\\x7f"));
 }
+
+#[test]
+fn report_puts_the_keyspace_and_the_logs_in_one_document() {
+    let (code, out, err) = run(&[
+        "report",
+        "--rdb",
+        "testdata/rdb/debian-7.0.15/all-types.rdb",
+        "--logs",
+        "testdata/logs/03-sentinel-failover/debian-7.0.15/",
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let keyspace = out.find("# Keyspace report").expect("keyspace section");
+    let logs = out.find("## Log analysis").expect("log section");
+    assert!(out.starts_with("# Post-incident report") && keyspace < logs);
+    assert!(out[logs..].contains("sentinel_failover"), "{out}");
+    let (code, _, err) = run(&["report"]);
+    assert_eq!(code, 2, "{err}");
+}
