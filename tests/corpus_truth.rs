@@ -5,8 +5,11 @@
 //! The small dumps live in `testdata/rdb/`; the incident dumps are read from
 //! `../shared/corpus/rdb/` when that directory is present.
 
+mod common;
+use common::{hex, truth_files};
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use redsleuth::rdb::value::{inspect, Depth};
 use redsleuth::rdb::{RdbFile, Record};
@@ -18,34 +21,6 @@ struct Seen {
     encoding: String,
     elements: Option<u64>,
     expire_ms: Option<i64>,
-}
-
-fn truth_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    let mut dirs = vec![root.join("testdata/rdb")];
-    let shared = root.join("../shared/corpus/rdb");
-    if shared.is_dir() {
-        dirs.push(shared);
-    }
-    for (n, dir) in dirs.iter().enumerate() {
-        for fam in std::fs::read_dir(dir).unwrap() {
-            let fam = fam.unwrap().path();
-            if !fam.is_dir() {
-                continue;
-            }
-            for f in std::fs::read_dir(&fam).unwrap() {
-                let f = f.unwrap().path();
-                let name = f.file_name().unwrap().to_string_lossy().to_string();
-                // From the shared corpus take only what testdata lacks.
-                if name.ends_with(".truth.json") && (n == 0 || name.starts_with("incident")) {
-                    out.push(f);
-                }
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn read_keys(rdb: &Path) -> HashMap<Vec<u8>, Seen> {
@@ -73,13 +48,6 @@ fn read_keys(rdb: &Path) -> HashMap<Vec<u8>, Seen> {
         }
     }
     seen
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 #[test]

@@ -8,9 +8,12 @@
 //! percentile ≤ 8 %, unless [`LIMITS`] gives it explicit, documented bounds.
 //! Set `MEMORY_DUMP=path` to write every key's facts and errors as TSV.
 
+mod common;
+use common::{hex, truth_files};
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use redsleuth::memory::{Allocator, Model};
 use redsleuth::rdb::value::{inspect, Depth};
@@ -44,40 +47,6 @@ const LIMITS: &[(&str, &str, f64, f64)] = &[
     // p90 lands on it.
     ("valkey-9.1.2", "set", 0.02, 0.19),
 ];
-
-fn truth_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    let mut dirs = vec![root.join("testdata/rdb")];
-    let shared = root.join("../shared/corpus/rdb");
-    if shared.is_dir() {
-        dirs.push(shared);
-    }
-    for (n, dir) in dirs.iter().enumerate() {
-        for fam in std::fs::read_dir(dir).unwrap() {
-            let fam = fam.unwrap().path();
-            if !fam.is_dir() {
-                continue;
-            }
-            for f in std::fs::read_dir(&fam).unwrap() {
-                let f = f.unwrap().path();
-                let name = f.file_name().unwrap().to_string_lossy().to_string();
-                if name.ends_with(".truth.json") && (n == 0 || name.starts_with("incident")) {
-                    out.push(f);
-                }
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// The `q` quantile of sorted values (nearest rank).
 fn quantile(sorted: &[f64], q: f64) -> f64 {
