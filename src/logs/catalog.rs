@@ -352,7 +352,7 @@ pub enum Cap {
 pub type Caps = Vec<(&'static str, Cap)>;
 
 /// Reads a numeric capture.
-pub fn num(caps: &Caps, name: &str) -> Option<f64> {
+pub fn num(caps: &[(&'static str, Cap)], name: &str) -> Option<f64> {
     caps.iter()
         .find(|(n, _)| *n == name)
         .and_then(|(_, c)| match c {
@@ -362,7 +362,7 @@ pub fn num(caps: &Caps, name: &str) -> Option<f64> {
 }
 
 /// Reads a text capture.
-pub fn text<'c>(caps: &'c Caps, name: &str) -> Option<&'c str> {
+pub fn text<'c>(caps: &'c [(&'static str, Cap)], name: &str) -> Option<&'c str> {
     caps.iter()
         .find(|(n, _)| *n == name)
         .and_then(|(_, c)| match c {

@@ -340,19 +340,45 @@ pub fn run(t: &Timeline, redact: bool) -> Vec<Incident> {
         last_by_time,
     };
     let mut out = Vec::new();
+    let from = out.len();
     sentinel_failovers(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
     cluster_failovers(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
     crashes(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
     restarts(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
     replication_breaks(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
     full_resyncs(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
     persistence(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
     cluster_down(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
     clients(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
     fsync_stalls(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
     memory(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
     blocked_loop(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
     config_hazards(&mut c, &mut out);
+    fold_repeats(&mut out, from);
     // Summaries grow by pieces: drop the slack, which on an archive with
     // hundreds of thousands of incidents is tens of megabytes.
     for i in &mut out {
@@ -361,6 +387,113 @@ pub fn run(t: &Timeline, redact: bool) -> Vec<Incident> {
     }
     out.sort_by_key(|i| (i.start.unwrap_or(i64::MIN), i.kind));
     out
+}
+
+/// More incidents than this of one kind on the same nodes are folded into
+/// one (see [`fold_repeats`]).
+pub const REPEAT_FOLD: usize = 50;
+
+/// Folds runs of look-alike incidents that one rule wrote from `from` on.
+///
+/// When more than [`REPEAT_FOLD`] incidents share a kind and the same
+/// affected nodes (a node restarted thousands of times on a long archive),
+/// they become one incident of that kind: the highest severity, the first
+/// start, the latest end, a summary with the count and span followed by the
+/// first and the last summary, and the first and the last evidence. Smaller
+/// groups are left as they are, in their order.
+fn fold_repeats(out: &mut Vec<Incident>, from: usize) {
+    // A fold may span days: give the date as well.
+    let stamp = |ts: Option<i64>| ts.map_or_else(|| "?".to_string(), super::line::format_ms);
+    let mut count: HashMap<(&'static str, &[usize]), usize> = HashMap::new();
+    for i in &out[from..] {
+        *count.entry((i.kind, i.nodes.as_slice())).or_default() += 1;
+    }
+    let many: HashSet<(&'static str, Vec<usize>)> = count
+        .into_iter()
+        .filter(|&(_, n)| n > REPEAT_FOLD)
+        .map(|((k, nodes), _)| (k, nodes.to_vec()))
+        .collect();
+    if many.is_empty() {
+        return;
+    }
+    struct Group {
+        at: usize,
+        n: usize,
+        severity: Severity,
+        end: Option<i64>,
+        first: Incident,
+        last: Option<Incident>,
+    }
+    let key = |i: &Incident| (i.start.unwrap_or(i64::MIN), i.end.unwrap_or(i64::MIN));
+    let tail: Vec<Incident> = out.drain(from..).collect();
+    let mut groups: Vec<Group> = Vec::new();
+    let mut slot: HashMap<(&'static str, Vec<usize>), usize> = HashMap::new();
+    let mut kept: Vec<Option<Incident>> = Vec::new();
+    for inc in tail {
+        let k = (inc.kind, inc.nodes.clone());
+        if !many.contains(&k) {
+            kept.push(Some(inc));
+            continue;
+        }
+        match slot.get(&k) {
+            None => {
+                slot.insert(k, groups.len());
+                groups.push(Group {
+                    at: kept.len(),
+                    n: 1,
+                    severity: inc.severity,
+                    end: inc.end,
+                    first: inc,
+                    last: None,
+                });
+                kept.push(None);
+            }
+            Some(&g) => {
+                let g = &mut groups[g];
+                g.n += 1;
+                g.severity = g.severity.max(inc.severity);
+                g.end = g.end.max(inc.end);
+                if key(&inc) < key(&g.first) {
+                    let old = std::mem::replace(&mut g.first, inc);
+                    if g.last.is_none() {
+                        g.last = Some(old);
+                    }
+                } else if g.last.as_ref().is_none_or(|l| key(&inc) >= key(l)) {
+                    g.last = Some(inc);
+                }
+            }
+        }
+    }
+    for g in groups {
+        let last = g.last.unwrap_or_else(|| g.first.clone());
+        let mut summary = format!(
+            "{} {} incidents between {} and {} ({}). First: {}",
+            g.n,
+            g.first.kind,
+            stamp(g.first.start),
+            stamp(last.start),
+            dur(g.first.start, last.start),
+            g.first.summary
+        );
+        summary.push_str(" Last: ");
+        summary.push_str(&last.summary);
+        let mut evidence = g.first.evidence;
+        for c in last.evidence {
+            if !evidence.contains(&c) {
+                evidence.push(c);
+            }
+        }
+        kept[g.at] = Some(Incident {
+            kind: g.first.kind,
+            severity: g.severity,
+            start: g.first.start,
+            end: g.end,
+            nodes: g.first.nodes,
+            summary,
+            evidence,
+        });
+    }
+    out.extend(kept.into_iter().flatten());
 }
 
 /// FC8: sentinel failover, anchored on `+switch-master`.
@@ -899,6 +1032,7 @@ fn crashes(c: &mut Ctx, out: &mut Vec<Incident>) {
 fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
     let t = c.t;
     for (n, node) in t.nodes.iter().enumerate() {
+        let from = out.len();
         for w in node.lifetimes.windows(2) {
             let (a, b) = (&t.lifetimes[w[0]], &t.lifetimes[w[1]]);
             if a.end == EndClass::Crash {
@@ -1036,6 +1170,9 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                 evidence: ev,
             });
         }
+        // Fold node by node: thousands of restarts of one node need not
+        // all be held at once.
+        fold_repeats(out, from);
     }
 }
 
@@ -2077,5 +2214,96 @@ fn config_hazards(c: &mut Ctx, out: &mut Vec<Incident>) {
             ),
             evidence: ev,
         });
+    }
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::*;
+
+    fn cite(line: u64, ts: i64) -> Cite {
+        Cite {
+            file: 0,
+            line,
+            at: line * 100,
+            ts: Some(ts),
+        }
+    }
+
+    fn inc(kind: &'static str, node: usize, k: i64, severity: Severity) -> Incident {
+        Incident {
+            kind,
+            severity,
+            start: Some(k * 1000),
+            end: Some(k * 1000 + 500),
+            nodes: vec![node],
+            summary: format!("#{k}."),
+            evidence: vec![
+                cite(k as u64 * 2, k * 1000),
+                cite(k as u64 * 2 + 1, k * 1000 + 500),
+            ],
+        }
+    }
+
+    #[test]
+    fn more_than_the_limit_of_one_kind_on_one_node_fold_into_one() {
+        let mut out = vec![inc("crash", 9, 0, Severity::Critical)];
+        // 60 restarts of node 0 (out of time order at the end), 3 of node 1,
+        // and exactly REPEAT_FOLD of kind `persistence` on node 0.
+        for k in 1..=58 {
+            let sev = if k == 30 {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            out.push(inc("restart", 0, k, sev));
+        }
+        out.push(inc("restart", 1, 100, Severity::Low));
+        out.push(inc("restart", 0, 200, Severity::Medium));
+        out.push(inc("restart", 0, 59, Severity::Medium));
+        out.push(inc("restart", 1, 101, Severity::Low));
+        out.push(inc("restart", 1, 102, Severity::Low));
+        for k in 0..REPEAT_FOLD as i64 {
+            out.push(inc("persistence", 0, 300 + k, Severity::Medium));
+        }
+        fold_repeats(&mut out, 1);
+        // crash, folded restart (at the place of the first), 3 + 50 kept.
+        assert_eq!(out.len(), 1 + 1 + 3 + REPEAT_FOLD);
+        assert_eq!(out[0].kind, "crash");
+        let f = &out[1];
+        assert_eq!((f.kind, f.nodes.as_slice()), ("restart", &[0][..]));
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!((f.start, f.end), (Some(1000), Some(200_500)));
+        assert_eq!(
+            f.summary,
+            "60 restart incidents between 1970-01-01 00:00:01.000 and \
+             1970-01-01 00:03:20.000 (3 min 19 s). \
+             First: #1. Last: #200."
+        );
+        let lines: Vec<u64> = f.evidence.iter().map(|c| c.line).collect();
+        assert_eq!(lines, [2, 3, 400, 401]);
+        let rest: Vec<(&str, Option<i64>)> = out[2..5].iter().map(|i| (i.kind, i.start)).collect();
+        assert_eq!(
+            rest,
+            [
+                ("restart", Some(100_000)),
+                ("restart", Some(101_000)),
+                ("restart", Some(102_000))
+            ]
+        );
+        assert!(out[5..]
+            .iter()
+            .all(|i| i.kind == "persistence" && i.summary.len() < 6));
+    }
+
+    #[test]
+    fn few_incidents_are_left_untouched() {
+        let mut out: Vec<Incident> = (0..REPEAT_FOLD as i64)
+            .map(|k| inc("restart", 0, REPEAT_FOLD as i64 - k, Severity::Medium))
+            .collect();
+        let before: Vec<String> = out.iter().map(|i| i.summary.clone()).collect();
+        fold_repeats(&mut out, 0);
+        let after: Vec<String> = out.iter().map(|i| i.summary.clone()).collect();
+        assert_eq!(before, after);
     }
 }

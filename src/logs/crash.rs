@@ -59,8 +59,11 @@ pub struct Crash {
     pub panic: Option<String>,
     /// Top frames (function names) of the crashing thread.
     pub frames: Vec<String>,
-    /// INFO gauges, in report order.
-    pub info: Vec<(String, String)>,
+    /// INFO gauges, in report order, as `key:value` lines (a key has no
+    /// `:`); read them with [`Crash::info`] and [`Crash::info_pairs`]. One
+    /// string per report instead of two per gauge keeps tens of thousands
+    /// of reports small.
+    info: String,
     /// `argv[0]` of the client being served.
     pub command: Option<String>,
     /// Fast memory test verdict: `Some(true)` passed.
@@ -166,10 +169,17 @@ impl Crash {
 
     /// Value of an INFO gauge.
     pub fn info(&self, key: &str) -> Option<&str> {
-        self.info
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.info_pairs().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// Every INFO gauge, in report order.
+    pub fn info_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.info.lines().filter_map(|l| l.split_once(':'))
+    }
+
+    /// Drops spare capacity once the report is complete.
+    pub fn close(&mut self) {
+        self.info.shrink_to_fit();
     }
 
     /// Feeds one line of the report.
@@ -234,7 +244,10 @@ impl Crash {
                     if &**k == "used_memory" {
                         self.memory_line = Some(cite());
                     }
-                    self.info.push((k.to_string(), v.trim_end().to_string()));
+                    self.info.push_str(k);
+                    self.info.push(':');
+                    self.info.push_str(v.trim_end());
+                    self.info.push('\n');
                 }
                 RawKind::Argv0(c) => self.command = Some(c.to_string()),
                 RawKind::MemTest(ok) => self.memtest = Some(*ok),

@@ -420,7 +420,7 @@ impl serde::Serialize for Events<'_> {
 fn event_json(r: &Report, e: &Event) -> Value {
     let t = r.t;
     let mut fields = serde_json::Map::new();
-    for (k, v) in &e.caps {
+    for (k, v) in e.caps.iter() {
         let val = match v {
             super::catalog::Cap::Num(n) => json!(n),
             super::catalog::Cap::Text(s) => json!(r.txt(s)),
@@ -428,13 +428,12 @@ fn event_json(r: &Report, e: &Event) -> Value {
         fields.insert((*k).to_string(), val);
     }
     if let Some(ci) = e.crash {
-        let cr = &t.crashes[ci];
+        let cr = &t.crashes[ci as usize];
         fields.insert("reason".into(), json!(cr.reason()));
         fields.insert("frames".into(), json!(cr.frames));
         let info: serde_json::Map<String, Value> = cr
-            .info
-            .iter()
-            .map(|(k, v)| (k.clone(), json!(r.txt(v))))
+            .info_pairs()
+            .map(|(k, v)| (k.to_string(), json!(r.txt(v))))
             .collect();
         fields.insert("info".into(), Value::Object(info));
         fields.insert("command".into(), json!(cr.command));
@@ -444,6 +443,6 @@ fn event_json(r: &Report, e: &Event) -> Value {
     json!({"ts": e.ts.map(format_ms), "node": t.nodes.get(e.node).map(|n| n.name.as_str()),
            "file": t.files[e.file].path, "line": e.line,
            "level": e.level.map(|l| l.name()), "role": e.role.map(|x| x.name()),
-           "kind": e.kind, "id": e.id, "severity": e.severity.name(), "pid": e.pid,
+           "kind": e.kind, "id": e.id(), "severity": e.severity.name(), "pid": e.pid,
            "fields": fields, "text": r.txt(r.texts.get(e.file, e.at))})
 }
