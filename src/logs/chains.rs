@@ -234,6 +234,26 @@ impl<'t> Ctx<'t> {
         &v[a.min(b)..b]
     }
     /// Events of `kinds` matching `f` with time in [from, to], in time order.
+    /// Groups the events of `kind` into bursts: each event not yet grouped
+    /// opens a burst holding every event of that kind on the same node in
+    /// the next `window` ms. Returns (opening event, burst) pairs in order.
+    fn bursts(&self, kind: &str, window: i64) -> Vec<(usize, Vec<usize>)> {
+        let mut done = HashSet::new();
+        let mut out = Vec::new();
+        for &i in self.ix.of(kind) {
+            let e = self.ev(i);
+            if done.contains(&i) {
+                continue;
+            }
+            let Some(ts) = e.ts else { continue };
+            let group = self.find(&[kind], ts, ts + window, |x| {
+                x.kind == kind && x.node == e.node
+            });
+            done.extend(group.iter().copied());
+            out.push((i, group));
+        }
+        out
+    }
     fn find(&self, kinds: &[&str], from: i64, to: i64, f: impl Fn(&Event) -> bool) -> Vec<usize> {
         let mut v: Vec<usize> = kinds
             .iter()
@@ -1791,20 +1811,9 @@ fn cluster_down(c: &mut Ctx, out: &mut Vec<Incident>) {
 
 /// FC11: output-buffer disconnections, and cross-protocol attack warnings.
 fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
-    let mut done = HashSet::new();
-    let ix = c.ix;
-    for &i in ix.of("output_buffer_limit") {
+    for (i, group) in c.bursts("output_buffer_limit", 600_000) {
         let e = c.ev(i);
-        if done.contains(&i) {
-            continue;
-        }
         let Some(ts) = e.ts else { continue };
-        let group = c.find(&["output_buffer_limit"], ts, ts + 600_000, |x| {
-            x.kind == "output_buffer_limit" && x.node == e.node
-        });
-        for &g in &group {
-            done.insert(g);
-        }
         let client = e.txt("client").unwrap_or("");
         let flags = client_field(client, "flags").unwrap_or("");
         let replica = flags.contains('S');
@@ -1857,7 +1866,7 @@ fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
             evidence: group.iter().take(10).map(|&g| c.ev(g).cite()).collect(),
         });
     }
-    for e in ix.of("security_attack").iter().map(|&i| c.ev(i)) {
+    for e in c.ix.of("security_attack").iter().map(|&i| c.ev(i)) {
         out.push(Incident {
             kind: "security_attack",
             severity: Severity::Medium,
@@ -1876,20 +1885,9 @@ fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
 
 /// FC5: AOF fsync stalls.
 fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
-    let mut done = HashSet::new();
-    let ix = c.ix;
-    for &i in ix.of("aof_fsync_slow") {
+    for (i, group) in c.bursts("aof_fsync_slow", 600_000) {
         let e = c.ev(i);
-        if done.contains(&i) {
-            continue;
-        }
         let Some(ts) = e.ts else { continue };
-        let group = c.find(&["aof_fsync_slow"], ts, ts + 600_000, |x| {
-            x.kind == "aof_fsync_slow" && x.node == e.node
-        });
-        for &g in &group {
-            done.insert(g);
-        }
         let during_fork = group
             .iter()
             .filter(|&&g| {
