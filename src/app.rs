@@ -464,14 +464,6 @@ fn run_merge(a: &MergeArgs, out: &mut dyn Write) -> u8 {
     }
 }
 
-/// The log half of `report`: the `logs` subcommand's own arguments, built
-/// the way its command line would be, so both halves stay one code path.
-#[derive(clap::Parser)]
-struct LogsOnly {
-    #[command(flatten)]
-    args: crate::logs::cli::LogsArgs,
-}
-
 fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
     if a.rdb.is_empty() && a.logs.is_empty() {
         eprintln!("redsleuth: report needs --rdb FILE…, --logs PATH…, or both");
@@ -518,28 +510,18 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
         if let Err(e) = writeln!(out) {
             return io_exit(e);
         }
-        let mut argv: Vec<std::ffi::OsString> = vec!["logs".into()];
-        argv.extend(a.logs.iter().map(|p| p.clone().into_os_string()));
-        argv.push("--format".into());
-        argv.push(if markdown { "markdown" } else { "text" }.into());
-        if let Some(t) = a.common.threads {
-            argv.push("--threads".into());
-            argv.push(t.to_string().into());
-        }
-        if a.common.quiet {
-            argv.push("--quiet".into());
-        }
-        if a.common.redact {
-            argv.push("--redact".into());
-        }
-        let parsed = match <LogsOnly as clap::Parser>::try_parse_from(argv) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("redsleuth: {e}");
-                return EXIT_ERROR;
-            }
+        let format = if markdown {
+            crate::logs::cli::LogFormat::Markdown
+        } else {
+            crate::logs::cli::LogFormat::Text
         };
-        match crate::logs::run(&parsed.args, out) {
+        let args = crate::logs::cli::LogsArgs {
+            threads: a.common.threads,
+            quiet: a.common.quiet,
+            redact: a.common.redact,
+            ..crate::logs::cli::LogsArgs::new(a.logs.clone(), format)
+        };
+        match crate::logs::run(&args, out) {
             Ok(c) => code = code.max(c),
             Err(e) => return io_exit(e),
         }

@@ -6,7 +6,7 @@
 //! `../shared/corpus/rdb/` when that directory is present.
 
 mod common;
-use common::{hex, truth_files};
+use common::{dump_for, hex, truth_files};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -62,16 +62,7 @@ fn every_corpus_key_matches_the_live_server() {
     let mut checked = 0usize;
     for truth_path in &files {
         let truth: Value = serde_json::from_slice(&std::fs::read(truth_path).unwrap()).unwrap();
-        let stem = truth_path
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .replace(".truth.json", "");
-        let mut rdb = truth_path.with_file_name(format!("{stem}.rdb"));
-        if !rdb.exists() {
-            // An AOF whose first part is an RDB preamble.
-            rdb = truth_path.with_file_name(format!("{stem}.aof"));
-        }
+        let rdb = dump_for(truth_path);
         let seen = read_keys(&rdb);
         let captured = truth["captured_at_ms"].as_i64().unwrap();
         // PTTL was read key by key after `captured_at_ms`, during the

@@ -17,19 +17,9 @@ fn td(p: &str) -> PathBuf {
 
 fn args(paths: Vec<PathBuf>, format: LogFormat) -> LogsArgs {
     LogsArgs {
-        paths,
-        format,
-        since: None,
-        until: None,
-        node: Vec::new(),
-        min_severity: Severity::Low,
-        year: None,
-        redact: false,
         threads: Some(2),
         quiet: true,
-        top: 50,
-        fail_on: None,
-        all_events: false,
+        ..LogsArgs::new(paths, format)
     }
 }
 

@@ -3,25 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use redsleuth::logs::catalog::Severity;
 use redsleuth::logs::cli::{LogFormat, LogsArgs};
 use serde_json::Value;
 
 fn args(paths: Vec<PathBuf>) -> LogsArgs {
     LogsArgs {
-        paths,
-        format: LogFormat::Json,
-        since: None,
-        until: None,
-        node: Vec::new(),
-        min_severity: Severity::Low,
-        year: None,
-        redact: false,
         threads: Some(2),
         quiet: true,
-        top: 50,
-        fail_on: None,
-        all_events: false,
+        ..LogsArgs::new(paths, LogFormat::Json)
     }
 }
 

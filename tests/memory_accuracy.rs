@@ -9,7 +9,7 @@
 //! Set `MEMORY_DUMP=path` to write every key's facts and errors as TSV.
 
 mod common;
-use common::{hex, truth_files};
+use common::{dump_for, hex, truth_files};
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -99,15 +99,8 @@ fn memory_model_matches_memory_usage() {
     let mut unanswered = 0usize;
     for truth_path in &files {
         let truth: Value = serde_json::from_slice(&std::fs::read(truth_path).unwrap()).unwrap();
-        let stem = truth_path
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .replace(".truth.json", "");
-        let mut rdb = truth_path.with_file_name(format!("{stem}.rdb"));
-        if !rdb.exists() {
-            rdb = truth_path.with_file_name(format!("{stem}.aof"));
-        }
+        let rdb = dump_for(truth_path);
+        let stem = rdb.file_stem().unwrap().to_string_lossy().to_string();
         let server = truth_path
             .parent()
             .unwrap()

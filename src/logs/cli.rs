@@ -65,3 +65,26 @@ pub struct LogsArgs {
     #[arg(long, value_enum)]
     pub fail_on: Option<Severity>,
 }
+
+impl LogsArgs {
+    /// The arguments `redsleuth logs PATHS --format FORMAT` would give, every
+    /// other flag at its command-line default; for callers that build a run
+    /// in code (other subcommands, tests).
+    pub fn new(paths: Vec<PathBuf>, format: LogFormat) -> LogsArgs {
+        LogsArgs {
+            paths,
+            format,
+            since: None,
+            until: None,
+            node: Vec::new(),
+            min_severity: Severity::Low,
+            year: None,
+            redact: false,
+            threads: None,
+            quiet: false,
+            top: 50,
+            all_events: false,
+            fail_on: None,
+        }
+    }
+}

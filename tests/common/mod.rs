@@ -42,3 +42,19 @@ pub fn hex(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
 }
+
+/// The dump a truth file describes: `<stem>.rdb`, or `<stem>.aof` for an
+/// AOF whose first part is an RDB preamble.
+pub fn dump_for(truth: &Path) -> PathBuf {
+    let stem = truth
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .replace(".truth.json", "");
+    let rdb = truth.with_file_name(format!("{stem}.rdb"));
+    if rdb.exists() {
+        rdb
+    } else {
+        truth.with_file_name(format!("{stem}.aof"))
+    }
+}
