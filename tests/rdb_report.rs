@@ -84,9 +84,37 @@ fn incident_patterns_match_the_server_prefix_aggregates() {
     }
 }
 
+/// Key names in the shapes applications use (framework prefixes, random
+/// tails, cluster hash tags, names in key positions) come out as the
+/// patterns a person would write, with every key counted once
+/// (testdata/rdb/naming/make.py wrote both the dump and the expectation).
+#[test]
+fn key_names_of_many_shapes_read_as_a_person_would() {
+    let dir = root().join("testdata/rdb/naming");
+    let want: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("key-naming.expected.json")).unwrap())
+            .unwrap();
+    let s = summary(&dir.join("key-naming.rdb"), 2, Allocator::Jemalloc);
+    let ours: serde_json::Map<String, Value> = s
+        .patterns
+        .patterns()
+        .into_iter()
+        .map(|(p, st)| (p, Value::from(st.keys)))
+        .collect();
+    assert_eq!(Value::Object(ours), want);
+    let total: u64 = want
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_u64)
+        .sum();
+    assert_eq!(s.total.keys, total);
+}
+
 #[test]
 fn threads_do_not_change_the_report() {
     for f in [
+        "naming/key-naming.rdb",
         "debian-7.0.15/all-types.rdb",
         "valkey-9.1.2/all-types.rdb",
         "redis-8.8-unstable/new-types.rdb",
@@ -104,9 +132,19 @@ fn threads_do_not_change_the_report() {
 fn merging_shard_reports_equals_one_run() {
     let a = root().join("testdata/rdb/debian-7.0.15/all-types.rdb");
     let b = root().join("testdata/rdb/redis-8.0-m01/hashes.rdb");
+    assert_eq!(merge_equals_whole(&a, &b), 185 + 5 + 3);
+    // Folded and collapsed patterns merge the same way.
+    let n = root().join("testdata/rdb/naming/key-naming.rdb");
+    merge_equals_whole(&n, &a);
+    merge_equals_whole(&a, &n);
+}
+
+/// Asserts that merging the two JSON reports equals one run over both
+/// files; returns the key count.
+fn merge_equals_whole(a: &Path, b: &Path) -> u64 {
     let (sa, sb) = (
-        summary(&a, 2, Allocator::Jemalloc),
-        summary(&b, 2, Allocator::Jemalloc),
+        summary(a, 2, Allocator::Jemalloc),
+        summary(b, 2, Allocator::Jemalloc),
     );
     let mut whole = sa.clone();
     whole.merge(&sb);
@@ -125,5 +163,6 @@ fn merging_shard_reports_equals_one_run() {
     ] {
         assert_eq!(w[field], m[field], "{field}");
     }
-    assert_eq!(w["keyspace"]["keys"], 185 + 5 + 3);
+    assert_eq!(w["keyspace"]["keys"], sa.total.keys + sb.total.keys);
+    sa.total.keys + sb.total.keys
 }

@@ -2,20 +2,27 @@
 //! `cache:product:*`.
 //!
 //! Two steps. First each key is tokenized on the separators people use
-//! (`:`, `/`, `|`, `#`, and inside a token `.`, `-`, `_`), and tokens that
-//! look like identifiers (numbers, UUIDs, hex or base64 ids, IPs, e-mails,
-//! long digit suffixes) become `*`. Then the tokens go into a prefix trie
-//! whose nodes fold their children into one `*` child once they have more
-//! distinct children than [`FANOUT`]: a position where values keep varying
-//! is a variable, whatever it looks like (`user:alice:feed`,
-//! `user:bob:feed` … become `user:*:feed`). The trie is bounded: fan-out is
-//! capped per node and the total node count is capped, after which new keys
-//! are counted at the deepest existing prefix.
+//! (`:`, `/`, `|`, `#`, the braces of a cluster hash tag, and inside a token
+//! `.`, `-`, `_`), and tokens that look like identifiers (numbers, UUIDs,
+//! hex or base64 ids, IPs, e-mails, long digit suffixes) become `*`. Then
+//! the tokens go into a prefix trie. A node with more distinct children
+//! than [`FANOUT`] is a position where values keep varying, whatever they
+//! look like (`user:alice:feed`, `user:bob:feed` … become `user:*:feed`):
+//! its light children, each holding under 1/[`FANOUT`] of the node's keys,
+//! fold into one `*` child, and later unseen values go there too. Heavy
+//! children stay literal, so one many-valued family at the top level
+//! (`<tenant>:orders:*`) does not swallow its neighbours (`session:*`).
+//! As the node keeps growing, literals that fell below the share fold at
+//! each doubling of its key count. The trie is bounded: fan-out is capped
+//! per node and the total node count is capped, after which new keys are
+//! counted at the deepest existing prefix.
 
 use std::collections::BTreeMap;
 
 /// Distinct children a trie node keeps before they are folded into `*`.
 pub const FANOUT: usize = 48;
+/// One-key leaves under one node that are reported as one `*` pattern.
+pub const LEAF_RUN: usize = 16;
 /// Nodes the whole trie may hold; past it, keys stop at known prefixes.
 pub const MAX_NODES: usize = 200_000;
 
@@ -139,10 +146,10 @@ pub struct KeyFacts<'k> {
 
 /// The separators between pattern tokens.
 fn is_sep(c: char) -> bool {
-    matches!(c, ':' | '/' | '|' | '#')
+    matches!(c, ':' | '/' | '|' | '#' | '{' | '}')
 }
 
-/// The normalized pattern of a key: tokens split on `:` `/` `|` `#`, with
+/// The normalized pattern of a key: tokens split on `:` `/` `|` `#` `{` `}`, with
 /// identifier-like parts as `*` (`user:42:feed` → `user:*:feed`). Built in
 /// one buffer: this runs once per key, in the parallel workers.
 pub fn normalize_key(key: &[u8]) -> String {
@@ -171,17 +178,23 @@ pub fn tokenize(key: &[u8]) -> Vec<String> {
 }
 
 fn normalize(token: &str, out: &mut String) {
-    if is_identifier(token) {
+    if is_identifier(token) && !has_word_prefix(token) {
         out.push('*');
     } else if token.contains(['.', '-', '_']) {
         // Inside a token, `.`, `-` and `_` separate words and ids
-        // (`user_42`, `cart-v2-1234`).
+        // (`user_42`, `cart-v2-1234`); a tail that is one id as a whole
+        // (`celery-task-meta-<uuid>`) becomes one `*`.
         let mut start = 0;
         for (i, c) in token.char_indices() {
             if matches!(c, '.' | '-' | '_') {
                 sub(&token[start..i], out);
                 out.push(c);
                 start = i + 1;
+                let rest = &token[start..];
+                if rest.contains(['.', '-', '_']) && is_identifier(rest) && !has_word_prefix(rest) {
+                    out.push('*');
+                    return;
+                }
             }
         }
         sub(&token[start..], out);
@@ -195,15 +208,30 @@ fn sub(t: &str, out: &mut String) {
         out.push('*');
         return;
     }
-    // A word with a long numeric tail (`order12345`, `u42017`) names one of
-    // many: keep the word, vary the number.
+    // A word with a long numeric tail (`order12345`) names one of many:
+    // keep the word, vary the number. A single letter before it (`u42017`,
+    // `s0012345`) is part of the id.
     let digits = t.bytes().rev().take_while(u8::is_ascii_digit).count();
-    if digits >= 3 && digits < t.len() {
+    if digits >= 3 && digits + 1 == t.len() {
+        out.push('*');
+    } else if digits >= 3 && digits < t.len() {
         out.push_str(&t[..t.len() - digits]);
         out.push('*');
     } else {
         out.push_str(t);
     }
+}
+
+/// True for `sess_<random>`, `lock-<sha1>`, `celery-task-meta-<uuid>`: a
+/// lowercase word before the first `.`, `-` or `_`, which names the family
+/// even when the whole token would pass for a random id. UUIDs whose first
+/// group happens to be all letters are not words.
+fn has_word_prefix(t: &str) -> bool {
+    let Some(end) = t.find(['.', '-', '_']) else {
+        return false;
+    };
+    let uuid = t.len() == 36 && t.bytes().filter(|&c| c == b'-').count() == 4;
+    end >= 2 && !uuid && t[..end].bytes().all(|c| c.is_ascii_lowercase())
 }
 
 /// True for tokens that identify one thing among many.
@@ -238,6 +266,17 @@ pub fn is_identifier(t: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'=' | b'-' | b'_'));
     let upper = b.iter().any(u8::is_ascii_uppercase);
     let lower = b.iter().any(u8::is_ascii_lowercase);
+    if alnum && b.len() >= 16 && digits == 0 && upper && lower {
+        // Letters only: random when the case changes often and capitals
+        // are common; CamelCase words (`UserProfileCache`,
+        // `XMLHttpRequestHandler`) have one capital per word.
+        let changes = b
+            .windows(2)
+            .filter(|w| w[0].is_ascii_uppercase() != w[1].is_ascii_uppercase())
+            .count();
+        let capitals = b.iter().filter(|c| c.is_ascii_uppercase()).count();
+        return changes * 4 >= b.len() && capitals * 5 >= b.len();
+    }
     alnum
         && b.len() >= 16
         && digits > 0
@@ -250,6 +289,11 @@ struct Node {
     children: BTreeMap<String, usize>,
     /// Keys ending exactly here.
     here: Option<Stats>,
+    /// Keys at or below this node.
+    keys: u64,
+    /// Zero until the children were first folded; then the key count at
+    /// which literal children are checked again.
+    refold_at: u64,
 }
 
 /// A bounded prefix trie of key patterns.
@@ -277,65 +321,162 @@ impl PatternTable {
 
     /// Counts a key by its [`normalize_key`] pattern.
     pub fn add_normalized(&mut self, pattern: &str, facts: &KeyFacts<'_>) {
-        self.add_tokens(split_pattern(pattern), |s| s.add(facts));
+        self.add_tokens(split_pattern(pattern), 1, |s| s.add(facts));
     }
 
     fn add_tokens<'t>(
         &mut self,
         tokens: impl Iterator<Item = &'t str>,
+        keys: u64,
         update: impl FnOnce(&mut Stats),
     ) {
         let mut at = 0usize;
-        for t in tokens {
+        self.nodes[0].keys += keys;
+        let mut tokens = tokens.peekable();
+        while let Some(t) = tokens.next() {
             let node = &self.nodes[at];
-            let next = node
-                .children
-                .get(t)
-                .copied()
-                .or_else(|| node.children.get(wildcard_like(t)).copied());
-            at = match next {
+            if node.refold_at != 0 && node.keys >= node.refold_at {
+                self.fold(at);
+            }
+            let peek = tokens.peek().copied();
+            let next = match self.lookup(at, t, peek) {
                 Some(n) => n,
                 None => {
-                    if self.nodes.len() >= MAX_NODES {
-                        self.truncated_keys += 1;
-                        break;
-                    }
-                    let id = self.nodes.len();
-                    self.nodes.push(Node::default());
-                    self.nodes[at].children.insert(t.to_string(), id);
-                    if self.nodes[at].children.len() > FANOUT {
+                    if self.nodes[at].children.len() >= FANOUT {
                         self.fold(at);
-                        // The new child was folded into `*`; follow it.
-                        match self.nodes[at].children.get(wildcard_like(t)) {
-                            Some(&n) => n,
-                            None => return,
+                    }
+                    match self.lookup(at, t, peek) {
+                        Some(n) => n,
+                        None if self.nodes.len() >= MAX_NODES => {
+                            self.truncated_keys += keys;
+                            break;
                         }
-                    } else {
-                        id
+                        None => {
+                            let id = self.nodes.len();
+                            self.nodes.push(Node::default());
+                            self.nodes[at].children.insert(t.to_string(), id);
+                            id
+                        }
                     }
                 }
             };
+            self.nodes[next].keys += keys;
+            at = next;
         }
         update(self.nodes[at].here.get_or_insert_with(Stats::default));
     }
 
-    /// Folds all children of `at` into `*` children (one per separator).
+    /// The child of `at` that token `t` (followed by `peek`) belongs to: its
+    /// literal child, or, once `at` was folded, the `*` child if that has
+    /// seen the same continuation. `geo:DE` does not join `*:cart` built
+    /// from `<name>:cart` keys; it stays literal until it is light enough
+    /// to fold with keys shaped like it.
+    fn lookup(&self, at: usize, t: &str, peek: Option<&str>) -> Option<usize> {
+        let n = &self.nodes[at];
+        if let Some(&c) = n.children.get(t) {
+            return Some(c);
+        }
+        if n.refold_at == 0 {
+            return None;
+        }
+        let w = *n.children.get(wildcard_like(t))?;
+        let wn = &self.nodes[w];
+        let fits = match peek {
+            None => wn.here.is_some(),
+            Some(nt) => wn.children.contains_key(nt) || wn.children.contains_key(wildcard_like(nt)),
+        };
+        fits.then_some(w)
+    }
+
+    /// True when subtrees `a` and `b` continue alike: both hold keys that
+    /// end there, or they share a next token (or its `*`).
+    fn overlaps(&self, a: usize, b: usize) -> bool {
+        let (a, b) = (&self.nodes[a], &self.nodes[b]);
+        (a.here.is_some() && b.here.is_some())
+            || a.children
+                .keys()
+                .any(|t| b.children.contains_key(t) || b.children.contains_key(wildcard_like(t)))
+    }
+
+    /// Folds the light children of `at` (under 1/[`FANOUT`] of its keys)
+    /// into `*` children, one per separator, when they continue like the
+    /// `*` child or like another light child; a light child shaped like
+    /// no other stays literal (`geo:` among `<name>:` keys). If that still
+    /// leaves too many children, every light child folds.
     fn fold(&mut self, at: usize) {
+        let total = self.nodes[at].keys;
+        // Below the top level, `name*` (a word with a long number,
+        // `carol1042`) is one value of the varying position, however
+        // common the word is.
+        let light = |tok: &str, n: &Node| {
+            n.keys.saturating_mul(FANOUT as u64) < total || (at != 0 && is_word_number(tok))
+        };
         let kids = std::mem::take(&mut self.nodes[at].children);
-        for (tok, id) in kids {
-            let star = wildcard_like(&tok);
-            match self.nodes[at].children.get(star).copied() {
-                Some(existing) if existing != id => self.merge_into(existing, id),
-                Some(_) => {}
-                None => {
-                    self.nodes[at].children.insert(star.to_string(), id);
+        // How many light children share each continuation.
+        let shape = |n: &Node| {
+            (
+                n.here.is_some(),
+                n.children.keys().cloned().collect::<Vec<_>>(),
+            )
+        };
+        let mut shapes: BTreeMap<_, usize> = BTreeMap::new();
+        for (tok, &id) in &kids {
+            if !is_wildcard(tok) && light(tok, &self.nodes[id]) {
+                *shapes.entry(shape(&self.nodes[id])).or_default() += 1;
+            }
+        }
+        let mut loose = Vec::new();
+        for (tok, id) in &kids {
+            let n = &self.nodes[*id];
+            if is_wildcard(tok) || !light(tok, n) {
+                continue;
+            }
+            let star = kids.get(wildcard_like(tok));
+            if is_word_number(tok)
+                || shapes[&shape(n)] >= 2
+                || star.is_some_and(|&w| self.overlaps(*id, w))
+            {
+                loose.push(tok.clone());
+            }
+        }
+        let mut kids = kids;
+        for tok in loose {
+            if let Some(id) = kids.remove(&tok) {
+                self.join_wildcard(&mut kids, &tok, id);
+            }
+        }
+        if kids.len() >= FANOUT {
+            let all: Vec<String> = kids
+                .iter()
+                .filter(|(t, &id)| !is_wildcard(t) && light(t, &self.nodes[id]))
+                .map(|(t, _)| t.clone())
+                .collect();
+            for tok in all {
+                if let Some(id) = kids.remove(&tok) {
+                    self.join_wildcard(&mut kids, &tok, id);
                 }
+            }
+        }
+        let node = &mut self.nodes[at];
+        node.children = kids;
+        node.refold_at = node.keys.max(FANOUT as u64) * 2;
+    }
+
+    /// Moves subtree `id`, the child `tok` of a node whose children are
+    /// `kids`, into the `*` child for `tok`'s separator.
+    fn join_wildcard(&mut self, kids: &mut BTreeMap<String, usize>, tok: &str, id: usize) {
+        let star = wildcard_like(tok);
+        match kids.get(star).copied() {
+            Some(w) => self.merge_into(w, id),
+            None => {
+                kids.insert(star.to_string(), id);
             }
         }
     }
 
     /// Merges subtree `from` into subtree `into` (both node ids).
     fn merge_into(&mut self, into: usize, from: usize) {
+        self.nodes[into].keys += std::mem::take(&mut self.nodes[from].keys);
         if let Some(h) = self.nodes[from].here.take() {
             self.nodes[into]
                 .here
@@ -344,11 +485,15 @@ impl PatternTable {
         }
         let kids = std::mem::take(&mut self.nodes[from].children);
         for (tok, id) in kids {
-            let existing = self.nodes[into]
-                .children
-                .get(&tok)
-                .copied()
-                .or_else(|| self.nodes[into].children.get(wildcard_like(&tok)).copied());
+            let into_node = &self.nodes[into];
+            let mut existing = into_node.children.get(&tok).copied();
+            if existing.is_none() && into_node.refold_at != 0 {
+                existing = into_node
+                    .children
+                    .get(wildcard_like(&tok))
+                    .copied()
+                    .filter(|&w| self.overlaps(id, w));
+            }
             match existing {
                 Some(e) => self.merge_into(e, id),
                 None => {
@@ -364,7 +509,7 @@ impl PatternTable {
     /// Adds a pattern with its statistics (from another table or a saved
     /// report).
     pub fn add_pattern(&mut self, pattern: &str, stats: &Stats) {
-        self.add_tokens(split_pattern(pattern), |s| s.merge(stats));
+        self.add_tokens(split_pattern(pattern), stats.keys, |s| s.merge(stats));
     }
 
     /// The pattern of this table that `pattern` falls into, following
@@ -399,17 +544,38 @@ impl PatternTable {
     /// Every pattern with its statistics, largest memory first (ties by
     /// pattern text, so output is stable).
     pub fn patterns(&self) -> Vec<(String, Stats)> {
-        let mut out = Vec::new();
+        let mut out: BTreeMap<String, Stats> = BTreeMap::new();
         let mut stack = vec![(0usize, String::new())];
         while let Some((id, prefix)) = stack.pop() {
             let n = &self.nodes[id];
             if let Some(h) = &n.here {
-                out.push((prefix.clone(), h.clone()));
+                out.entry(prefix.clone()).or_default().merge(h);
             }
+            // Many one-key names under one prefix (`geo:DE`, `geo:US` …)
+            // are values of one variable, too few to have overflowed; at
+            // the top level they are unrelated names (`config`, `lock`).
+            let single = |tok: &str, c: &Node| {
+                !is_wildcard(tok)
+                    && c.children.is_empty()
+                    && c.here.as_ref().is_some_and(|h| h.keys == 1)
+            };
+            let singles = n
+                .children
+                .iter()
+                .filter(|(t, &c)| single(t, &self.nodes[c]))
+                .count();
             for (tok, &c) in &n.children {
-                stack.push((c, format!("{prefix}{tok}")));
+                let child = &self.nodes[c];
+                match &child.here {
+                    Some(h) if id != 0 && singles >= LEAF_RUN && single(tok, child) => {
+                        let name = format!("{prefix}{}", wildcard_like(tok));
+                        out.entry(name).or_default().merge(h);
+                    }
+                    _ => stack.push((c, format!("{prefix}{tok}"))),
+                }
             }
         }
+        let mut out: Vec<(String, Stats)> = out.into_iter().collect();
         out.sort_by(|a, b| {
             b.1.memory_bytes
                 .cmp(&a.1.memory_bytes)
@@ -434,8 +600,24 @@ fn wildcard_like(tok: &str) -> &'static str {
         Some('/') => "*/",
         Some('|') => "*|",
         Some('#') => "*#",
+        Some('{') => "*{",
+        Some('}') => "*}",
         _ => "*",
     }
+}
+
+/// True for `word*` tokens (with their separator): what [`sub`] makes of a
+/// word with a long numeric tail.
+fn is_word_number(tok: &str) -> bool {
+    let t = tok.strip_suffix(is_sep).unwrap_or(tok);
+    t.strip_suffix('*')
+        .is_some_and(|w| !w.is_empty() && w.bytes().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// True for the `*` tokens of [`wildcard_like`].
+fn is_wildcard(tok: &str) -> bool {
+    tok.strip_prefix('*')
+        .is_some_and(|rest| rest.is_empty() || (rest.len() == 1 && rest.chars().all(is_sep)))
 }
 
 #[cfg(test)]
@@ -462,20 +644,39 @@ mod tests {
 
     #[test]
     fn ids_become_wildcards() {
-        assert_eq!(tokenize(b"user:42:feed").concat(), "user:*:feed");
-        assert_eq!(
-            tokenize(b"session:6f1c2a9e-3b1d-4c55-9f0e-1a2b3c4d5e6f").concat(),
-            "session:*"
-        );
-        assert_eq!(tokenize(b"ratelimit:192.168.1.20").concat(), "ratelimit:*");
-        assert_eq!(tokenize(b"cache:product:1054").concat(), "cache:product:*");
-        assert_eq!(tokenize(b"mail:bob@example.com").concat(), "mail:*");
-        assert_eq!(tokenize(b"obj:5f2b9c1d8e7a").concat(), "obj:*");
-        assert_eq!(tokenize(b"tok:Zx81KqPl02mNbVc7").concat(), "tok:*");
-        assert_eq!(tokenize(b"order_12345").concat(), "order_*");
-        assert_eq!(tokenize(b"leaderboard").concat(), "leaderboard");
-        assert_eq!(tokenize(b"queue:jobs").concat(), "queue:jobs");
-        assert_eq!(tokenize(b"day:2024-06-11:visits").concat(), "day:*:visits");
+        for (key, want) in [
+            ("user:42:feed", "user:*:feed"),
+            ("session:6f1c2a9e-3b1d-4c55-9f0e-1a2b3c4d5e6f", "session:*"),
+            ("ratelimit:192.168.1.20", "ratelimit:*"),
+            ("cache:product:1054", "cache:product:*"),
+            ("mail:bob@example.com", "mail:*"),
+            ("obj:5f2b9c1d8e7a", "obj:*"),
+            ("tok:Zx81KqPl02mNbVc7", "tok:*"),
+            ("order_12345", "order_*"),
+            ("order12345", "order*"),
+            ("user:u42017:feed", "user:*:feed"),
+            ("blob:s0:7", "blob:s0:*"),
+            ("leaderboard", "leaderboard"),
+            ("queue:jobs", "queue:jobs"),
+            ("day:2024-06-11:visits", "day:*:visits"),
+            // A word before a random tail names the family.
+            ("sess_Zx81KqPl02mNbVc7aQ", "sess_*"),
+            ("sess_ZxaKqPlbmNbVcwaQhjRt", "sess_*"),
+            ("lock-356a192b7913b04c54574d18c28d46e6395428ab", "lock-*"),
+            (
+                "celery-task-meta-6f1c2a9e-3b1d-4c55-9f0e-1a2b3c4d5e6f",
+                "celery-task-meta-*",
+            ),
+            ("abcdefab-3b1d-4c55-9f0e-1a2b3c4d5e6f", "*"),
+            ("sess_GeOJOpHVOSVEaLMraOXJBDJG", "sess_*"),
+            ("UserProfileCache", "UserProfileCache"),
+            ("XMLHttpRequestHandler", "XMLHttpRequestHandler"),
+            // Cluster hash tags are tokens of their own.
+            ("{user1042}.inbox", "{user*}.inbox"),
+            ("tenant{acme}:orders:7", "tenant{acme}:orders:*"),
+        ] {
+            assert_eq!(tokenize(key.as_bytes()).concat(), want, "{key}");
+        }
     }
 
     #[test]
@@ -513,6 +714,71 @@ mod tests {
                 ("session:*".into(), 100)
             ]
         );
+    }
+
+    /// Pronounceable names that are not identifiers: `bako`, `dume` …
+    fn name(i: usize) -> String {
+        let syl = ["ba", "ko", "du", "me", "ri", "sa", "lo", "vi", "ne", "tu"];
+        format!("{}{}{}", syl[i % 10], syl[i / 10 % 10], syl[i / 100 % 10])
+    }
+
+    #[test]
+    fn a_family_of_names_does_not_swallow_its_neighbours() {
+        let mut t = PatternTable::default();
+        for i in 0..300 {
+            t.add(format!("{}:cart", name(i)).as_bytes(), &facts(10));
+            t.add(format!("session:{i}").as_bytes(), &facts(1));
+        }
+        // Families that first appear after the top level has folded.
+        for c in ["DE", "US", "FR", "JP", "BR", "IN", "CN", "GB", "IT", "ES"] {
+            t.add(format!("geo:{c}").as_bytes(), &facts(1));
+            t.add(format!("geo:{}", c.to_lowercase()).as_bytes(), &facts(1));
+        }
+        t.add(b"queue:mail", &facts(1));
+        t.add(b"queue:sms", &facts(1));
+        t.add(b"config", &facts(1));
+        assert_eq!(
+            names(&t),
+            vec![
+                ("*:cart".into(), 300),
+                ("config".into(), 1),
+                ("geo:*".into(), 20),
+                ("queue:mail".into(), 1),
+                ("queue:sms".into(), 1),
+                ("session:*".into(), 300),
+            ]
+        );
+    }
+
+    #[test]
+    fn heavy_literals_survive_a_fold() {
+        let mut t = PatternTable::default();
+        for i in 0..2000 {
+            // One common tenant and many rare ones.
+            let tenant = if i % 2 == 0 {
+                "acme".to_string()
+            } else {
+                name(i)
+            };
+            t.add(format!("t:{tenant}:orders:{i}").as_bytes(), &facts(1));
+        }
+        assert_eq!(
+            names(&t),
+            vec![
+                ("t:*:orders:*".into(), 1000),
+                ("t:acme:orders:*".into(), 1000)
+            ]
+        );
+    }
+
+    #[test]
+    fn words_with_numbers_below_the_top_fold_together() {
+        let mut t = PatternTable::default();
+        for i in 0..600 {
+            let user = format!("{}{}", ["carol", "bob", "erin"][i % 3], i / 3);
+            t.add(format!("user:{user}:settings").as_bytes(), &facts(1));
+        }
+        assert_eq!(names(&t), vec![("user:*:settings".into(), 600)]);
     }
 
     #[test]
