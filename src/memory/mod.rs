@@ -48,8 +48,9 @@ pub enum Era {
     /// the `kvobj` plus the bytes each type tracks for itself (listpacks at
     /// `lpBytes`, hashtables from their dict and tracked element sizes).
     Redis84,
-    /// Valkey 8.0: Redis 7.2 value formulas; the key is embedded in the
-    /// keyspace `dictEntry`.
+    /// Valkey 8.0: Redis 7.2 value formulas, but set members are counted
+    /// without a `dictEntry` unless they share a bucket; the key is
+    /// embedded in the keyspace `dictEntry`.
     Valkey8,
     /// Valkey 8.1+: the object embeds key and expire; the key is only
     /// counted for embedded strings.
@@ -361,6 +362,12 @@ impl Model {
         let is_hash = info.type_name.as_str() == "hash";
         let elements = if is_hash {
             self.per_element(info, n, |f, v| self.sds(f) + self.sds(v) + DICT_ENTRY)
+        } else if self.era() == Era::Valkey8 {
+            // Valkey 8.0 sets are `no_value` dicts: a member alone in its
+            // bucket is stored as the bare sds pointer, and only a member
+            // added to an occupied bucket gets a 16-byte `{key, next}`
+            // entry, which `dictEntryMemUsage` counts.
+            self.per_element(info, n, |m, _| self.sds(m)) + 16 * shared_bucket_members(n)
         } else {
             self.per_element(info, n, |m, _| self.sds(m) + DICT_ENTRY)
         };
@@ -487,6 +494,18 @@ const LISTPACK_EX: u64 = 32;
 
 /// Buckets of a dict holding `n` entries built by insertion: the smallest
 /// power of two ≥ n, at least 4 (`_dictExpandIfNeeded`, `_dictNextExp`).
+/// Expected members of an `n`-member dict that share their bucket with
+/// one added before them: `n` less the expected occupied buckets,
+/// `b·(1 − (1 − 1/b)^n)` for `b` buckets under a uniform hash.
+fn shared_bucket_members(n: u64) -> u64 {
+    let b = buckets(n) as f64;
+    if b == 0.0 {
+        return 0;
+    }
+    let occupied = b * (1.0 - (1.0 - 1.0 / b).powf(n as f64));
+    (n as f64 - occupied).round() as u64
+}
+
 fn buckets(n: u64) -> u64 {
     if n == 0 {
         0
