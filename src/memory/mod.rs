@@ -433,11 +433,14 @@ impl Model {
         if self.era() == Era::Redis84 {
             return ROBJ + self.stream_alloc_size(info, &s);
         }
-        let redis5 = self.era() <= Era::Redis5;
-        // `sizeof(stream)` joined the sum in 6.2 (#9164); it grew by the
-        // first/max-deleted ids and the added counter in 7.0.
+        // Before 6.2 (#9164, #11885) the stream struct was left out and
+        // listpacks were counted at `lpBytes`.
+        let redis5 = self.era() <= Era::Redis5
+            || (self.era() == Era::Redis6 && !self.profile.at_least(6, 2));
+        // `sizeof(stream)` grew by the first/max-deleted ids and the added
+        // counter in 7.0.
         let stream_struct = match self.era() {
-            Era::Redis4 | Era::Redis5 => 0,
+            _ if redis5 => 0,
             Era::Redis6 => 40,
             _ => 80,
         };
