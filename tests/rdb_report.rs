@@ -15,6 +15,10 @@ fn root() -> PathBuf {
 }
 
 fn summary(path: &Path, threads: usize, allocator: Allocator) -> Summary {
+    summary_with(path, threads, allocator, false)
+}
+
+fn summary_with(path: &Path, threads: usize, allocator: Allocator, redact: bool) -> Summary {
     let data = std::fs::read(path).unwrap();
     let file = RdbFile::parse(&data).unwrap();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -23,7 +27,7 @@ fn summary(path: &Path, threads: usize, allocator: Allocator) -> Summary {
         .unwrap();
     let opts = Options {
         top: 10,
-        redact: false,
+        redact,
         model: None,
         allocator,
         cluster: false,
@@ -109,6 +113,33 @@ fn key_names_of_many_shapes_read_as_a_person_would() {
         .filter_map(Value::as_u64)
         .sum();
     assert_eq!(s.total.keys, total);
+}
+
+/// `--redact` keeps every pattern's shape and counts but no name: the
+/// redacted report has the same patterns key for key, and none of the
+/// words of the key names.
+#[test]
+fn redaction_keeps_the_pattern_structure() {
+    let p = root().join("testdata/rdb/naming/key-naming.rdb");
+    let counts = |s: &Summary| {
+        let mut v: Vec<(u64, u64)> = s
+            .patterns
+            .patterns()
+            .iter()
+            .map(|(_, st)| (st.keys, st.memory_bytes))
+            .collect();
+        v.sort();
+        v
+    };
+    let plain = summary(&p, 2, Allocator::Jemalloc);
+    let redacted = summary_with(&p, 2, Allocator::Jemalloc, true);
+    assert_eq!(counts(&plain), counts(&redacted));
+    let text = json(&redacted).to_string();
+    for word in [
+        "sess", "spring", "celery", "tenant", "orders", "geo", "queue", "inbox", "cart",
+    ] {
+        assert!(!text.contains(word), "redacted report contains {word:?}");
+    }
 }
 
 #[test]

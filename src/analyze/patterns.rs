@@ -145,7 +145,7 @@ pub struct KeyFacts<'k> {
 }
 
 /// The separators between pattern tokens.
-fn is_sep(c: char) -> bool {
+pub fn is_sep(c: char) -> bool {
     matches!(c, ':' | '/' | '|' | '#' | '{' | '}')
 }
 

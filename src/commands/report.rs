@@ -175,31 +175,46 @@ fn rounding_waste(info: &crate::rdb::value::ValueInfo, allocator: Allocator) -> 
 }
 
 /// Under `--redact`, patterns are built from a key whose literal words are
-/// replaced by stable tokens, so structure (`<t1>:*:<t2>`) survives but no
-/// name does.
+/// replaced by stable pseudonyms, so structure (`<t1>:*:<t2>`, `<t3>_*`)
+/// survives but no name does. A pseudonym is `w` and eight letters: no
+/// digits, so it never reads as an identifier or a word with a number;
+/// each `*` becomes `000`, which reads as one again.
 fn redacted_tokens(key: &[u8]) -> Vec<u8> {
-    crate::analyze::patterns::tokenize(key)
-        .iter()
-        .map(|t| {
-            let (word, sep) = match t.chars().last() {
-                Some(c @ (':' | '/' | '|' | '#')) => (&t[..t.len() - 1], Some(c)),
-                _ => (t.as_str(), None),
-            };
-            let mut s = if word.contains('*') || word.is_empty() {
-                // Identifiers are already hidden; keep a marker that
-                // tokenizes as one again.
-                "0".to_string()
-            } else {
-                let r = crate::escape::redact_key(word.as_bytes());
-                format!("w{}", &r[10..18])
-            };
-            if let Some(c) = sep {
-                s.push(c);
+    let mut out = String::new();
+    for t in crate::analyze::patterns::tokenize(key) {
+        let mut word = String::new();
+        let flush = |word: &mut String, out: &mut String| {
+            if !word.is_empty() {
+                let h = crate::escape::redact_key(word.as_bytes());
+                out.push('w');
+                // `<redacted:` then 16 hex digits: letters a–p for 8 of them.
+                out.extend(h[10..18].bytes().map(|b| {
+                    let v = (b as char).to_digit(16).unwrap_or(0) as u8;
+                    char::from(b'a' + v)
+                }));
+                word.clear();
             }
-            s
-        })
-        .collect::<String>()
-        .into_bytes()
+        };
+        for c in t.chars() {
+            match c {
+                '*' => {
+                    flush(&mut word, &mut out);
+                    out.push_str("000");
+                }
+                '.' | '-' | '_' => {
+                    flush(&mut word, &mut out);
+                    out.push(c);
+                }
+                c if crate::analyze::patterns::is_sep(c) => {
+                    flush(&mut word, &mut out);
+                    out.push(c);
+                }
+                c => word.push(c),
+            }
+        }
+        flush(&mut word, &mut out);
+    }
+    out.into_bytes()
 }
 
 /// Writes the text report.
