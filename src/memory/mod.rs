@@ -80,7 +80,7 @@ const ROBJ: u64 = 16;
 const DICT_ENTRY: u64 = 24;
 /// `sizeof(quicklist)`.
 const QUICKLIST: u64 = 40;
-/// `sizeof(quicklistNode)`.
+/// `sizeof(quicklistNode)` before 7.0, whose `sz` became a `size_t` (40).
 const QUICKLIST_NODE: u64 = 32;
 /// `sizeof(zset)`: dict and skiplist pointers.
 const ZSET: u64 = 16;
@@ -320,9 +320,19 @@ impl Model {
             .shape
             .nodes
             .iter()
-            .map(|&(bytes, _plain)| QUICKLIST_NODE + self.blob(bytes))
+            .map(|&(bytes, _plain)| self.quicklist_node() + self.blob(bytes))
             .sum();
         ROBJ + QUICKLIST + nodes
+    }
+
+    /// `sizeof(quicklistNode)`: 7.0 widened `sz` to a `size_t` for plain
+    /// nodes (#9740), 36 bytes padded to 40.
+    fn quicklist_node(&self) -> u64 {
+        if self.era() >= Era::Redis7 {
+            40
+        } else {
+            QUICKLIST_NODE
+        }
     }
 
     /// A Redis ≤ 3.0 linked list, answered as the quicklist a 4.0 server
