@@ -51,15 +51,6 @@ const LIMITS: &[(&str, &str, f64, f64)] = &[
     // first SADD and was measured mid-rehash (see above); 2 of 18 keys, so
     // p90 lands on it.
     ("valkey-9.1.2", "set", 0.02, 0.19),
-    // Before 7.2, SADD does not presize: a string set grows from 4 buckets
-    // one member at a time even when one command writes it, and after the
-    // doubling that makes room for member 2^k + 1 the old table is counted
-    // until incremental rehashing (one bucket per insertion, or per lookup)
-    // has emptied it, ~0.63·2^k insertions later. The 6 % of sets here
-    // whose size lands in such a window measure 10–11 % above the model,
-    // which counts the new table only, as a set loaded from a file or
-    // read since its last doubling holds.
-    ("redis-6.0.20", "set", 0.02, 0.11),
 ];
 
 /// The `q` quantile of sorted values (nearest rank).

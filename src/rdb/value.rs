@@ -60,7 +60,8 @@ pub struct Shape {
     /// Streams (when per-element lengths are asked for): tree and requested
     /// bytes of every radix tree node ([`StreamLayout::rax_nodes`]).
     pub rax_nodes: Vec<(RaxTree, u32)>,
-    /// True when a string value is stored as an integer.
+    /// True when a string value is stored as an integer, or when every
+    /// member of a hashtable set was saved as one.
     pub int: bool,
     /// Stream facts.
     pub stream: Option<StreamInfo>,
@@ -247,9 +248,11 @@ pub fn inspect(
         }
         Kind::List | Kind::Set => {
             let (mut r, n) = parse_len(v).map_err(|e| lift(frame, e))?;
+            let mut ints = 0u64;
             for _ in 0..n {
                 let (r2, s) = parse_string(r).map_err(|e| lift(frame, e))?;
                 shape.sum_a += s.len();
+                ints += u64::from(matches!(s, RdbString::Int(_)));
                 if depth.element_lengths {
                     shape.lens.push((s.len() as u32, 0));
                 }
@@ -260,6 +263,8 @@ pub fn inspect(
                 Kind::List => "quicklist",
                 _ => "hashtable",
             };
+            // A set whose members all saved as integers outgrew an intset.
+            shape.int = kind == Kind::Set && n > 0 && ints == n;
             (enc, Some(n))
         }
         Kind::Zset | Kind::Zset2 => {
