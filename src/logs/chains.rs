@@ -179,7 +179,7 @@ impl Index {
     fn new(t: &Timeline) -> Index {
         let mut by_kind: HashMap<&'static str, Vec<usize>> = HashMap::new();
         for (i, e) in t.events.iter().enumerate() {
-            by_kind.entry(e.kind).or_default().push(i);
+            by_kind.entry(e.kind()).or_default().push(i);
         }
         Index { by_kind }
     }
@@ -223,7 +223,7 @@ impl<'t> Ctx<'t> {
         &self.t.events[i]
     }
     fn ts(&self, i: usize) -> i64 {
-        self.t.events[i].ts.unwrap_or(i64::MIN)
+        self.t.events[i].ts().unwrap_or(i64::MIN)
     }
     /// The events of `kind` with time in [from, to].
     fn window(&self, kind: &str, from: i64, to: i64) -> &'t [usize] {
@@ -245,9 +245,9 @@ impl<'t> Ctx<'t> {
             if done.contains(&i) {
                 continue;
             }
-            let Some(ts) = e.ts else { continue };
+            let Some(ts) = e.ts() else { continue };
             let group = self.find(&[kind], ts, ts + window, |x| {
-                x.kind == kind && x.node == e.node
+                x.kind() == kind && x.node() == e.node()
             });
             done.extend(group.iter().copied());
             out.push((i, group));
@@ -304,7 +304,7 @@ impl<'t> Ctx<'t> {
     /// by then (lifetimes are in start order).
     fn lifetime_at(&self, node: usize, at: i64) -> Option<usize> {
         let ls = &self.t.nodes[node].lifetimes;
-        let start = |l: usize| self.t.lifetimes[l].first.and_then(|x| x.ts);
+        let start = |l: usize| self.t.lifetimes[l].first.and_then(|x| x.ts());
         let p = ls.partition_point(|&l| start(l).unwrap_or(i64::MIN) <= at);
         let l = *ls.get(p.checked_sub(1)?)?;
         start(l).is_some().then_some(l)
@@ -322,7 +322,10 @@ fn port_of(addr: &str) -> Option<u32> {
 
 fn push(ev: &mut Vec<Cite>, c: Option<Cite>) {
     if let Some(c) = c {
-        if !ev.iter().any(|x| x.file == c.file && x.line == c.line) {
+        if !ev
+            .iter()
+            .any(|x| x.file() == c.file() && x.line() == c.line())
+        {
             ev.push(c);
         }
     }
@@ -344,7 +347,7 @@ pub fn run(t: &Timeline, redact: bool) -> Vec<Incident> {
         let mut v = Vec::new();
         for (k, &l) in n.lifetimes.iter().enumerate() {
             lt_pos[l] = k;
-            if let Some(ts) = t.lifetimes[l].last.and_then(|x| x.ts) {
+            if let Some(ts) = t.lifetimes[l].last.and_then(|x| x.ts()) {
                 v.push((ts, k));
             }
         }
@@ -523,11 +526,11 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
     let ix = c.ix;
     for &i in ix.of("sentinel_switch_master") {
         let e = c.ev(i);
-        let name = e.txt("name").unwrap_or("?").to_string();
-        let (Some(op), Some(np)) = (e.num("old_port"), e.num("new_port")) else {
+        let name = e.txt(t, "name").unwrap_or("?").to_string();
+        let (Some(op), Some(np)) = (e.num(t, "old_port"), e.num(t, "new_port")) else {
             continue;
         };
-        let Some(sw_ts) = e.ts else { continue };
+        let Some(sw_ts) = e.ts() else { continue };
         // Every sentinel logs the switch; one failover is one incident.
         if seen.iter().any(|(n, o, w, t0)| {
             *n == name && *o == op as u32 && *w == np as u32 && sw_ts - t0 <= 120_000
@@ -536,13 +539,14 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
         }
         seen.push((name.clone(), op as u32, np as u32, sw_ts));
         let from = sw_ts - 300_000;
-        let is_master_ev = |e: &Event, kind: &str| e.kind == kind && e.txt("name") == Some(&name);
+        let is_master_ev =
+            |e: &Event, kind: &str| e.kind() == kind && e.txt(t, "name") == Some(&name);
         let sdown = c.first(&["sentinel_sdown"], from, sw_ts, |e| {
             is_master_ev(e, "sentinel_sdown")
-                && e.txt("type")
+                && e.txt(t, "type")
                     .is_some_and(|t| t == "master" || t == "primary")
         });
-        let win_start = sdown.and_then(|s| c.ev(s).ts).unwrap_or(sw_ts) - 120_000;
+        let win_start = sdown.and_then(|s| c.ev(s).ts()).unwrap_or(sw_ts) - 120_000;
         let odown = c.first(&["sentinel_odown"], win_start, sw_ts, |e| {
             is_master_ev(e, "sentinel_odown")
         });
@@ -553,10 +557,10 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             is_master_ev(e, "sentinel_elected_leader")
         });
         let selected = c.first(&["sentinel_selected_replica"], win_start, sw_ts, |e| {
-            e.kind == "sentinel_selected_replica" && e.num("port") == Some(np)
+            e.kind() == "sentinel_selected_replica" && e.num(t, "port") == Some(np)
         });
         let promoted_s = c.first(&["sentinel_promoted"], win_start, sw_ts + 60_000, |e| {
-            e.kind == "sentinel_promoted" && e.num("port") == Some(np)
+            e.kind() == "sentinel_promoted" && e.num(t, "port") == Some(np)
         });
         let end = c.first(&["sentinel_failover_end"], win_start, sw_ts + 60_000, |e| {
             is_master_ev(e, "sentinel_failover_end")
@@ -566,21 +570,21 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
         // Data-node side.
         let new_lost = new.and_then(|n| {
             c.last(&["primary_lost"], win_start, sw_ts, |e| {
-                e.node == n && e.kind == "primary_lost"
+                e.node() == n && e.kind() == "primary_lost"
             })
         });
         let promoted = new.and_then(|n| {
             c.first(&["promoted"], win_start, sw_ts + 60_000, |e| {
-                e.node == n && e.kind == "promoted"
+                e.node() == n && e.kind() == "promoted"
             })
         });
         let replid = new.and_then(|n| {
             c.first(&["secondary_replid"], win_start, sw_ts + 60_000, |e| {
-                e.node == n && e.kind == "secondary_replid"
+                e.node() == n && e.kind() == "secondary_replid"
             })
         });
         // The old primary's lifetime that was alive when it went down.
-        let anchor = sdown.and_then(|s| c.ev(s).ts).unwrap_or(sw_ts);
+        let anchor = sdown.and_then(|s| c.ev(s).ts()).unwrap_or(sw_ts);
         let old_lt = old.and_then(|n| c.lifetime_at(n, anchor));
         let old_last = old_lt.and_then(|l| t.lifetimes[l].last);
         let old_next = old_lt.and_then(|l| c.next_lifetime(l));
@@ -589,21 +593,21 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             &["sentinel_convert_to_replica"],
             sw_ts,
             sw_ts + 3_600_000,
-            |e| e.kind == "sentinel_convert_to_replica" && e.num("port") == Some(op),
+            |e| e.kind() == "sentinel_convert_to_replica" && e.num(t, "port") == Some(op),
         );
         let reof = old.and_then(|n| {
             c.first(&["replicaof"], sw_ts, sw_ts + 3_600_000, |e| {
-                e.node == n && e.kind == "replicaof"
+                e.node() == n && e.kind() == "replicaof"
             })
         });
         let mismatch = new.and_then(|n| {
             c.first(&["psync_replid_mismatch"], sw_ts, sw_ts + 3_600_000, |e| {
-                e.node == n && e.kind == "psync_replid_mismatch"
+                e.node() == n && e.kind() == "psync_replid_mismatch"
             })
         });
         let old_resync = old.and_then(|n| {
             c.first(&["full_resync"], sw_ts, sw_ts + 3_600_000, |e| {
-                e.node == n && e.kind == "full_resync"
+                e.node() == n && e.kind() == "full_resync"
             })
         });
         for x in [new_lost, promoted, replid, old_resync]
@@ -614,23 +618,23 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
         }
         // Other replicas of the old primary lost it too and were re-pointed.
         let others = c.find(&["primary_lost"], win_start, sw_ts + 60_000, |x| {
-            x.kind == "primary_lost" && Some(x.node) != new && Some(x.node) != old
+            x.kind() == "primary_lost" && Some(x.node()) != new && Some(x.node()) != old
         });
         for x in others {
-            if old.is_some() && primary_of(c, c.ev(x).node, c.ev(x).ts.unwrap_or(0)) == old {
+            if old.is_some() && primary_of(c, c.ev(x).node(), c.ev(x).ts().unwrap_or(0)) == old {
                 c.used.insert(x);
             }
         }
-        let t_sd = sdown.and_then(|s| c.ev(s).ts);
+        let t_sd = sdown.and_then(|s| c.ev(s).ts());
         // The replica noticing is the best time of death; the primary's last
         // line is only a lower bound (it may have been idle).
         let down_ts = new_lost
-            .and_then(|x| c.ev(x).ts)
+            .and_then(|x| c.ev(x).ts())
             .or(t_sd)
-            .or(old_last.as_ref().and_then(|x| x.ts));
+            .or(old_last.as_ref().and_then(|x| x.ts()));
         let prom_ts = promoted
-            .and_then(|p| c.ev(p).ts)
-            .or(promoted_s.and_then(|p| c.ev(p).ts));
+            .and_then(|p| c.ev(p).ts())
+            .or(promoted_s.and_then(|p| c.ev(p).ts()));
         let oname = old.map_or(format!("port {op}"), |n| c.name(n).to_string());
         let nname = new.map_or(format!("port {np}"), |n| c.name(n).to_string());
         let mut s = format!(
@@ -655,24 +659,24 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             };
             s.push_str(&format!(
                 " Root cause on {oname}: {how}; last line at {}.",
-                hms(old_last.as_ref().and_then(|x| x.ts))
+                hms(old_last.as_ref().and_then(|x| x.ts()))
             ));
         }
         if let (Some(sd), Some(od)) = (sdown, odown) {
             s.push_str(&format!(
                 " Sentinels: +sdown {}, +odown {} (quorum {}/{}).",
-                hms(c.ev(sd).ts),
-                hms(c.ev(od).ts),
-                c.ev(od).num("votes").unwrap_or(0.0),
-                c.ev(od).num("quorum").unwrap_or(0.0)
+                hms(c.ev(sd).ts()),
+                hms(c.ev(od).ts()),
+                c.ev(od).num(t, "votes").unwrap_or(0.0),
+                c.ev(od).num(t, "quorum").unwrap_or(0.0)
             ));
         }
         if let Some(r) = &restarted {
-            s.push_str(&format!(" {oname} came back at {}", hms(r.ts)));
+            s.push_str(&format!(" {oname} came back at {}", hms(r.ts())));
             if let Some(cv) = convert {
                 s.push_str(&format!(
                     " and was reconfigured as a replica of {nname} at {}",
-                    hms(c.ev(cv).ts)
+                    hms(c.ev(cv).ts())
                 ));
             }
             s.push('.');
@@ -711,10 +715,10 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
         if c.used.contains(&i) {
             continue;
         }
-        let Some(ts) = e.ts else { continue };
-        let name = e.txt("name").unwrap_or("?");
+        let Some(ts) = e.ts() else { continue };
+        let name = e.txt(t, "name").unwrap_or("?");
         if c.first(&["sentinel_switch_master"], ts, ts + 600_000, |x| {
-            x.kind == "sentinel_switch_master" && x.txt("name") == Some(name)
+            x.kind() == "sentinel_switch_master" && x.txt(t, "name") == Some(name)
         })
         .is_some()
         {
@@ -728,7 +732,7 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             ],
             ts,
             ts + 600_000,
-            |x| x.kind.starts_with("sentinel_abort"),
+            |x| x.kind().starts_with("sentinel_abort"),
         );
         let mut ev = vec![e.cite()];
         push(&mut ev, abort.map(|a| c.ev(a).cite()));
@@ -736,12 +740,12 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             kind: "sentinel_failover_failed",
             severity: Severity::Critical,
             start: Some(ts),
-            end: abort.and_then(|a| c.ev(a).ts),
-            nodes: vec![e.node],
+            end: abort.and_then(|a| c.ev(a).ts()),
+            nodes: vec![e.node()],
             summary: format!(
                 "Sentinel tried to fail over '{name}' at {} but no +switch-master followed{}; the primary stayed unavailable.",
                 hms(Some(ts)),
-                abort.map_or(String::new(), |a| format!(" ({})", c.ev(a).kind))
+                abort.map_or(String::new(), |a| format!(" ({})", c.ev(a).kind()))
             ),
             evidence: ev,
         });
@@ -754,61 +758,63 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
     let ix = c.ix;
     for &i in ix.of("cluster_failover_won") {
         let e = c.ev(i);
-        let Some(ts) = e.ts else { continue };
-        let r = e.node;
+        let Some(ts) = e.ts() else { continue };
+        let r = e.node();
         let from = ts - 120_000;
         let marking = c.first(&["cluster_marking_failed"], from, ts, |x| {
-            x.kind == "cluster_marking_failed"
+            x.kind() == "cluster_marking_failed"
         });
         let failmsg = c
             .first(&["cluster_fail_received"], from, ts, |x| {
-                x.kind == "cluster_fail_received" && x.node == r
+                x.kind() == "cluster_fail_received" && x.node() == r
             })
             .or_else(|| {
                 c.first(&["cluster_fail_received"], from, ts, |x| {
-                    x.kind == "cluster_fail_received"
+                    x.kind() == "cluster_fail_received"
                 })
             });
         let failed_id = marking
             .or(failmsg)
-            .and_then(|m| c.ev(m).txt("node"))
+            .and_then(|m| c.ev(m).txt(t, "node"))
             .map(String::from);
         let x_node = failed_id.as_deref().and_then(|id| c.node_by_cluster_id(id));
         let r_lost = c.last(&["primary_lost"], from, ts, |x| {
-            x.node == r && x.kind == "primary_lost"
+            x.node() == r && x.kind() == "primary_lost"
         });
         let delayed = c.last(&["cluster_election_delayed"], from, ts, |x| {
-            x.node == r && x.kind == "cluster_election_delayed"
+            x.node() == r && x.kind() == "cluster_election_delayed"
         });
         let started = c.last(&["cluster_election_started"], from, ts, |x| {
-            x.node == r && x.kind == "cluster_election_started"
+            x.node() == r && x.kind() == "cluster_election_started"
         });
         let granted = c.first(&["cluster_auth_granted"], from, ts, |x| {
-            x.kind == "cluster_auth_granted"
+            x.kind() == "cluster_auth_granted"
         });
         let epoch = c.first(&["cluster_config_epoch"], ts, ts + 1000, |x| {
-            x.node == r && x.kind == "cluster_config_epoch"
+            x.node() == r && x.kind() == "cluster_config_epoch"
         });
         let fail0 = c.first(&["cluster_state"], from, ts, |x| {
-            x.kind == "cluster_state" && x.txt("state") == Some("fail")
+            x.kind() == "cluster_state" && x.txt(t, "state") == Some("fail")
         });
         let oks = c.find(&["cluster_state"], ts, ts + 60_000, |x| {
-            x.kind == "cluster_state" && x.txt("state") == Some("ok")
+            x.kind() == "cluster_state" && x.txt(t, "state") == Some("ok")
         });
         // Outage ends when the last node that went to fail is back to ok.
         let ok_last = oks
             .iter()
             .copied()
             .rfind(|&o| {
-                let n = c.ev(o).node;
+                let n = c.ev(o).node();
                 c.first(&["cluster_state"], from, ts, |x| {
-                    x.node == n && x.kind == "cluster_state" && x.txt("state") == Some("fail")
+                    x.node() == n
+                        && x.kind() == "cluster_state"
+                        && x.txt(t, "state") == Some("fail")
                 })
                 .is_some()
             })
             .or(oks.first().copied());
         let x_lt = x_node.and_then(|n| {
-            let fts = fail0.and_then(|f| c.ev(f).ts).unwrap_or(ts);
+            let fts = fail0.and_then(|f| c.ev(f).ts()).unwrap_or(ts);
             c.lifetime_at(n, fts)
         });
         let x_last = x_lt.and_then(|l| t.lifetimes[l].last);
@@ -819,37 +825,37 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
                 &["cluster_reconfigured_as_replica"],
                 ts,
                 ts + 3_600_000,
-                |y| y.node == n && y.kind == "cluster_reconfigured_as_replica",
+                |y| y.node() == n && y.kind() == "cluster_reconfigured_as_replica",
             )
         });
         let x_resync = x_node.and_then(|n| {
             c.first(&["full_resync"], ts, ts + 3_600_000, |y| {
-                y.node == n && y.kind == "full_resync"
+                y.node() == n && y.kind() == "full_resync"
             })
         });
         let x_keys = x_resync.and_then(|rs| {
-            let n = c.ev(rs).node;
+            let n = c.ev(rs).node();
             c.first(
                 &["keys_loaded"],
-                c.ev(rs).ts.unwrap_or(ts),
+                c.ev(rs).ts().unwrap_or(ts),
                 ts + 3_600_000,
-                |y| y.node == n && y.kind == "keys_loaded",
+                |y| y.node() == n && y.kind() == "keys_loaded",
             )
         });
         for u in [r_lost, x_resync].into_iter().flatten() {
             c.used.insert(u);
         }
-        let ok_until = ok_last.and_then(|o| c.ev(o).ts).unwrap_or(ts);
+        let ok_until = ok_last.and_then(|o| c.ev(o).ts()).unwrap_or(ts);
         for f in c.find(&["cluster_state"], from, ok_until, |x| {
-            x.kind == "cluster_state"
+            x.kind() == "cluster_state"
         }) {
             c.used.insert(f);
         }
-        let fail_ts = fail0.and_then(|f| c.ev(f).ts);
-        let ok_ts = ok_last.and_then(|o| c.ev(o).ts);
+        let fail_ts = fail0.and_then(|f| c.ev(f).ts());
+        let ok_ts = ok_last.and_then(|o| c.ev(o).ts());
         let down_ts = r_lost
-            .and_then(|l| c.ev(l).ts)
-            .or(x_last.as_ref().and_then(|l| l.ts));
+            .and_then(|l| c.ev(l).ts())
+            .or(x_last.as_ref().and_then(|l| l.ts()));
         let xname = x_node.map_or_else(
             || failed_id.clone().unwrap_or_else(|| "?".into()),
             |n| c.name(n).to_string(),
@@ -861,7 +867,7 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             hms(Some(ts)),
             dur(down_ts, Some(ts)),
         );
-        if let Some(ep) = epoch.and_then(|x| c.ev(x).num("epoch")) {
+        if let Some(ep) = epoch.and_then(|x| c.ev(x).num(t, "epoch")) {
             s.push_str(&format!(", configEpoch {ep}"));
         }
         s.push('.');
@@ -877,9 +883,9 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             let d = c.ev(d);
             s.push_str(&format!(
                 " Election delayed {} ms (rank #{}, offset {}).",
-                d.num("delay_ms").unwrap_or(0.0),
-                d.num("rank").unwrap_or(0.0),
-                d.num("offset").unwrap_or(0.0)
+                d.num(t, "delay_ms").unwrap_or(0.0),
+                d.num(t, "rank").unwrap_or(0.0),
+                d.num(t, "offset").unwrap_or(0.0)
             ));
         }
         if let Some(l) = x_lt {
@@ -899,13 +905,16 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
         }
         if let Some(b) = &x_back {
-            s.push_str(&format!(" {xname} came back at {} as a replica", hms(b.ts)));
+            s.push_str(&format!(
+                " {xname} came back at {} as a replica",
+                hms(b.ts())
+            ));
             if let Some(rs) = x_resync {
                 s.push_str(&format!(
                     " and needed a full resync at {}",
-                    hms(c.ev(rs).ts)
+                    hms(c.ev(rs).ts())
                 ));
-                if let Some(k) = x_keys.and_then(|k| c.ev(k).num("loaded")) {
+                if let Some(k) = x_keys.and_then(|k| c.ev(k).num(t, "loaded")) {
                     s.push_str(&format!(" ({k} keys loaded)"));
                 }
             }
@@ -954,8 +963,8 @@ fn crashes(c: &mut Ctx, out: &mut Vec<Incident>) {
         let start = cr
             .start
             .as_ref()
-            .and_then(|x| x.ts)
-            .or(cr.reason_line.as_ref().and_then(|x| x.ts));
+            .and_then(|x| x.ts())
+            .or(cr.reason_line.as_ref().and_then(|x| x.ts()));
         let node = lt.node;
         let mut s = format!(
             "{} ({}) crashed at {}: {}.",
@@ -1020,8 +1029,8 @@ fn crashes(c: &mut Ctx, out: &mut Vec<Incident>) {
         match &back {
             Some(b) => s.push_str(&format!(
                 " Restarted, serving again at {} ({} down).",
-                hms(b.ts),
-                dur(start, b.ts)
+                hms(b.ts()),
+                dur(start, b.ts())
             )),
             None => s.push_str(" No restart in these logs."),
         }
@@ -1038,8 +1047,8 @@ fn crashes(c: &mut Ctx, out: &mut Vec<Incident>) {
             start,
             end: back
                 .as_ref()
-                .and_then(|b| b.ts)
-                .or(cr.end.as_ref().and_then(|e| e.ts))
+                .and_then(|b| b.ts())
+                .or(cr.end.as_ref().and_then(|e| e.ts()))
                 .or(start),
             nodes: vec![node],
             summary: s,
@@ -1081,7 +1090,7 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                     Severity::High,
                     format!(
                         "killed by the kernel OOM killer at {}",
-                        hms(a.oom_kill.and_then(|k| k.ts))
+                        hms(a.oom_kill.and_then(|k| k.ts()))
                     ),
                 ),
                 _ => (
@@ -1094,20 +1103,20 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
             let down_from = if a.end == EndClass::Clean {
                 a.shutdown
                     .as_ref()
-                    .and_then(|x| x.ts)
-                    .or(last.as_ref().and_then(|x| x.ts))
+                    .and_then(|x| x.ts())
+                    .or(last.as_ref().and_then(|x| x.ts()))
             } else {
-                last.as_ref().and_then(|x| x.ts)
+                last.as_ref().and_then(|x| x.ts())
             };
             let mut s = format!(
                 "{} restarted: pid {} ended at {} ({how}); pid {} started {} and was ready at {} ({} unavailable).",
                 c.name(n),
                 a.pid,
-                hms(last.as_ref().and_then(|x| x.ts)),
+                hms(last.as_ref().and_then(|x| x.ts())),
                 b.pid,
-                hms(start.as_ref().and_then(|x| x.ts)),
-                hms(up.as_ref().and_then(|x| x.ts)),
-                dur(down_from, up.as_ref().and_then(|x| x.ts)),
+                hms(start.as_ref().and_then(|x| x.ts())),
+                hms(up.as_ref().and_then(|x| x.ts())),
+                dur(down_from, up.as_ref().and_then(|x| x.ts())),
             );
             let mut ev = Vec::new();
             if a.end == EndClass::Clean {
@@ -1148,8 +1157,8 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
             out.push(Incident {
                 kind,
                 severity: sev,
-                start: down_from.or(start.as_ref().and_then(|x| x.ts)),
-                end: up.as_ref().and_then(|x| x.ts),
+                start: down_from.or(start.as_ref().and_then(|x| x.ts())),
+                end: up.as_ref().and_then(|x| x.ts()),
                 nodes: vec![n],
                 summary: s,
                 evidence: ev,
@@ -1168,11 +1177,11 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                 push(&mut ev, t.lifetimes[l].first);
                 push(&mut ev, t.lifetimes[l].fatal);
             }
-            let first = t.lifetimes[aborted[0]].first.as_ref().and_then(|x| x.ts);
+            let first = t.lifetimes[aborted[0]].first.as_ref().and_then(|x| x.ts());
             let lastc = t.lifetimes[*aborted.last().unwrap_or(&aborted[0])]
                 .fatal
                 .as_ref()
-                .and_then(|x| x.ts);
+                .and_then(|x| x.ts());
             out.push(Incident {
                 kind: "restart_loop",
                 severity: Severity::Critical,
@@ -1197,13 +1206,14 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
 }
 
 fn primary_of(c: &Ctx, replica: usize, before: i64) -> Option<usize> {
+    let t = c.t;
     let conn = c.last(
         &["connecting_primary", "replicaof"],
         before - 3_600_000,
         before,
-        |e| e.node == replica && (e.kind == "connecting_primary" || e.kind == "replicaof"),
+        |e| e.node() == replica && (e.kind() == "connecting_primary" || e.kind() == "replicaof"),
     )?;
-    port_of(c.ev(conn).txt("addr")?).and_then(|p| c.node_by_port(p))
+    port_of(c.ev(conn).txt(t, "addr")?).and_then(|p| c.node_by_port(p))
 }
 
 /// FC7: a replica lost its primary.
@@ -1215,8 +1225,8 @@ fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
         if c.used.contains(&i) {
             continue;
         }
-        let Some(ts) = e.ts else { continue };
-        let r = e.node;
+        let Some(ts) = e.ts() else { continue };
+        let r = e.node();
         let p = primary_of(c, r, ts);
         // The primary lifetime that ended near the loss.
         // The first (in start order) whose last line is within 10 s.
@@ -1231,52 +1241,52 @@ fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
         // Recovery on the replica: a partial or full resync.
         let horizon = ts + 3_600_000;
         let psync = c.first(&["psync_ok"], ts, horizon, |x| {
-            x.node == r && x.kind == "psync_ok"
+            x.node() == r && x.kind() == "psync_ok"
         });
         let full = c.first(&["full_resync"], ts, horizon, |x| {
-            x.node == r && x.kind == "full_resync"
+            x.node() == r && x.kind() == "full_resync"
         });
         let recovered = match (psync, full) {
-            (Some(a), Some(b)) => Some(if c.ev(a).ts <= c.ev(b).ts { a } else { b }),
+            (Some(a), Some(b)) => Some(if c.ev(a).ts() <= c.ev(b).ts() { a } else { b }),
             (a, b) => a.or(b),
         };
         let is_full = recovered.is_some() && recovered == full;
         let refused = c.find(
             &["primary_unreachable"],
             ts,
-            recovered.and_then(|x| c.ev(x).ts).unwrap_or(horizon),
-            |x| x.node == r && x.kind == "primary_unreachable",
+            recovered.and_then(|x| c.ev(x).ts()).unwrap_or(horizon),
+            |x| x.node() == r && x.kind() == "primary_unreachable",
         );
         let flush = full.and_then(|f| {
-            c.first(&["sync_flush"], c.ev(f).ts.unwrap_or(ts), horizon, |x| {
-                x.node == r && x.kind == "sync_flush"
+            c.first(&["sync_flush"], c.ev(f).ts().unwrap_or(ts), horizon, |x| {
+                x.node() == r && x.kind() == "sync_flush"
             })
         });
         let loaded = full.and_then(|f| {
-            c.first(&["keys_loaded"], c.ev(f).ts.unwrap_or(ts), horizon, |x| {
-                x.node == r && x.kind == "keys_loaded"
+            c.first(&["keys_loaded"], c.ev(f).ts().unwrap_or(ts), horizon, |x| {
+                x.node() == r && x.kind() == "keys_loaded"
             })
         });
         let done = full.and_then(|f| {
-            c.first(&["sync_done"], c.ev(f).ts.unwrap_or(ts), horizon, |x| {
-                x.node == r && x.kind == "sync_done"
+            c.first(&["sync_done"], c.ev(f).ts().unwrap_or(ts), horizon, |x| {
+                x.node() == r && x.kind() == "sync_done"
             })
         });
         let mismatch = p.and_then(|pn| {
             c.first(
                 &["psync_replid_mismatch"],
                 ts,
-                recovered.and_then(|x| c.ev(x).ts).unwrap_or(horizon),
-                |x| x.node == pn && x.kind == "psync_replid_mismatch",
+                recovered.and_then(|x| c.ev(x).ts()).unwrap_or(horizon),
+                |x| x.node() == pn && x.kind() == "psync_replid_mismatch",
             )
         });
         // Keys the replica held before: its last load before the break.
         let before = c
             .last(&["keys_loaded"], ts - 86_400_000, ts, |x| {
-                x.node == r && x.kind == "keys_loaded"
+                x.node() == r && x.kind() == "keys_loaded"
             })
-            .and_then(|k| c.ev(k).num("loaded"));
-        let after = loaded.and_then(|k| c.ev(k).num("loaded"));
+            .and_then(|k| c.ev(k).num(t, "loaded"));
+        let after = loaded.and_then(|k| c.ev(k).num(t, "loaded"));
         if let Some(f) = full {
             c.used.insert(f);
         }
@@ -1300,7 +1310,7 @@ fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
             };
             s.push_str(&format!(
                 " Cause: {why}; its last line was at {}.",
-                hms(lt.last.as_ref().and_then(|x| x.ts))
+                hms(lt.last.as_ref().and_then(|x| x.ts()))
             ));
         } else {
             s.push_str(" The primary's own log shows no restart at that time: network problem or a stalled primary.");
@@ -1308,7 +1318,7 @@ fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
         if !refused.is_empty() {
             s.push_str(&format!(" {} reconnect attempts failed", refused.len()));
             if let Some(rs) = refused.last() {
-                s.push_str(&format!(" until {}", hms(c.ev(*rs).ts)));
+                s.push_str(&format!(" until {}", hms(c.ev(*rs).ts())));
             }
             s.push('.');
         }
@@ -1316,7 +1326,7 @@ fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
             let b = &t.lifetimes[nx];
             s.push_str(&format!(
                 " The primary came back at {}",
-                hms(b.ready.as_ref().and_then(|x| x.ts))
+                hms(b.ready.as_ref().and_then(|x| x.ts()))
             ));
             if b.keys_loaded.is_none() && b.load_secs.is_none() {
                 s.push_str(" with an empty dataset (nothing loaded from disk)");
@@ -1332,9 +1342,9 @@ fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
                     } else {
                         ""
                     },
-                    hms(c.ev(x).ts),
-                    hms(done.and_then(|d| c.ev(d).ts)),
-                    dur(c.ev(x).ts, done.and_then(|d| c.ev(d).ts)),
+                    hms(c.ev(x).ts()),
+                    hms(done.and_then(|d| c.ev(d).ts())),
+                    dur(c.ev(x).ts(), done.and_then(|d| c.ev(d).ts())),
                 ));
                 match (before, after) {
                     (Some(b), Some(a)) => {
@@ -1355,8 +1365,8 @@ fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
             Some(x) => {
                 s.push_str(&format!(
                     " Recovered by a partial resync at {} ({} after the loss).",
-                    hms(c.ev(x).ts),
-                    dur(Some(ts), c.ev(x).ts)
+                    hms(c.ev(x).ts()),
+                    dur(Some(ts), c.ev(x).ts())
                 ));
                 sev = Severity::Low;
             }
@@ -1385,7 +1395,7 @@ fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
             kind: "replication_break",
             severity: sev,
             start: Some(ts),
-            end: done.or(recovered).and_then(|x| c.ev(x).ts),
+            end: done.or(recovered).and_then(|x| c.ev(x).ts()),
             nodes,
             summary: s,
             evidence: ev,
@@ -1399,22 +1409,22 @@ fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
     let mut per_node: std::collections::HashMap<usize, Vec<usize>> =
         std::collections::HashMap::new();
     for &i in c.ix.of("full_resync") {
-        per_node.entry(c.ev(i).node).or_default().push(i);
+        per_node.entry(c.ev(i).node()).or_default().push(i);
     }
     let mut nodes: Vec<_> = per_node.into_iter().collect();
     nodes.sort_by_key(|(n, _)| *n);
     for (n, list) in nodes {
         // Loop: ≥3 within 60 min.
         if list.len() >= 3 {
-            let ts: Vec<i64> = list.iter().filter_map(|&i| c.ev(i).ts).collect();
+            let ts: Vec<i64> = list.iter().filter_map(|&i| c.ev(i).ts()).collect();
             if let Some(w) = ts.windows(3).find(|w| w[2] - w[0] <= 3_600_000) {
                 let from = w[0];
                 let causes: Vec<&str> = [
-                    (c.first(&["output_buffer_limit"], from - 60_000, w[2], |x| x.kind == "output_buffer_limit" && x.txt("client").is_some_and(|cl| client_field(cl, "flags").is_some_and(|f| f.contains('S')))).is_some(), "replica output buffer limit too small (client-output-buffer-limit replica)"),
-                    (c.first(&["sync_timeout"], from - 60_000, w[2], |x| x.node == n && x.kind == "sync_timeout").is_some(), "repl-timeout too short for the dataset"),
-                    (c.first(&["psync_no_backlog"], from - 60_000, w[2], |x| x.kind == "psync_no_backlog").is_some(), "repl-backlog-size too small"),
-                    (c.first(&["sync_failed", "fork_failed", "bgsave_signal"], from - 60_000, w[2], |x| matches!(x.kind, "sync_failed" | "fork_failed" | "bgsave_signal")).is_some(), "fork failure on the primary"),
-                    (c.first(&["sync_io_error", "sync_load_failed"], from - 60_000, w[2], |x| x.node == n && matches!(x.kind, "sync_io_error" | "sync_load_failed")).is_some(), "replica-side disk or memory error"),
+                    (c.first(&["output_buffer_limit"], from - 60_000, w[2], |x| x.kind() == "output_buffer_limit" && x.txt(t, "client").is_some_and(|cl| client_field(cl, "flags").is_some_and(|f| f.contains('S')))).is_some(), "replica output buffer limit too small (client-output-buffer-limit replica)"),
+                    (c.first(&["sync_timeout"], from - 60_000, w[2], |x| x.node() == n && x.kind() == "sync_timeout").is_some(), "repl-timeout too short for the dataset"),
+                    (c.first(&["psync_no_backlog"], from - 60_000, w[2], |x| x.kind() == "psync_no_backlog").is_some(), "repl-backlog-size too small"),
+                    (c.first(&["sync_failed", "fork_failed", "bgsave_signal"], from - 60_000, w[2], |x| matches!(x.kind(), "sync_failed" | "fork_failed" | "bgsave_signal")).is_some(), "fork failure on the primary"),
+                    (c.first(&["sync_io_error", "sync_load_failed"], from - 60_000, w[2], |x| x.node() == n && matches!(x.kind(), "sync_io_error" | "sync_load_failed")).is_some(), "replica-side disk or memory error"),
                 ].into_iter().filter(|(b, _)| *b).map(|(_, s)| s).collect();
                 let mut ev = Vec::new();
                 for &i in &list {
@@ -1445,46 +1455,46 @@ fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
                 continue;
             }
             let e = c.ev(i);
-            let Some(ts) = e.ts else { continue };
-            let lt = &t.lifetimes[e.lifetime];
+            let Some(ts) = e.ts() else { continue };
+            let lt = &t.lifetimes[e.lifetime()];
             let tried = c.last(&["psync_try"], ts - 600_000, ts, |x| {
-                x.node == n && x.kind == "psync_try"
+                x.node() == n && x.kind() == "psync_try"
             });
             let had_data = lt.keys_loaded.as_ref().is_some_and(|(k, _)| *k > 0)
-                || tried.is_some_and(|p| c.ev(p).num("offset").is_some_and(|o| o > 1.0))
+                || tried.is_some_and(|p| c.ev(p).num(t, "offset").is_some_and(|o| o > 1.0))
                 || c.first(
                     &["sync_done"],
-                    lt.first.as_ref().and_then(|x| x.ts).unwrap_or(i64::MIN),
+                    lt.first.as_ref().and_then(|x| x.ts()).unwrap_or(i64::MIN),
                     ts - 1,
-                    |x| x.lifetime == e.lifetime && x.kind == "sync_done",
+                    |x| x.lifetime() == e.lifetime() && x.kind() == "sync_done",
                 )
                 .is_some();
             if !had_data {
                 continue;
             }
             let recv = c.first(&["sync_receiving"], ts, ts + 3_600_000, |x| {
-                x.node == n && x.kind == "sync_receiving"
+                x.node() == n && x.kind() == "sync_receiving"
             });
             let done = c.first(&["sync_done"], ts, ts + 3_600_000, |x| {
-                x.node == n && x.kind == "sync_done"
+                x.node() == n && x.kind() == "sync_done"
             });
             let loaded = c.first(&["keys_loaded"], ts, ts + 3_600_000, |x| {
-                x.node == n && x.kind == "keys_loaded"
+                x.node() == n && x.kind() == "keys_loaded"
             });
             let mut s = format!(
                 "Replica {} needed a full resync at {}",
                 c.name(n),
                 hms(Some(ts))
             );
-            if let Some(r) = recv.and_then(|r| c.ev(r).num("bytes")) {
+            if let Some(r) = recv.and_then(|r| c.ev(r).num(t, "bytes")) {
                 s.push_str(&format!(" of {}", bytes(r)));
             }
             s.push_str(&format!(
                 ", finished {} ({})",
-                hms(done.and_then(|d| c.ev(d).ts)),
-                dur(Some(ts), done.and_then(|d| c.ev(d).ts))
+                hms(done.and_then(|d| c.ev(d).ts())),
+                dur(Some(ts), done.and_then(|d| c.ev(d).ts()))
             ));
-            if let Some(k) = loaded.and_then(|k| c.ev(k).num("loaded")) {
+            if let Some(k) = loaded.and_then(|k| c.ev(k).num(t, "loaded")) {
                 s.push_str(&format!(", {k} keys loaded"));
             }
             s.push_str("; its previous data was flushed.");
@@ -1498,7 +1508,7 @@ fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
                 kind: "full_resync",
                 severity: Severity::Medium,
                 start: Some(ts),
-                end: done.and_then(|d| c.ev(d).ts),
+                end: done.and_then(|d| c.ev(d).ts()),
                 nodes: vec![n],
                 summary: s,
                 evidence: ev,
@@ -1509,6 +1519,7 @@ fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
 
 /// FC1/FC2/FC4: failed BGSAVEs, fork failures and AOF write errors.
 fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
     const FAIL: &[&str] = &[
         "fork_failed",
         "aof_fork_failed",
@@ -1532,12 +1543,13 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
     let window = c.ix.merged(&ends_and_fails);
     for &i in &fails {
         let e = c.ev(i);
-        if c.used.contains(&i) || (e.kind == "bgsave_signal" && e.num("signal") == Some(10.0)) {
+        if c.used.contains(&i) || (e.kind() == "bgsave_signal" && e.num(t, "signal") == Some(10.0))
+        {
             continue;
         }
-        let lt = e.lifetime;
-        let n = e.node;
-        let start = e.ts;
+        let lt = e.lifetime();
+        let n = e.node();
+        let start = e.ts();
         // The window: failures of the same lifetime until a success.
         let mut members = vec![i];
         let mut end_ev = None;
@@ -1545,8 +1557,8 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
         let from = window.partition_point(|&j| j <= i);
         for &j in window[from..].iter().take_while(|&&j| c.ts(j) <= horizon) {
             let x = c.ev(j);
-            if x.lifetime == lt {
-                if FAIL.contains(&x.kind) {
+            if x.lifetime() == lt {
+                if FAIL.contains(&x.kind()) {
                     members.push(j);
                 } else {
                     end_ev = Some(j);
@@ -1557,21 +1569,21 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
         for &m in &members {
             c.used.insert(m);
         }
-        let kinds: Vec<&str> = members.iter().map(|&m| c.ev(m).kind).collect();
+        let kinds: Vec<&str> = members.iter().map(|&m| c.ev(m).kind()).collect();
         let class = members
             .iter()
             .find_map(|&m| super::catalog::errno_name(c.ev(m).errno));
         let fatal = members
             .iter()
             .copied()
-            .find(|&m| c.ev(m).kind == "aof_fatal_exit");
+            .find(|&m| c.ev(m).kind() == "aof_fatal_exit");
         let fork = kinds
             .iter()
             .any(|k| matches!(*k, "fork_failed" | "aof_fork_failed"));
         let killed = members
             .iter()
             .copied()
-            .find(|&m| c.ev(m).kind == "bgsave_signal" && c.ev(m).num("signal") == Some(9.0));
+            .find(|&m| c.ev(m).kind() == "bgsave_signal" && c.ev(m).num(t, "signal") == Some(9.0));
         let aof = kinds
             .iter()
             .any(|k| matches!(*k, "aof_write_error" | "aof_short_write" | "aof_fatal_exit"));
@@ -1597,8 +1609,8 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
         } else {
             "bgsave_failed"
         };
-        let end_ts = end_ev.and_then(|x| c.ev(x).ts);
-        let last_ts = members.last().and_then(|&m| c.ev(m).ts);
+        let end_ts = end_ev.and_then(|x| c.ev(x).ts());
+        let last_ts = members.last().and_then(|&m| c.ev(m).ts());
         let mut s = format!(
             "{} on {} at {}",
             match kind {
@@ -1613,7 +1625,7 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
         );
         let cause = members.iter().map(|&m| c.ev(m)).find(|x| {
             matches!(
-                x.kind,
+                x.kind(),
                 "rdb_open_failed"
                     | "rdb_write_error"
                     | "fork_failed"
@@ -1623,12 +1635,12 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
             )
         });
         if let Some(cause) = cause {
-            let detail = cause.txt("reason").map(|r| r.to_string()).or_else(|| {
-                cause.num("written").map(|w| {
+            let detail = cause.txt(t, "reason").map(|r| r.to_string()).or_else(|| {
+                cause.num(t, "written").map(|w| {
                     format!(
                         "short write: {} of {} bytes written",
                         w,
-                        cause.num("expected").unwrap_or(0.0)
+                        cause.num(t, "expected").unwrap_or(0.0)
                     )
                 })
             });
@@ -1654,7 +1666,7 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
         }
         if aof && fatal.is_none() {
             if kinds.contains(&"aof_write_recovered")
-                || end_ev.is_some_and(|x| c.ev(x).kind == "aof_write_recovered")
+                || end_ev.is_some_and(|x| c.ev(x).kind() == "aof_write_recovered")
             {
                 s.push_str(&format!(
                     " AOF writes failed until {} (writes rejected with -MISCONF meanwhile).",
@@ -1668,7 +1680,7 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
         if let Some(f) = fatal {
             s.push_str(&format!(
                 " With appendfsync always the server exited at {}.",
-                hms(c.ev(f).ts)
+                hms(c.ev(f).ts())
             ));
             sev = Severity::Critical;
         }
@@ -1677,11 +1689,11 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
                 &["overcommit_disabled"],
                 i64::MIN,
                 start.unwrap_or(0),
-                |x| x.node == n && x.kind == "overcommit_disabled",
+                |x| x.node() == n && x.kind() == "overcommit_disabled",
             ) {
                 s.push_str(&format!(
                     " Contributing factor: vm.overcommit_memory is not 1 (warned at {}).",
-                    hms(c.ev(w).ts)
+                    hms(c.ev(w).ts())
                 ));
             }
         }
@@ -1693,7 +1705,7 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
             &["bgsave_started", "aof_rewrite_started"],
             start.unwrap_or(0) - 3_600_000,
             start.unwrap_or(0),
-            |x| x.lifetime == lt && matches!(x.kind, "bgsave_started" | "aof_rewrite_started"),
+            |x| x.lifetime() == lt && matches!(x.kind(), "bgsave_started" | "aof_rewrite_started"),
         ) {
             if rdb {
                 push(&mut ev, Some(c.ev(b).cite()));
@@ -1707,7 +1719,7 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
             kind,
             severity: sev,
             start,
-            end: end_ts.or(fatal.and_then(|f| c.ev(f).ts)).or(last_ts),
+            end: end_ts.or(fatal.and_then(|f| c.ev(f).ts())).or(last_ts),
             nodes: vec![n],
             summary: s,
             evidence: ev,
@@ -1718,21 +1730,22 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
 /// FC9 (residual): `Cluster state changed: fail` windows not explained by a
 /// failover incident.
 fn cluster_down(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
     let ix = c.ix;
     for &i in ix.of("cluster_state") {
         let e = c.ev(i);
-        if e.txt("state") != Some("fail") || c.used.contains(&i) {
+        if e.txt(t, "state") != Some("fail") || c.used.contains(&i) {
             continue;
         }
-        let Some(ts) = e.ts else {
+        let Some(ts) = e.ts() else {
             continue;
         };
         // Group fails across nodes within 60 s.
         let fails = c.find(&["cluster_state"], ts, ts + 60_000, |x| {
-            x.kind == "cluster_state" && x.txt("state") == Some("fail")
+            x.kind() == "cluster_state" && x.txt(t, "state") == Some("fail")
         });
         let nodes: Vec<usize> = {
-            let mut v: Vec<usize> = fails.iter().map(|&f| c.ev(f).node).collect();
+            let mut v: Vec<usize> = fails.iter().map(|&f| c.ev(f).node()).collect();
             v.sort_unstable();
             v.dedup();
             v
@@ -1741,17 +1754,17 @@ fn cluster_down(c: &mut Ctx, out: &mut Vec<Incident>) {
             .iter()
             .filter_map(|&n| {
                 c.first(&["cluster_state"], ts, ts + 86_400_000, |x| {
-                    x.node == n && x.kind == "cluster_state" && x.txt("state") == Some("ok")
+                    x.node() == n && x.kind() == "cluster_state" && x.txt(t, "state") == Some("ok")
                 })
             })
             .collect();
         let end = if oks.len() == nodes.len() {
-            oks.iter().filter_map(|&o| c.ev(o).ts).max()
+            oks.iter().filter_map(|&o| c.ev(o).ts()).max()
         } else {
             None
         };
         let planned = c.find(&["shutdown_requested"], ts - 30_000, ts, |x| {
-            x.kind == "shutdown_requested"
+            x.kind() == "shutdown_requested"
         });
         for f in &fails {
             c.used.insert(*f);
@@ -1777,7 +1790,7 @@ fn cluster_down(c: &mut Ctx, out: &mut Vec<Incident>) {
         let sev = if !planned.is_empty() {
             let who: Vec<String> = planned
                 .iter()
-                .map(|&p| c.name(c.ev(p).node).to_string())
+                .map(|&p| c.name(c.ev(p).node()).to_string())
                 .collect();
             s.push_str(&format!(
                 " It followed the requested shutdown of {} (planned stop, not a failure).",
@@ -1811,10 +1824,11 @@ fn cluster_down(c: &mut Ctx, out: &mut Vec<Incident>) {
 
 /// FC11: output-buffer disconnections, and cross-protocol attack warnings.
 fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
     for (i, group) in c.bursts("output_buffer_limit", 600_000) {
         let e = c.ev(i);
-        let Some(ts) = e.ts else { continue };
-        let client = e.txt("client").unwrap_or("");
+        let Some(ts) = e.ts() else { continue };
+        let client = e.txt(t, "client").unwrap_or("");
         let flags = client_field(client, "flags").unwrap_or("");
         let replica = flags.contains('S');
         let what = if replica {
@@ -1838,11 +1852,11 @@ fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
                 details.push(format!("addr={a}"));
             }
         }
-        let last = group.last().and_then(|&g| c.ev(g).ts);
+        let last = group.last().and_then(|&g| c.ev(g).ts());
         let s = format!(
             "{} client(s) on {} were disconnected for exceeding output buffer limits between {} and {}; first: {what} ({}).",
             group.len(),
-            c.name(e.node),
+            c.name(e.node()),
             hms(Some(ts)),
             hms(last),
             details.join(", ")
@@ -1861,7 +1875,7 @@ fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
             severity: sev,
             start: Some(ts),
             end: last,
-            nodes: vec![e.node],
+            nodes: vec![e.node()],
             summary: s,
             evidence: group.iter().take(10).map(|&g| c.ev(g).cite()).collect(),
         });
@@ -1870,13 +1884,13 @@ fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
         out.push(Incident {
             kind: "security_attack",
             severity: Severity::Medium,
-            start: e.ts,
-            end: e.ts,
-            nodes: vec![e.node],
+            start: e.ts(),
+            end: e.ts(),
+            nodes: vec![e.node()],
             summary: format!(
                 "{} received HTTP-like input (POST/Host:) at {}: a cross-protocol attack or a misdirected HTTP client; the connection was closed. Check who can reach this port.",
-                c.name(e.node),
-                hms(e.ts)
+                c.name(e.node()),
+                hms(e.ts())
             ),
             evidence: vec![e.cite()],
         });
@@ -1887,11 +1901,11 @@ fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
 fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
     for (i, group) in c.bursts("aof_fsync_slow", 600_000) {
         let e = c.ev(i);
-        let Some(ts) = e.ts else { continue };
+        let Some(ts) = e.ts() else { continue };
         let during_fork = group
             .iter()
             .filter(|&&g| {
-                let gt = c.ev(g).ts.unwrap_or(0);
+                let gt = c.ev(g).ts().unwrap_or(0);
                 let started = c.last(
                     &[
                         "bgsave_started",
@@ -1901,15 +1915,15 @@ fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
                     gt - 3_600_000,
                     gt,
                     |x| {
-                        x.node == e.node
+                        x.node() == e.node()
                             && matches!(
-                                x.kind,
+                                x.kind(),
                                 "bgsave_started" | "aof_rewrite_started" | "rdb_transfer_started"
                             )
                     },
                 );
                 started.is_some_and(|s| {
-                    let st = c.ev(s).ts.unwrap_or(0);
+                    let st = c.ev(s).ts().unwrap_or(0);
                     c.first(
                         &[
                             "bgsave_ok",
@@ -1921,9 +1935,9 @@ fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
                         st,
                         gt,
                         |x| {
-                            x.node == e.node
+                            x.node() == e.node()
                                 && matches!(
-                                    x.kind,
+                                    x.kind(),
                                     "bgsave_ok"
                                         | "bgsave_error"
                                         | "aof_rewrite_ok"
@@ -1936,7 +1950,7 @@ fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
                 })
             })
             .count();
-        let last = group.last().and_then(|&g| c.ev(g).ts);
+        let last = group.last().and_then(|&g| c.ev(g).ts());
         let share = during_fork as f64 / group.len() as f64;
         let verdict = if share >= 0.7 {
             "disk saturated by the persistence child (BGSAVE/AOF rewrite)"
@@ -1948,11 +1962,11 @@ fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
             severity: if group.len() >= 3 { Severity::Medium } else { Severity::Low },
             start: Some(ts),
             end: last,
-            nodes: vec![e.node],
+            nodes: vec![e.node()],
             summary: format!(
                 "{} AOF fsync stall(s) on {} between {} and {} ({} during a fork): {verdict}. Writes wait on the disk, so latency spikes.",
                 group.len(),
-                c.name(e.node),
+                c.name(e.node()),
                 hms(Some(ts)),
                 hms(last),
                 during_fork
@@ -1974,14 +1988,14 @@ fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
             "rdb_transfer_started",
         ])
         .into_iter()
-        .filter_map(|i| c.ev(i).num("pid"))
+        .filter_map(|i| c.ev(i).num(t, "pid"))
         .map(|p| p as u32)
         .collect();
     let killed: HashMap<(usize, u64), usize> = t
         .lifetimes
         .iter()
         .enumerate()
-        .filter_map(|(l, lt)| lt.oom_kill.map(|k| ((k.file, k.line), l)))
+        .filter_map(|(l, lt)| lt.oom_kill.map(|k| ((k.file(), k.line()), l)))
         .collect();
     let anchors = ix.merged(&[
         "oom_allocation",
@@ -1990,29 +2004,29 @@ fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
         "kernel_oom_kill",
     ]);
     for e in anchors.into_iter().map(|i| c.ev(i)) {
-        let Some(ts) = e.ts else { continue };
-        if e.kind == "kernel_oom_kill" {
-            if let Some(&l) = killed.get(&(e.file, e.line)) {
+        let Some(ts) = e.ts() else { continue };
+        if e.kind() == "kernel_oom_kill" {
+            if let Some(&l) = killed.get(&(e.file(), e.line())) {
                 out.push(oom_killed_server(c, e, l));
                 continue;
             }
         }
-        let (kind, sev, s) = match e.kind {
+        let (kind, sev, s) = match e.kind() {
             "oom_allocation" => ("memory_exhaustion", Severity::Critical, format!(
                 "{} failed to allocate {} at {} (malloc returned NULL: host or cgroup memory exhausted, not maxmemory); the server aborts.",
-                c.name(e.node), bytes(e.num("bytes").unwrap_or(0.0)), hms(Some(ts)))),
+                c.name(e.node()), bytes(e.num(t, "bytes").unwrap_or(0.0)), hms(Some(ts)))),
             "maxmemory_lowered" => ("memory_exhaustion", Severity::High, format!(
                 "maxmemory on {} was lowered at {} below current usage ({} < {}): mass eviction or -OOM errors follow.",
-                c.name(e.node), hms(Some(ts)), bytes(e.num("new").unwrap_or(0.0)), bytes(e.num("used").unwrap_or(0.0)))),
-            "client_eviction_exhausted" => ("memory_exhaustion", Severity::High, format!("{} is over maxmemory-clients even after evicting every evictable client ({}).", c.name(e.node), hms(Some(ts)))),
+                c.name(e.node()), hms(Some(ts)), bytes(e.num(t, "new").unwrap_or(0.0)), bytes(e.num(t, "used").unwrap_or(0.0)))),
+            "client_eviction_exhausted" => ("memory_exhaustion", Severity::High, format!("{} is over maxmemory-clients even after evicting every evictable client ({}).", c.name(e.node()), hms(Some(ts)))),
             "kernel_oom_kill" => {
-                let pid = e.num("pid").unwrap_or(0.0) as u32;
+                let pid = e.num(t, "pid").unwrap_or(0.0) as u32;
                 let main = main_pids.contains(&pid);
                 let child = child_pids.contains(&pid);
                 let who = if main { "the server process itself" } else if child { "a persistence fork child (BGSAVE/rewrite): copy-on-write exhausted memory" } else { "a process" };
                 ("oom_kill", Severity::Critical, format!(
                     "The kernel OOM killer killed pid {pid} ({}) at {}: {who}; anon-rss {}.",
-                    e.txt("comm").unwrap_or("?"), hms(Some(ts)), bytes(e.num("anon_rss_kb").unwrap_or(0.0) * 1024.0)))
+                    e.txt(t, "comm").unwrap_or("?"), hms(Some(ts)), bytes(e.num(t, "anon_rss_kb").unwrap_or(0.0) * 1024.0)))
             }
             _ => continue,
         };
@@ -2021,7 +2035,7 @@ fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
             severity: sev,
             start: Some(ts),
             end: Some(ts),
-            nodes: vec![e.node],
+            nodes: vec![e.node()],
             summary: s,
             evidence: vec![e.cite()],
         });
@@ -2029,24 +2043,29 @@ fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
     // Rising RDB memory across saves/restarts (≥3 points, each higher).
     let mut per_node: Vec<Vec<&Event>> = vec![Vec::new(); t.nodes.len()];
     for e in ix.of("rdb_memory").iter().map(|&i| c.ev(i)) {
-        if e.ts.is_some() {
-            if let Some(v) = per_node.get_mut(e.node) {
+        if e.ts().is_some() {
+            if let Some(v) = per_node.get_mut(e.node()) {
                 v.push(e);
             }
         }
     }
     for (n, pts) in per_node.into_iter().enumerate() {
-        if pts.len() >= 3 && pts.windows(2).all(|w| w[1].num("mb") > w[0].num("mb")) {
+        if pts.len() >= 3
+            && pts
+                .windows(2)
+                .all(|w| w[1].num(t, "mb") > w[0].num(t, "mb"))
+        {
             let (a, b) = (pts[0], pts[pts.len() - 1]);
-            let (ma, mb) = (a.num("mb").unwrap_or(0.0), b.num("mb").unwrap_or(0.0));
-            let hours = ((b.ts.unwrap_or(0) - a.ts.unwrap_or(0)) as f64 / 3_600_000.0).max(1e-6);
+            let (ma, mb) = (a.num(t, "mb").unwrap_or(0.0), b.num(t, "mb").unwrap_or(0.0));
+            let hours =
+                ((b.ts().unwrap_or(0) - a.ts().unwrap_or(0)) as f64 / 3_600_000.0).max(1e-6);
             out.push(Incident {
                 kind: "memory_growth",
                 severity: Severity::Low,
-                start: a.ts,
-                end: b.ts,
+                start: a.ts(),
+                end: b.ts(),
                 nodes: vec![n],
-                summary: format!("Dataset memory on {} grew from {ma:.2} MB to {mb:.2} MB over {} ({:.2} MB/h) across {} RDB loads.", c.name(n), dur(a.ts, b.ts), (mb - ma) / hours, pts.len()),
+                summary: format!("Dataset memory on {} grew from {ma:.2} MB to {mb:.2} MB over {} ({:.2} MB/h) across {} RDB loads.", c.name(n), dur(a.ts(), b.ts()), (mb - ma) / hours, pts.len()),
                 evidence: pts.iter().map(|e| e.cite()).collect(),
             });
         }
@@ -2065,17 +2084,17 @@ fn oom_killed_server(c: &Ctx, e: &Event, l: usize) -> Incident {
         "The kernel OOM killer killed the server process of {} (pid {}, {}) at {}; anon-rss {}. Its last line was at {}.",
         c.name(lt.node),
         lt.pid,
-        e.txt("comm").unwrap_or("?"),
-        hms(e.ts),
-        e.num("anon_rss_kb")
+        e.txt(t, "comm").unwrap_or("?"),
+        hms(e.ts()),
+        e.num(t, "anon_rss_kb")
             .map_or("unknown".to_string(), |k| bytes(k * 1024.0)),
-        hms(lt.last.and_then(|x| x.ts)),
+        hms(lt.last.and_then(|x| x.ts())),
     );
     match back {
         Some(b) => s.push_str(&format!(
             " It restarted and was serving again at {} ({} down).",
-            hms(b.ts),
-            dur(e.ts, b.ts)
+            hms(b.ts()),
+            dur(e.ts(), b.ts())
         )),
         None => s.push_str(" No restart in these logs."),
     }
@@ -2090,8 +2109,8 @@ fn oom_killed_server(c: &Ctx, e: &Event, l: usize) -> Incident {
     Incident {
         kind: "oom_kill",
         severity: Severity::Critical,
-        start: e.ts,
-        end: back.and_then(|b| b.ts).or(e.ts),
+        start: e.ts(),
+        end: back.and_then(|b| b.ts()).or(e.ts()),
         nodes: vec![lt.node],
         summary: s,
         evidence: ev,
@@ -2106,36 +2125,36 @@ fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
             .into_iter()
             .map(|i| c.ev(i))
     {
-        let Some(ts) = e.ts else { continue };
-        let port = t.nodes[e.node].port;
+        let Some(ts) = e.ts() else { continue };
+        let port = t.nodes[e.node()].port;
         let sd = port.and_then(|p| {
             c.first(&["sentinel_sdown"], ts, ts + 90_000, |x| {
-                x.kind == "sentinel_sdown" && x.num("port") == Some(f64::from(p))
+                x.kind() == "sentinel_sdown" && x.num(t, "port") == Some(f64::from(p))
             })
         });
-        let ids = &t.nodes[e.node].cluster_ids;
+        let ids = &t.nodes[e.node()].cluster_ids;
         let cf = c.first(
             &["cluster_marking_failed", "cluster_fail_received"],
             ts,
             ts + 90_000,
             |x| {
-                matches!(x.kind, "cluster_marking_failed" | "cluster_fail_received")
-                    && x.txt("node").is_some_and(|n| ids.iter().any(|i| i == n))
+                matches!(x.kind(), "cluster_marking_failed" | "cluster_fail_received")
+                    && x.txt(t, "node").is_some_and(|n| ids.iter().any(|i| i == n))
             },
         );
         let follow = sd.or(cf);
-        let what = if e.kind == "slow_script" {
-            format!("a script ran for {} ms", e.num("ms").unwrap_or(0.0))
+        let what = if e.kind() == "slow_script" {
+            format!("a script ran for {} ms", e.num(t, "ms").unwrap_or(0.0))
         } else {
             "the watchdog fired (event loop blocked)".to_string()
         };
         let mut s = format!(
             "Event loop of {} blocked at {}: {what}; every client got -BUSY or waited.",
-            c.name(e.node),
+            c.name(e.node()),
             hms(Some(ts))
         );
         if let Some(f) = follow {
-            s.push_str(&format!(" It was then marked down ({} at {}): a false failure detection caused by the block, not a crash.", c.ev(f).kind, hms(c.ev(f).ts)));
+            s.push_str(&format!(" It was then marked down ({} at {}): a false failure detection caused by the block, not a crash.", c.ev(f).kind(), hms(c.ev(f).ts())));
         }
         let mut ev = vec![e.cite()];
         push(&mut ev, follow.map(|f| c.ev(f).cite()));
@@ -2147,8 +2166,8 @@ fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
                 Severity::Medium
             },
             start: Some(ts),
-            end: follow.and_then(|f| c.ev(f).ts).or(Some(ts)),
-            nodes: vec![e.node],
+            end: follow.and_then(|f| c.ev(f).ts()).or(Some(ts)),
+            nodes: vec![e.node()],
             summary: s,
             evidence: ev,
         });
@@ -2183,7 +2202,7 @@ fn config_hazards(c: &mut Ctx, out: &mut Vec<Incident>) {
     let mut latest: HashMap<(usize, &str), usize> = HashMap::new();
     for (k, _) in HAZ {
         for &i in c.ix.of(k) {
-            latest.insert((c.ev(i).node, *k), i);
+            latest.insert((c.ev(i).node(), *k), i);
         }
     }
     for (n, _) in t.nodes.iter().enumerate() {
@@ -2198,7 +2217,7 @@ fn config_hazards(c: &mut Ctx, out: &mut Vec<Incident>) {
         if found.is_empty() {
             continue;
         }
-        let ts = ev.iter().filter_map(|x| x.ts).max();
+        let ts = ev.iter().filter_map(|x| x.ts()).max();
         out.push(Incident {
             kind: "config_hazard",
             severity: Severity::Info,
@@ -2220,12 +2239,7 @@ mod fold_tests {
     use super::*;
 
     fn cite(line: u64, ts: i64) -> Cite {
-        Cite {
-            file: 0,
-            line,
-            at: line * 100,
-            ts: Some(ts),
-        }
+        Cite::new(0, line, line * 100, Some(ts))
     }
 
     fn inc(kind: &'static str, node: usize, k: i64, severity: Severity) -> Incident {
@@ -2278,7 +2292,7 @@ mod fold_tests {
              1970-01-01 00:03:20.000 (3 min 19 s). \
              First: #1. Last: #200."
         );
-        let lines: Vec<u64> = f.evidence.iter().map(|c| c.line).collect();
+        let lines: Vec<u64> = f.evidence.iter().map(|c| c.line()).collect();
         assert_eq!(lines, [2, 3, 400, 401]);
         let rest: Vec<(&str, Option<i64>)> = out[2..5].iter().map(|i| (i.kind, i.start)).collect();
         assert_eq!(

@@ -8,6 +8,8 @@
 //! the INFO gauges of log-events.md §3, the command being run and the memory
 //! test verdict. The failure-chain rules then turn it into one incident.
 
+use std::num::NonZeroU64;
+
 use super::catalog::{self, RawKind};
 use super::chunk::{Rec, What};
 
@@ -28,16 +30,51 @@ const HANDLER_FRAMES: &[&str] = &[
 /// A line cited as evidence: file index, 1-based line, byte offset, time.
 /// The text is not kept: the few cited lines that get rendered are read
 /// back from the input by offset ([`super::text`]).
+///
+/// Millions of these are held (several per process lifetime, one per
+/// event), so the file index and line share one word and a missing time is
+/// a reserved value: 24 bytes, and `Option<Cite>` costs nothing more.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cite {
-    /// Index into the file list.
-    pub file: usize,
-    /// 1-based line in the decompressed file.
-    pub line: u64,
     /// Byte offset of the line's start in the decompressed file.
     pub at: u64,
+    /// `file << LINE_BITS | line`, plus one so that it is never zero.
+    place: NonZeroU64,
+    /// Resolved time (ms), or [`NO_TS`].
+    ts: i64,
+}
+
+/// Bits of [`Cite`]'s packed word that hold the line (17 × 10^12 lines per
+/// file; the other 20 bits number a million files).
+const LINE_BITS: u32 = 44;
+const LINE_MASK: u64 = (1 << LINE_BITS) - 1;
+/// The stored time of a cite without one (no log line can carry it).
+const NO_TS: i64 = i64::MIN;
+
+impl Cite {
+    /// A cite of `line` (1-based) at byte `at` of file `file`, at time `ts`
+    /// (ms, wall clock as printed). Indexes past the packed range saturate.
+    pub fn new(file: usize, line: u64, at: u64, ts: Option<i64>) -> Cite {
+        let file = (file as u64).min(u64::MAX >> LINE_BITS);
+        let packed = (file << LINE_BITS) | line.min(LINE_MASK);
+        Cite {
+            at,
+            place: NonZeroU64::new(packed.saturating_add(1)).unwrap_or(NonZeroU64::MAX),
+            ts: ts.unwrap_or(NO_TS),
+        }
+    }
+    /// Index into the file list.
+    pub fn file(&self) -> usize {
+        ((self.place.get() - 1) >> LINE_BITS) as usize
+    }
+    /// 1-based line in the decompressed file.
+    pub fn line(&self) -> u64 {
+        (self.place.get() - 1) & LINE_MASK
+    }
     /// Resolved time (ms, wall clock as printed), if known.
-    pub ts: Option<i64>,
+    pub fn ts(&self) -> Option<i64> {
+        (self.ts != NO_TS).then_some(self.ts)
+    }
 }
 
 /// One crash report.

@@ -701,7 +701,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
     let mut events: Vec<&timeline::Event> = t
         .events
         .iter()
-        .filter(|e| node_ok(e.node) && in_time(e.ts, e.ts))
+        .filter(|e| node_ok(e.node()) && in_time(e.ts(), e.ts()))
         .collect();
     let json = args.format == cli::LogFormat::Json;
     if json && !args.all_events && (t.events_trimmed || events.len() > EVENTS_LISTED) {
@@ -717,10 +717,10 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
     // Read back only the lines that get printed.
     let mut wanted: Vec<(usize, u64)> = incidents
         .iter()
-        .flat_map(|i| i.evidence.iter().map(|c| (c.file, c.at)))
+        .flat_map(|i| i.evidence.iter().map(|c| (c.file(), c.at)))
         .collect();
     if json {
-        wanted.extend(events.iter().map(|e| (e.file, e.at)));
+        wanted.extend(events.iter().map(|e| (e.file(), e.at())));
     }
     let texts = text::read_back(&t.files, wanted);
     let listed = events.len();

@@ -116,7 +116,7 @@ impl Report<'_> {
         }
     }
     fn path(&self, c: &Cite) -> &str {
-        self.t.files.get(c.file).map_or("?", |f| f.path.as_str())
+        self.t.files.get(c.file()).map_or("?", |f| f.path.as_str())
     }
     fn node_names(&self, nodes: &[usize]) -> Vec<&str> {
         nodes
@@ -128,7 +128,7 @@ impl Report<'_> {
         self.t.span
     }
     fn line(&self, c: &Cite) -> std::borrow::Cow<'_, str> {
-        self.txt(self.texts.get(c.file, c.at))
+        self.txt(self.texts.get(c.file(), c.at))
     }
 }
 
@@ -195,7 +195,7 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "    {}", r.txt(&i.summary))?;
         writeln!(w, "    evidence:")?;
         for c in &i.evidence {
-            writeln!(w, "      {}:{}: {}", r.path(c), c.line, r.line(c))?;
+            writeln!(w, "      {}:{}: {}", r.path(c), c.line(), r.line(c))?;
         }
     }
     writeln!(w, "\nTimeline (events of medium severity and above)")?;
@@ -206,7 +206,7 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         if e.severity < super::catalog::Severity::Medium {
             continue;
         }
-        let cnt = per_node.entry(e.node).or_insert(0usize);
+        let cnt = per_node.entry(e.node()).or_insert(0usize);
         *cnt += 1;
         if *cnt > r.top {
             continue;
@@ -214,11 +214,11 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         writeln!(
             w,
             "  {}  {:<10} {:<28} {}:{}",
-            ts_str(e.ts),
-            t.nodes.get(e.node).map_or("?", |n| n.name.as_str()),
-            e.kind,
-            t.files[e.file].path,
-            e.line
+            ts_str(e.ts()),
+            t.nodes.get(e.node()).map_or("?", |n| n.name.as_str()),
+            e.kind(),
+            t.files[e.file()].path,
+            e.line()
         )?;
     }
     for (n, cnt) in per_node {
@@ -308,7 +308,7 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 "[{}] `{}:{}`: `{}`  ",
                 k + 1,
                 r.path(c),
-                c.line,
+                c.line(),
                 r.line(c).replace('`', "'")
             )?;
         }
@@ -317,7 +317,7 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
 }
 
 fn cite_json(r: &Report, c: &Cite) -> Value {
-    json!({ "file": r.path(c), "line": c.line, "ts": c.ts.map(format_ms), "text": r.line(c) })
+    json!({ "file": r.path(c), "line": c.line(), "ts": c.ts().map(format_ms), "text": r.line(c) })
 }
 
 /// JSON output (the stable contract; additive changes only).
@@ -341,16 +341,16 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
                 .iter()
                 .map(|&l| {
                     let lt = &t.lifetimes[l];
-                    json!({"pid": lt.pid, "start": lt.first.as_ref().and_then(|c| c.ts).map(format_ms),
-                           "ready": lt.ready.as_ref().and_then(|c| c.ts).map(format_ms),
-                           "last": lt.last.as_ref().and_then(|c| c.ts).map(format_ms),
-                           "end": lt.end.name(), "version": lt.version,
+                    json!({"pid": lt.pid, "start": lt.first.as_ref().and_then(|c| c.ts()).map(format_ms),
+                           "ready": lt.ready.as_ref().and_then(|c| c.ts()).map(format_ms),
+                           "last": lt.last.as_ref().and_then(|c| c.ts()).map(format_ms),
+                           "end": lt.end.name(), "version": lt.version.as_deref(),
                            "keys_loaded": lt.keys_loaded.as_ref().map(|k| k.0),
                            "load_seconds": lt.load_secs.as_ref().map(|k| k.0)})
                 })
                 .collect();
             let files: Vec<&str> = n.files.iter().map(|&f| t.files[f].path.as_str()).collect();
-            json!({"name": n.name, "port": n.port, "mode": n.mode, "version": n.version,
+            json!({"name": n.name, "port": n.port, "mode": n.mode.as_deref(), "version": n.version.as_deref(),
                    "files": files, "cluster_ids": n.cluster_ids, "lifetimes": lts})
         })
         .collect();
@@ -368,7 +368,7 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
         .unparsed
         .iter()
         .map(|(c, text)| {
-            json!({ "file": r.path(c), "line": c.line, "ts": c.ts.map(format_ms), "text": r.txt(text) })
+            json!({ "file": r.path(c), "line": c.line(), "ts": c.ts().map(format_ms), "text": r.txt(text) })
         })
         .collect();
     // Keys in the order a JSON object map prints them (alphabetical), so
@@ -420,14 +420,14 @@ impl serde::Serialize for Events<'_> {
 fn event_json(r: &Report, e: &Event) -> Value {
     let t = r.t;
     let mut fields = serde_json::Map::new();
-    for (k, v) in e.caps.iter() {
+    for (k, v) in e.caps(t) {
         let val = match v {
             super::catalog::Cap::Num(n) => json!(n),
             super::catalog::Cap::Text(s) => json!(r.txt(s)),
         };
         fields.insert((*k).to_string(), val);
     }
-    if let Some(ci) = e.crash {
+    if let Some(ci) = e.crash() {
         let cr = &t.crashes[ci as usize];
         fields.insert("reason".into(), json!(cr.reason()));
         fields.insert("frames".into(), json!(cr.frames));
@@ -440,9 +440,9 @@ fn event_json(r: &Report, e: &Event) -> Value {
         fields.insert("class".into(), json!(cr.class()));
         fields.insert("memtest_passed".into(), json!(cr.memtest));
     }
-    json!({"ts": e.ts.map(format_ms), "node": t.nodes.get(e.node).map(|n| n.name.as_str()),
-           "file": t.files[e.file].path, "line": e.line,
+    json!({"ts": e.ts().map(format_ms), "node": t.nodes.get(e.node()).map(|n| n.name.as_str()),
+           "file": t.files[e.file()].path, "line": e.line(),
            "level": e.level.map(|l| l.name()), "role": e.role.map(|x| x.name()),
-           "kind": e.kind, "id": e.id(), "severity": e.severity.name(), "pid": e.pid,
-           "fields": fields, "text": r.txt(r.texts.get(e.file, e.at))})
+           "kind": e.kind(), "id": e.id(), "severity": e.severity.name(), "pid": e.pid(),
+           "fields": fields, "text": r.txt(r.texts.get(e.file(), e.at()))})
 }

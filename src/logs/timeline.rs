@@ -12,8 +12,9 @@
 //! one event each, and every event of every node is merged onto one timeline
 //! ordered by time. The failure-chain rules read the result.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::catalog::{self, Caps, RawKind, Severity};
 use super::chunk::{Counters, Item, Parsed, Rec, What};
@@ -134,16 +135,17 @@ pub struct Lifetime {
     pub crash: Option<usize>,
     /// How it ended.
     pub end: EndClass,
-    /// Server family and version (`Redis 7.0.15`).
-    pub version: Option<String>,
-    /// `standalone`, `cluster`, `sentinel`.
-    pub mode: Option<String>,
+    /// Server family and version (`Redis 7.0.15`), shared by the
+    /// lifetimes that print the same one.
+    pub version: Option<Arc<str>>,
+    /// `standalone`, `cluster`, `sentinel` (shared likewise).
+    pub mode: Option<Arc<str>>,
     /// TCP port.
     pub port: Option<u32>,
     /// Cluster node id.
-    pub cluster_id: Option<String>,
+    pub cluster_id: Option<Box<str>>,
     /// Sentinel id.
-    pub sentinel_id: Option<String>,
+    pub sentinel_id: Option<Box<str>>,
     /// `keys loaded` at startup and the line.
     pub keys_loaded: Option<(u64, Cite)>,
     /// Load time in seconds (`DB loaded from disk` / AOF) and the line.
@@ -160,9 +162,9 @@ pub struct Node {
     /// Port.
     pub port: Option<u32>,
     /// `standalone`, `cluster`, `sentinel`.
-    pub mode: Option<String>,
+    pub mode: Option<Arc<str>>,
     /// Version of the latest lifetime.
-    pub version: Option<String>,
+    pub version: Option<Arc<str>>,
     /// Lifetimes in order.
     pub lifetimes: Vec<usize>,
     /// Files contributing lines.
@@ -172,65 +174,125 @@ pub struct Node {
 }
 
 /// One event on the merged timeline.
+///
+/// Archives of millions of lines keep millions of these, so the fields are
+/// packed and read through methods: the place and time share a [`Cite`],
+/// indexes are `u32`, and the catalogue row stands for id and kind.
 #[derive(Debug, Clone)]
 pub struct Event {
-    /// Time (ms, wall clock as printed).
-    pub ts: Option<i64>,
-    /// File index.
-    pub file: usize,
-    /// 1-based line.
-    pub line: u64,
-    /// Node index.
-    pub node: usize,
+    /// File, line, byte offset and time. The text is read back from the
+    /// offset when the event is rendered.
+    cite: Cite,
+    /// Where the extracted values start in [`Timeline`]'s shared list
+    /// (one allocation for all events instead of one per event).
+    caps: u32,
+    /// How many extracted values there are.
+    ncaps: u16,
     /// Lifetime index.
-    pub lifetime: usize,
-    /// Process id.
-    pub pid: Option<u32>,
+    lifetime: u32,
+    /// Node index (that of the lifetime).
+    node: u32,
+    /// Process id, when `has_pid`.
+    pid: u32,
+    /// Crash index for `crash_report` events, or `u32::MAX`.
+    crash: u32,
+    /// Catalogue row, or past the catalogue one of [`SYNTHETIC`].
+    kind: u16,
+    /// Whether a process id was printed.
+    has_pid: bool,
     /// Whether it came from a fork child.
     pub child: bool,
     /// Role.
     pub role: Option<Role>,
     /// Level.
     pub level: Option<Level>,
-    /// Catalogue id (`P03`), read with [`Event::id`]: three bytes instead
-    /// of a string reference, on millions of events.
-    code: [u8; 3],
-    /// Stable kind (`fork_failed`).
-    pub kind: &'static str,
     /// Severity of the event alone.
     pub severity: Severity,
-    /// Extracted values.
-    pub caps: Box<[(&'static str, catalog::Cap)]>,
-    /// Byte offset of the line in its (decompressed) file; the text is read
-    /// back from there when the event is rendered.
-    pub at: u64,
     /// The errno class the line names ([`catalog::errno_class`]; 0 none).
     pub errno: u8,
-    /// Crash index for `crash_report` events.
-    pub crash: Option<u32>,
+}
+
+/// Events that no catalogue row yields (a folded crash report, a prefix-less
+/// watchdog banner, a startup logo): id, kind, severity. An [`Event`] of
+/// one of these has kind `catalog::ENTRIES.len() + k`.
+const SYNTHETIC: [(&str, &str, Severity); 3] = [
+    ("X01", "crash_report", Severity::Critical),
+    ("T02", "watchdog", Severity::High),
+    ("L01", "startup_logo", Severity::Low),
+];
+
+/// The kind number of [`SYNTHETIC`] row `k`.
+fn synthetic(k: usize) -> u16 {
+    (catalog::ENTRIES.len() + k) as u16
+}
+
+/// Id, kind and severity of kind number `k`.
+fn kind_row(k: u16) -> (&'static str, &'static str, Severity) {
+    match catalog::ENTRIES.get(usize::from(k)) {
+        Some(e) => (e.id, e.kind, e.severity),
+        None => SYNTHETIC[usize::from(k) - catalog::ENTRIES.len()],
+    }
 }
 
 impl Event {
     /// Catalogue id (`P03`).
-    pub fn id(&self) -> &str {
-        std::str::from_utf8(&self.code).unwrap_or("?")
+    pub fn id(&self) -> &'static str {
+        kind_row(self.kind).0
+    }
+    /// Stable kind (`fork_failed`).
+    pub fn kind(&self) -> &'static str {
+        kind_row(self.kind).1
     }
     /// The event as a citation.
     pub fn cite(&self) -> Cite {
-        Cite {
-            file: self.file,
-            line: self.line,
-            at: self.at,
-            ts: self.ts,
-        }
+        self.cite
+    }
+    /// Time (ms, wall clock as printed).
+    pub fn ts(&self) -> Option<i64> {
+        self.cite.ts()
+    }
+    /// File index.
+    pub fn file(&self) -> usize {
+        self.cite.file()
+    }
+    /// 1-based line.
+    pub fn line(&self) -> u64 {
+        self.cite.line()
+    }
+    /// Byte offset of the line in its (decompressed) file.
+    pub fn at(&self) -> u64 {
+        self.cite.at
+    }
+    /// Node index.
+    pub fn node(&self) -> usize {
+        self.node as usize
+    }
+    /// Lifetime index.
+    pub fn lifetime(&self) -> usize {
+        self.lifetime as usize
+    }
+    /// Process id, when printed.
+    pub fn pid(&self) -> Option<u32> {
+        self.has_pid.then_some(self.pid)
+    }
+    /// Crash index for `crash_report` events.
+    pub fn crash(&self) -> Option<u32> {
+        (self.crash != u32::MAX).then_some(self.crash)
+    }
+    /// Extracted values, in pattern order (`t` is the event's timeline).
+    pub fn caps<'t>(&self, t: &'t Timeline) -> &'t [(&'static str, catalog::Cap)] {
+        self.caps_in(&t.caps)
+    }
+    fn caps_in<'a>(&self, all: &'a CapArena) -> &'a [(&'static str, catalog::Cap)] {
+        all.get(self.caps, self.ncaps)
     }
     /// Numeric capture.
-    pub fn num(&self, k: &str) -> Option<f64> {
-        catalog::num(&self.caps, k)
+    pub fn num(&self, t: &Timeline, k: &str) -> Option<f64> {
+        catalog::num(self.caps(t), k)
     }
     /// Text capture.
-    pub fn txt(&self, k: &str) -> Option<&str> {
-        catalog::text(&self.caps, k)
+    pub fn txt<'t>(&self, t: &'t Timeline, k: &str) -> Option<&'t str> {
+        catalog::text(self.caps(t), k)
     }
 }
 
@@ -245,6 +307,8 @@ pub struct Timeline {
     pub lifetimes: Vec<Lifetime>,
     /// Events, ordered by time (then file, line).
     pub events: Vec<Event>,
+    /// The extracted values of every event, each event's in one run.
+    caps: CapArena,
     /// Crash reports.
     pub crashes: Vec<Crash>,
     /// Sample of unparsed lines outside known blocks, with their text.
@@ -311,6 +375,8 @@ impl YearWalk {
 
 #[derive(Default)]
 struct SetState {
+    /// Versions and modes, one copy each for the set's lifetimes.
+    names: HashSet<Arc<str>>,
     by_pid: FastMap<u32, usize>,
     children: FastMap<u32, usize>,
     current: Option<usize>,
@@ -325,6 +391,16 @@ struct Logo {
     mode: Option<String>,
     port: Option<u32>,
     pid: Option<u32>,
+}
+
+/// The shared copy of `s`.
+fn intern(names: &mut HashSet<Arc<str>>, s: &str) -> Arc<str> {
+    if let Some(a) = names.get(s) {
+        return a.clone();
+    }
+    let a: Arc<str> = s.into();
+    names.insert(a.clone());
+    a
 }
 
 fn new_lifetime(
@@ -399,12 +475,7 @@ fn owner(
 }
 
 fn cite_of(file: usize, r: &Rec, ts: Option<i64>) -> Cite {
-    Cite {
-        file,
-        line: r.line,
-        at: r.at,
-        ts,
-    }
+    Cite::new(file, r.line, r.at, ts)
 }
 
 /// Events of kinds no rule reads and below medium severity are kept until
@@ -421,6 +492,77 @@ pub fn notable(kind: &str, severity: Severity) -> bool {
         || USED
             .get_or_init(|| super::chains::KINDS_USED.iter().copied().collect())
             .contains(kind)
+}
+
+/// Entries per page of a [`CapArena`].
+const CAP_PAGE: usize = 1 << 16;
+
+type CapEntry = (&'static str, catalog::Cap);
+
+/// The extracted values of all events, in fixed-size pages: one growing
+/// vector would hold up to twice what it needs while it doubles, and one
+/// allocation per event costs a header each and scatters them over the
+/// parse threads' heaps. An event's values never straddle two pages.
+#[derive(Debug, Default)]
+struct CapArena {
+    pages: Vec<Vec<CapEntry>>,
+}
+
+impl CapArena {
+    /// Appends one event's values (at most [`CAP_PAGE`]); returns where
+    /// they start.
+    fn push(&mut self, caps: Vec<CapEntry>) -> u32 {
+        let fits = self
+            .pages
+            .last()
+            .is_some_and(|p| p.len() + caps.len() <= CAP_PAGE);
+        if !fits {
+            self.pages.push(Vec::with_capacity(CAP_PAGE));
+        }
+        let page = self.pages.len() - 1;
+        let Some(p) = self.pages.last_mut() else {
+            return 0;
+        };
+        let at = page * CAP_PAGE + p.len();
+        p.extend(caps.into_iter().take(CAP_PAGE));
+        at as u32
+    }
+    /// The `n` values starting at `at`.
+    fn get(&self, at: u32, n: u16) -> &[CapEntry] {
+        let (page, off) = (at as usize / CAP_PAGE, at as usize % CAP_PAGE);
+        self.pages
+            .get(page)
+            .and_then(|p| p.get(off..off + usize::from(n)))
+            .unwrap_or(&[])
+    }
+    /// Drops everything from `at` on (the values of the last event).
+    fn truncate(&mut self, at: u32) {
+        let (page, off) = (at as usize / CAP_PAGE, at as usize % CAP_PAGE);
+        self.pages.truncate(page + 1);
+        if let Some(p) = self.pages.get_mut(page) {
+            p.truncate(off);
+        }
+    }
+}
+
+/// Drops the extracted values of events no longer kept, once, when
+/// low-value events start being only counted.
+fn compact_caps(t: &mut Timeline) {
+    let mut old = std::mem::take(&mut t.caps);
+    for e in &mut t.events {
+        let (page, off) = (e.caps as usize / CAP_PAGE, e.caps as usize % CAP_PAGE);
+        let caps: Vec<CapEntry> = old
+            .pages
+            .get_mut(page)
+            .and_then(|p| p.get_mut(off..off + usize::from(e.ncaps)))
+            .map(|run| {
+                run.iter_mut()
+                    .map(|(k, v)| (*k, std::mem::replace(v, catalog::Cap::Num(0.0))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        e.caps = t.caps.push(caps);
+    }
 }
 
 /// Year inference fed line by line (the state of [`infer_year`] over the
@@ -498,12 +640,12 @@ pub struct Builder {
     keep_all: bool,
     low_value: usize,
     cur: Option<Current>,
-    /// Events seen by kind, keyed by the address of the kind's static name
-    /// (one kind may have several addresses; [`Builder::finish`] merges
-    /// them by name): counting by name in a `BTreeMap` for each of millions
-    /// of events was a visible share of the sequential fold.
+    /// Events seen by kind number (several catalogue rows may share a kind
+    /// name; [`Builder::finish`] merges them by name): counting by name in
+    /// a `BTreeMap` for each of millions of events was a visible share of
+    /// the sequential fold.
     counts: FastMap<usize, (&'static str, u64)>,
-    /// [`notable`] by the address of a kind name, for kinds below medium.
+    /// [`notable`] by kind number, for kinds below medium.
     used: FastMap<usize, bool>,
 }
 
@@ -619,12 +761,7 @@ impl Builder {
         match item {
             Item::Span(s) => {
                 let ts = yw.peek(s.last_stamp);
-                let c = || Cite {
-                    file: fidx,
-                    line: s.first,
-                    at: s.first_at,
-                    ts,
-                };
+                let c = || Cite::new(fidx, s.first, s.first_at, ts);
                 let (l, child) = owner(t, st, set, Some(s.pid), s.role, &c);
                 if child {
                     return;
@@ -636,14 +773,9 @@ impl Builder {
                 let newer = lt
                     .last
                     .as_ref()
-                    .is_none_or(|x| (x.file, x.line) < (fidx, s.last));
+                    .is_none_or(|x| (x.file(), x.line()) < (fidx, s.last));
                 if newer {
-                    lt.last = Some(Cite {
-                        file: fidx,
-                        line: s.last,
-                        at: s.last_at,
-                        ts,
-                    });
+                    lt.last = Some(Cite::new(fidx, s.last, s.last_at, ts));
                 }
             }
             Item::Rec(r) => {
@@ -656,15 +788,15 @@ impl Builder {
             let e = &t.events[t.events.len() - 1];
             t.events_total += 1;
             self.counts
-                .entry(e.kind.as_ptr() as usize)
-                .or_insert((e.kind, 0))
+                .entry(usize::from(e.kind))
+                .or_insert((e.kind(), 0))
                 .1 += 1;
-            if let Some(ts) = e.ts {
+            if let Some(ts) = e.ts() {
                 t.span.0 = Some(t.span.0.map_or(ts, |a| a.min(ts)));
                 t.span.1 = Some(t.span.1.map_or(ts, |b| b.max(ts)));
             }
-            if e.kind == "fork_cow" {
-                if let Some(v) = e.num("peak").or(e.num("current")) {
+            if e.kind() == "fork_cow" {
+                if let Some(v) = e.num(t, "peak").or(e.num(t, "current")) {
                     t.cow_peak_mb = Some(t.cow_peak_mb.map_or(v, |m| m.max(v)));
                 }
             }
@@ -672,15 +804,18 @@ impl Builder {
                 || e.severity >= Severity::Medium
                 || *self
                     .used
-                    .entry(e.kind.as_ptr() as usize)
-                    .or_insert_with(|| notable(e.kind, e.severity));
+                    .entry(usize::from(e.kind))
+                    .or_insert_with(|| notable(e.kind(), e.severity));
             if !keep {
                 self.low_value += 1;
                 if self.low_value > LOW_VALUE_KEPT {
-                    t.events.pop();
+                    if let Some(e) = t.events.pop() {
+                        t.caps.truncate(e.caps);
+                    }
                     if !t.events_trimmed {
                         t.events_trimmed = true;
-                        t.events.retain(|e| notable(e.kind, e.severity));
+                        t.events.retain(|e| notable(e.kind(), e.severity));
+                        compact_caps(t);
                     }
                 }
             }
@@ -799,9 +934,7 @@ fn handle_rec(
                         ts,
                         l,
                         false,
-                        "X01",
-                        "crash_report",
-                        Severity::Critical,
+                        synthetic(0),
                         Caps::new(),
                         Some(ci),
                     );
@@ -809,19 +942,7 @@ fn handle_rec(
                 RawKind::Watchdog => {
                     let c = cite(&r);
                     let (l, _) = owner(t, st, set, None, None, &|| c);
-                    push_event(
-                        t,
-                        fidx,
-                        &r,
-                        ts,
-                        l,
-                        false,
-                        "T02",
-                        "watchdog",
-                        Severity::High,
-                        Caps::new(),
-                        None,
-                    );
+                    push_event(t, fidx, &r, ts, l, false, synthetic(1), Caps::new(), None);
                 }
                 RawKind::LogoVersion(server, v) => {
                     let logo = st.logo.get_or_insert_with(Logo::default);
@@ -848,10 +969,13 @@ fn handle_rec(
                     let lg = st.logo.take().unwrap_or_default();
                     let l = &mut t.lifetimes[lt];
                     l.explicit_start = true;
-                    if lg.version.is_some() {
-                        l.version = lg.version.clone();
+                    if let Some(v) = &lg.version {
+                        l.version = Some(intern(&mut st.names, v));
                     }
-                    l.mode = lg.mode.clone().or(l.mode.take());
+                    l.mode = match &lg.mode {
+                        Some(m) => Some(intern(&mut st.names, m)),
+                        None => l.mode.take(),
+                    };
                     l.port = lg.port.or(l.port);
                     let mut caps = Caps::new();
                     if let Some(v) = &lg.version {
@@ -865,7 +989,7 @@ fn handle_rec(
                     }
                     caps.push(("pid", catalog::Cap::Num(f64::from(*p))));
                     let r2 = Rec {
-                        line: first.line,
+                        line: first.line(),
                         at: first.at,
                         ..r.clone()
                     };
@@ -873,12 +997,10 @@ fn handle_rec(
                         t,
                         fidx,
                         &r2,
-                        first.ts.or(ts),
+                        first.ts().or(ts),
                         lt,
                         false,
-                        "L01",
-                        "startup_logo",
-                        Severity::Low,
+                        synthetic(2),
                         caps,
                         None,
                     );
@@ -899,7 +1021,8 @@ fn handle_rec(
             }
         }
         What::Known(idx, caps) => {
-            let e = catalog::entry(*idx);
+            let kind = *idx;
+            let e = catalog::entry(kind);
             let c = cite(&r);
             if e.id == "L01" && e.kind == "server_starting" {
                 if let Some(p) = r.pid {
@@ -934,9 +1057,7 @@ fn handle_rec(
                     ts,
                     l,
                     false,
-                    "X01",
-                    "crash_report",
-                    Severity::Critical,
+                    synthetic(0),
                     caps.clone(),
                     Some(ci),
                 );
@@ -975,13 +1096,13 @@ fn handle_rec(
                                 _ => None,
                             });
                     if let Some(v) = catalog::text(caps, "version") {
-                        lt.version =
-                            Some(format!("{} {v}", server.unwrap_or_else(|| "Redis".into())));
+                        let full = format!("{} {v}", server.unwrap_or_else(|| "Redis".into()));
+                        lt.version = Some(intern(&mut st.names, &full));
                     }
                 }
                 "running_mode" | "ready_to_start" => {
                     lt.mode = catalog::text(caps, "mode")
-                        .map(String::from)
+                        .map(|m| intern(&mut st.names, m))
                         .or(lt.mode.take());
                     lt.port = catalog::num(caps, "port").map(|p| p as u32).or(lt.port);
                 }
@@ -1005,8 +1126,8 @@ fn handle_rec(
                     lt.fatal = Some(c);
                     lt.fatal_text = r.text.clone();
                 }
-                "cluster_node_id" => lt.cluster_id = catalog::text(caps, "node").map(String::from),
-                "sentinel_id" => lt.sentinel_id = catalog::text(caps, "runid").map(String::from),
+                "cluster_node_id" => lt.cluster_id = catalog::text(caps, "node").map(Box::from),
+                "sentinel_id" => lt.sentinel_id = catalog::text(caps, "runid").map(Box::from),
                 "keys_loaded" if lt.keys_loaded.is_none() && lt.ready.is_none() => {
                     if let Some(k) = catalog::num(caps, "loaded") {
                         lt.keys_loaded = Some((k as u64, c));
@@ -1028,7 +1149,7 @@ fn handle_rec(
                 let newer = lt
                     .last
                     .as_ref()
-                    .is_none_or(|x| (x.file, x.line) < (fidx, r.line));
+                    .is_none_or(|x| (x.file(), x.line()) < (fidx, r.line));
                 if newer {
                     lt.last = Some(c);
                 }
@@ -1038,9 +1159,7 @@ fn handle_rec(
                 What::Known(_, caps) => std::mem::take(caps),
                 _ => Caps::new(),
             };
-            push_event(
-                t, fidx, &r, ts, l, child, e.id, e.kind, e.severity, caps, None,
-            );
+            push_event(t, fidx, &r, ts, l, child, kind, caps, None);
         }
     }
 }
@@ -1053,29 +1172,29 @@ fn push_event(
     ts: Option<i64>,
     lifetime: usize,
     child: bool,
-    id: &'static str,
-    kind: &'static str,
-    severity: Severity,
+    kind: u16,
     caps: Caps,
     crash: Option<usize>,
 ) {
+    let ncaps = caps.len().min(CAP_PAGE) as u16;
+    let at = t.caps.push(caps);
     t.events.push(Event {
-        ts,
-        file,
-        line: r.line,
-        node: usize::MAX,
-        lifetime,
-        pid: r.pid,
+        cite: Cite::new(file, r.line, r.at, ts),
+        caps: at,
+        ncaps,
+        lifetime: lifetime as u32,
+        node: u32::MAX,
+        pid: r.pid.unwrap_or(0),
+        crash: crash
+            .and_then(|c| u32::try_from(c).ok())
+            .unwrap_or(u32::MAX),
+        kind,
+        has_pid: r.pid.is_some(),
         child,
         role: r.role,
         level: r.level,
-        code: id.as_bytes().try_into().unwrap_or(*b"???"),
-        kind,
-        severity,
-        caps: caps.into_boxed_slice(),
-        at: r.at,
+        severity: kind_row(kind).2,
         errno: r.errno,
-        crash: crash.and_then(|c| u32::try_from(c).ok()),
     });
 }
 
@@ -1085,8 +1204,8 @@ fn finish(t: &mut Timeline, sets: &[String]) {
     // Nearest earlier lifetime of the same set and file with a port, else
     // the nearest later one: one pass each way.
     let n = t.lifetimes.len();
-    let key = |lt: &Lifetime| (lt.set, lt.first.as_ref().map(|c| c.file));
-    type PortMode = (Option<u32>, Option<String>);
+    let key = |lt: &Lifetime| (lt.set, lt.first.as_ref().map(|c| c.file()));
+    type PortMode = (Option<u32>, Option<Arc<str>>);
     let mut fill: Vec<Option<PortMode>> = vec![None; n];
     let mut last: HashMap<(usize, Option<usize>), PortMode> = HashMap::new();
     for (i, lt) in t.lifetimes.iter().enumerate() {
@@ -1155,27 +1274,27 @@ fn finish(t: &mut Timeline, sets: &[String]) {
             node.version = lt.version.clone();
         }
         if let Some(id) = &lt.cluster_id {
-            if !node.cluster_ids.contains(id) {
-                node.cluster_ids.push(id.clone());
+            if !node.cluster_ids.iter().any(|c| **c == **id) {
+                node.cluster_ids.push(id.to_string());
             }
         }
-        if let Some(f) = lt.first.as_ref().map(|c| c.file) {
+        if let Some(f) = lt.first.as_ref().map(|c| c.file()) {
             if !node.files.contains(&f) {
                 node.files.push(f);
             }
         }
     }
     for e in &mut t.events {
-        e.node = t.lifetimes[e.lifetime].node;
+        e.node = t.lifetimes[e.lifetime()].node as u32;
     }
     // Lifetimes of a node in time order, then end classes.
     for node in &mut t.nodes {
         node.lifetimes.sort_by_key(|&l| {
             let c = t.lifetimes[l].first.as_ref();
             (
-                c.and_then(|c| c.ts).unwrap_or(i64::MIN),
-                c.map_or(0, |c| c.file),
-                c.map_or(0, |c| c.line),
+                c.and_then(|c| c.ts()).unwrap_or(i64::MIN),
+                c.map_or(0, |c| c.file()),
+                c.map_or(0, |c| c.line()),
             )
         });
         let ls = node.lifetimes.clone();
@@ -1206,7 +1325,7 @@ fn finish(t: &mut Timeline, sets: &[String]) {
 /// the permutation's cycles: no event passes through a merge sort's scratch
 /// buffer (half the events' size) or is moved more than once or twice.
 fn sort_events(events: &mut [Event]) {
-    let key = |e: &Event| (e.ts.unwrap_or(i64::MIN), e.file, e.line);
+    let key = |e: &Event| (e.ts().unwrap_or(i64::MIN), e.file(), e.line());
     if events.is_sorted_by_key(key) {
         return;
     }
@@ -1252,8 +1371,13 @@ fn mark_oom_kills(t: &mut Timeline) {
     for (i, lt) in t.lifetimes.iter().enumerate() {
         by_pid.entry(lt.pid).or_default().push(i);
     }
-    for e in t.events.iter_mut().filter(|e| e.kind == "kernel_oom_kill") {
-        let (Some(pid), Some(ts)) = (e.num("pid"), e.ts) else {
+    let caps = &t.caps;
+    for e in t
+        .events
+        .iter_mut()
+        .filter(|e| e.kind() == "kernel_oom_kill")
+    {
+        let (Some(pid), Some(ts)) = (catalog::num(e.caps_in(caps), "pid"), e.ts()) else {
             continue;
         };
         let Some(cands) = by_pid.get(&(pid as u32)) else {
@@ -1269,19 +1393,24 @@ fn mark_oom_kills(t: &mut Timeline) {
                         lt.end,
                         EndClass::UnknownKill | EndClass::Running | EndClass::KilledInShutdown
                     )
-                    && lt.first.and_then(|c| c.ts).is_none_or(|f| f <= ts)
+                    && lt.first.and_then(|c| c.ts()).is_none_or(|f| f <= ts)
                     && lt
                         .last
-                        .and_then(|c| c.ts)
+                        .and_then(|c| c.ts())
                         .is_none_or(|l| l <= ts + OOM_SLACK_MS)
             })
-            .max_by_key(|&l| t.lifetimes[l].first.and_then(|c| c.ts).unwrap_or(i64::MIN));
+            .max_by_key(|&l| {
+                t.lifetimes[l]
+                    .first
+                    .and_then(|c| c.ts())
+                    .unwrap_or(i64::MIN)
+            });
         if let Some(l) = best {
             let lt = &mut t.lifetimes[l];
             lt.end = EndClass::OomKilled;
             lt.oom_kill = Some(e.cite());
-            e.lifetime = l;
-            e.node = lt.node;
+            e.lifetime = l as u32;
+            e.node = lt.node as u32;
         }
     }
 }
@@ -1292,22 +1421,20 @@ mod tests {
 
     fn ev(ts: Option<i64>, file: usize, line: u64, at: u64) -> Event {
         Event {
-            ts,
-            file,
-            line,
-            node: 0,
+            cite: Cite::new(file, line, at, ts),
+            caps: 0,
+            ncaps: 0,
             lifetime: 0,
-            pid: None,
+            node: 0,
+            pid: 0,
+            crash: u32::MAX,
+            kind: synthetic(1),
+            has_pid: false,
             child: false,
             role: None,
             level: None,
-            code: *b"Z00",
-            kind: "test",
             severity: Severity::Info,
-            caps: Box::default(),
-            at,
             errno: 0,
-            crash: None,
         }
     }
 
@@ -1323,13 +1450,13 @@ mod tests {
             .collect();
         let mut want: Vec<(Option<i64>, usize, u64, u64)> = events
             .iter()
-            .map(|e| (e.ts, e.file, e.line, e.at))
+            .map(|e| (e.ts(), e.file(), e.line(), e.at()))
             .collect();
         want.sort_by_key(|w| (w.0.unwrap_or(i64::MIN), w.1, w.2));
         sort_events(&mut events);
         let got: Vec<(Option<i64>, usize, u64, u64)> = events
             .iter()
-            .map(|e| (e.ts, e.file, e.line, e.at))
+            .map(|e| (e.ts(), e.file(), e.line(), e.at()))
             .collect();
         assert_eq!(got, want);
     }
