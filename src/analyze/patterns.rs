@@ -781,6 +781,48 @@ mod tests {
         assert_eq!(names(&t), vec![("user:*:settings".into(), 600)]);
     }
 
+    /// Random keys over an alphabet rich in separators, wildcard-prone
+    /// tokens and repeats: folding and merging never lose or invent a key,
+    /// and every pattern resolves to itself.
+    #[test]
+    fn folding_conserves_keys_on_random_names() {
+        let alphabet = b"ab:{}/_-.#|0123456789xyzQWE@";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut t = PatternTable::default();
+        let (mut a, mut b) = (PatternTable::default(), PatternTable::default());
+        let n = 20_000u64;
+        for i in 0..n {
+            let len = 1 + next() % 24;
+            let key: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            t.add(&key, &facts(1 + i % 7));
+            if i % 3 == 0 { &mut a } else { &mut b }.add(&key, &facts(1 + i % 7));
+        }
+        let pats = t.patterns();
+        assert_eq!(
+            pats.iter().map(|p| p.1.keys).sum::<u64>() + t.truncated_keys,
+            n
+        );
+        for (p, _) in &pats {
+            assert_eq!(t.resolve(p).as_deref(), Some(p.as_str()), "{p}");
+        }
+        a.merge(&b);
+        let merged = a.patterns();
+        assert_eq!(
+            merged.iter().map(|p| p.1.keys).sum::<u64>() + a.truncated_keys,
+            n
+        );
+        let mem = |v: &[(String, Stats)]| v.iter().map(|p| p.1.memory_bytes).sum::<u64>();
+        assert_eq!(mem(&merged), mem(&pats));
+    }
+
     #[test]
     fn merging_tables_equals_one_table() {
         let keys: Vec<String> = (0..500)
