@@ -24,8 +24,12 @@ use super::line::{self, Level, Role, Stamp, Wrapper};
 
 /// Evidence text is kept up to this many bytes (longer lines end in `…`).
 pub const MAX_TEXT: usize = 8 * 1024;
-/// Unparsed lines kept as samples per chunk (all are counted).
-const SAMPLES_PER_CHUNK: usize = 8;
+/// Unparsed lines kept as samples: the first this many non-blank ones of
+/// each file (all are counted). A chunk keeps its own first ones, which
+/// include those of the file's first ones that fall in it, and the timeline
+/// uses only the file's first ones, so the sample does not depend on where
+/// chunks are cut.
+pub const UNPARSED_SAMPLES: usize = 8;
 
 /// What a kept line is.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +79,9 @@ pub struct Rec {
 }
 
 /// The first and last line a process wrote within a chunk, closed early when
-/// the same pid starts a new lifetime (containers reuse pid 1).
+/// the same pid starts a new lifetime (containers reuse pid 1). A span still
+/// open when its chunk ends is sent then, and the timeline joins it to the
+/// same pid's span in the next chunk ([`Span::extend`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Span {
     /// Process id.
@@ -94,6 +100,18 @@ pub struct Span {
     pub first_stamp: Option<Stamp>,
     /// Timestamp of the last line.
     pub last_stamp: Option<Stamp>,
+}
+
+impl Span {
+    /// Joins the part of the same process's span that follows in the next
+    /// chunk, as if both parts had been read in one chunk.
+    pub fn extend(&mut self, later: Span) {
+        self.role = later.role.or(self.role);
+        self.last = later.last;
+        self.last_at = later.last_at;
+        self.first_stamp = self.first_stamp.or(later.first_stamp);
+        self.last_stamp = later.last_stamp.or(self.last_stamp);
+    }
 }
 
 /// A record in line order.
@@ -365,7 +383,7 @@ impl ChunkState {
                     Some(k) => self
                         .items
                         .push(Item::Rec(raw_rec(lineno, at, What::Raw(k), None))),
-                    None if self.samples < SAMPLES_PER_CHUNK && !raw.trim_ascii().is_empty() => {
+                    None if self.samples < UNPARSED_SAMPLES && !raw.trim_ascii().is_empty() => {
                         self.samples += 1;
                         self.items.push(Item::Rec(raw_rec(
                             lineno,
@@ -552,6 +570,19 @@ pub fn parse_buffer_at(
     tick: &(dyn Fn(u64) + Sync),
 ) -> (Vec<Item>, Counters) {
     let target = (buf.len() / (threads.max(1) * 4)).clamp(256 * 1024, 64 * 1024 * 1024);
+    parse_chunks_of(buf, target, first_line, first_at, tick)
+}
+
+/// [`parse_buffer_at`] with chunks of about `target` bytes. Where the chunks
+/// are cut depends on the thread count, so the result must not depend on
+/// `target`; tests call this with tiny chunks to check that.
+pub(super) fn parse_chunks_of(
+    buf: &[u8],
+    target: usize,
+    first_line: u64,
+    first_at: u64,
+    tick: &(dyn Fn(u64) + Sync),
+) -> (Vec<Item>, Counters) {
     let chunks = split(buf, target);
     let mut at = first_at;
     let starts: Vec<u64> = chunks
@@ -594,13 +625,28 @@ const PIECE: usize = 32 * 1024 * 1024;
 /// piece's records to `sink` while the next piece is parsed, so memory holds
 /// two pieces' records, not the whole file's.
 pub fn parse_mmap_with(buf: &[u8], threads: usize, tick: &(dyn Fn(u64) + Sync), sink: &mut Sink) {
-    let pieces = split(buf, PIECE);
+    parse_pieces(
+        buf,
+        PIECE,
+        &|piece, line, at| parse_buffer_at(piece, line, at, threads, tick),
+        sink,
+    );
+}
+
+/// Parses one piece that starts at (line, byte) of its file.
+pub(super) type ParsePiece<'p> = dyn Fn(&[u8], u64, u64) -> (Vec<Item>, Counters) + Sync + 'p;
+
+/// [`parse_mmap_with`] with pieces of about `piece` bytes, each parsed by
+/// `parse(piece, first_line, first_at)`: tests pass tiny pieces and chunks
+/// to check that where they fall does not change the result.
+pub(super) fn parse_pieces(buf: &[u8], piece: usize, parse: &ParsePiece, sink: &mut Sink) {
+    let pieces = split(buf, piece);
     let mut next_line = 1u64;
     let mut at = 0u64;
     let mut pending: Option<(Vec<Item>, Counters)> = None;
     for piece in pieces {
         let (parsed, ()) = rayon::join(
-            || parse_buffer_at(piece, next_line, at, threads, tick),
+            || parse(piece, next_line, at),
             || {
                 if let Some((i, c)) = pending.take() {
                     sink(i, c);

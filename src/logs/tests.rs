@@ -333,3 +333,175 @@ fn digit_by_digit_time_formatting_matches_the_format_macro() {
         "2026-11-23 07:23:30.404"
     );
 }
+
+/// The plain scenario logs under `testdata/logs/`, in name order.
+fn scenario_logs() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/logs");
+    let (mut files, _) = super::expand(&[root]);
+    files.retain(|p| p.extension().is_some_and(|e| e == "log"));
+    files.sort();
+    files
+}
+
+/// Everything the analysis of one plain log yields (timeline and
+/// incidents, in full), when it is parsed in pieces of about `piece` bytes
+/// cut into chunks of about `chunk` bytes, fed to the timeline piece by
+/// piece as a large file is.
+fn analysed_in_pieces(path: &std::path::Path, buf: &[u8], piece: usize, chunk: usize) -> String {
+    let mut b = super::timeline::Builder::new(&["set".to_string()], None, false);
+    b.begin_file(
+        path.display().to_string(),
+        path.to_path_buf(),
+        true,
+        0,
+        Some((2027, 1)),
+        "none",
+    );
+    let mut counters = chunk::Counters::default();
+    chunk::parse_pieces(
+        buf,
+        piece,
+        &|p, line, at| chunk::parse_chunks_of(p, chunk, line, at, &|_| {}),
+        &mut |items, c| {
+            b.feed(items);
+            counters.merge(c);
+        },
+    );
+    b.end_file(&counters, buf.len() as u64, None);
+    let t = b.finish();
+    let incidents = super::chains::run(&t, false);
+    format!("{t:#?}\n{incidents:#?}")
+}
+
+#[test]
+fn piece_and_chunk_boundaries_do_not_change_the_analysis_of_any_scenario() {
+    let files = scenario_logs();
+    assert!(files.len() >= 20, "scenario logs not found: {files:?}");
+    for path in files {
+        let buf = std::fs::read(&path).unwrap();
+        let whole = analysed_in_pieces(&path, &buf, usize::MAX, usize::MAX);
+        for (piece, chunk) in [(300, usize::MAX), (700, 1), (1000, 200), (4096, 350)] {
+            let got = analysed_in_pieces(&path, &buf, piece, chunk);
+            assert!(
+                got == whole,
+                "{}: pieces of {piece} bytes, chunks of {chunk}: analysis differs from one piece",
+                path.display()
+            );
+        }
+    }
+}
+
+/// A Redis 6 process crashes and is killed during the fast memory test;
+/// the next process's first line is glued to the test's progress dots (so
+/// its "is starting" line is not recognised) and its first lines carry
+/// role `C`, as fork children's do.
+const RESTART_AFTER_CUT_MEMTEST: &str = "\
+100:C 02 Jan 2026 13:53:21.022 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
+100:C 02 Jan 2026 13:53:21.023 # Redis version=6.2.14, bits=64, commit=00000000, modified=0, pid=100, just started
+100:C 02 Jan 2026 13:53:21.023 # Configuration loaded
+100:M 02 Jan 2026 13:53:21.024 * Running mode=standalone, port=17450.
+100:M 02 Jan 2026 13:53:21.027 * Ready to accept connections
+
+
+=== REDIS BUG REPORT START: Cut & paste starting from here ===
+100:M 02 Jan 2026 13:53:21.150 # === ASSERTION FAILED ===
+100:M 02 Jan 2026 13:53:21.150 # ==> debug.c:498 '1 == 2' is not true
+
+------ FAST MEMORY TEST ------
+100:M 02 Jan 2026 13:53:21.151 # Bio thread for job type #0 terminated
+*** Preparing to test memory region 571000 (118784 bytes)
+.O.O.O.O.O.200:C 02 Jan 2026 13:53:22.151 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
+200:C 02 Jan 2026 13:53:22.151 # Redis version=6.2.14, bits=64, commit=00000000, modified=0, pid=200, just started
+200:C 02 Jan 2026 13:53:22.151 # Configuration loaded
+200:M 02 Jan 2026 13:53:22.152 * monotonic clock: POSIX clock_gettime
+200:M 02 Jan 2026 13:53:22.152 * Running mode=standalone, port=17450.
+200:M 02 Jan 2026 13:53:22.152 * Ready to accept connections
+200:M 02 Jan 2026 13:53:30.000 * Background saving started by pid 201
+201:C 02 Jan 2026 13:53:30.100 * DB saved on disk
+200:M 02 Jan 2026 13:53:30.200 * Background saving terminated with success
+300:C 02 Jan 2026 13:54:00.000 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
+300:C 02 Jan 2026 13:54:00.001 # Configuration loaded
+300:M 02 Jan 2026 13:54:00.002 * Running mode=standalone, port=17450.
+300:M 02 Jan 2026 13:54:00.003 * Ready to accept connections
+";
+
+#[test]
+fn a_restart_after_a_cut_memory_test_keeps_its_lifetime_wherever_pieces_end() {
+    // A 1 GiB log parsed in 16 MiB pieces lost the lifetime of a process
+    // whose first lines ended a chunk: its span, folded at the chunk's end
+    // with role `C`, made it a fork child of the process that had crashed.
+    let path = std::path::Path::new("restart-after-memtest.log");
+    let buf = RESTART_AFTER_CUT_MEMTEST.as_bytes();
+    let whole = analysed_in_pieces(path, buf, usize::MAX, usize::MAX);
+    for piece in 1..buf.len() {
+        let got = analysed_in_pieces(path, buf, piece, usize::MAX);
+        assert!(
+            got == whole,
+            "pieces of {piece} bytes: analysis differs from one piece"
+        );
+    }
+    // And the split is into the three processes that ran.
+    let mut b = super::timeline::Builder::new(&["set".to_string()], None, false);
+    b.begin_file(
+        path.display().to_string(),
+        path.to_path_buf(),
+        true,
+        0,
+        None,
+        "none",
+    );
+    let cut = RESTART_AFTER_CUT_MEMTEST
+        .find("200:C 02 Jan 2026 13:53:22.151 # Configuration")
+        .unwrap();
+    let (first, c1) = chunk::parse_chunks_of(&buf[..cut], usize::MAX, 1, 0, &|_| {});
+    let (rest, c2) =
+        chunk::parse_chunks_of(&buf[cut..], usize::MAX, c1.lines + 1, cut as u64, &|_| {});
+    b.feed(first);
+    b.feed(rest);
+    let mut counters = c1;
+    counters.merge(c2);
+    b.end_file(&counters, buf.len() as u64, None);
+    let t = b.finish();
+    let lifetimes: Vec<(u32, &str)> = t.lifetimes.iter().map(|l| (l.pid, l.end.name())).collect();
+    assert_eq!(
+        lifetimes,
+        [(100, "crash"), (200, "unknown-kill"), (300, "running")]
+    );
+}
+
+#[test]
+fn year_less_lines_over_new_year_count_one_rollover() {
+    // The process's span (first line in December, last in January) used to
+    // walk the months again after the January lines: two rollovers.
+    let log = b"\
+1718:M 31 Dec 23:59:58.000 * Ready to accept connections
+1718:M 31 Dec 23:59:59.000 * DB saved on disk
+1718:M 01 Jan 00:00:01.000 * DB saved on disk
+";
+    let mut b = super::timeline::Builder::new(&["set".to_string()], None, false);
+    b.begin_file(
+        "redis.log".into(),
+        "redis.log".into(),
+        true,
+        0,
+        Some((2027, 1)),
+        "none",
+    );
+    let (items, c) = chunk::parse_buffer(log, 1, 1, &|_| {});
+    b.feed(items);
+    b.end_file(&c, log.len() as u64, None);
+    let t = b.finish();
+    let times: Vec<String> = t
+        .events
+        .iter()
+        .map(|e| super::line::format_ms(e.ts().unwrap()))
+        .collect();
+    assert_eq!(
+        times,
+        [
+            "2026-12-31 23:59:58.000",
+            "2026-12-31 23:59:59.000",
+            "2027-01-01 00:00:01.000"
+        ]
+    );
+}

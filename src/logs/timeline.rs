@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::catalog::{self, Caps, RawKind, Severity};
-use super::chunk::{Counters, Item, Parsed, Rec, What};
+use super::chunk::{Counters, Item, Parsed, Rec, Span, What, UNPARSED_SAMPLES};
 use super::crash::{Cite, Crash};
 use super::fasthash::FastMap;
 use super::line::{self, Level, Role, Stamp};
@@ -384,6 +384,20 @@ struct SetState {
     logo: Option<Logo>,
 }
 
+impl SetState {
+    /// Whether `s` is (part of) the span of a pid known only as a fork
+    /// child. Folding it changes nothing, now or where the span ends (only
+    /// a logo can later make the pid a main process's, and a part without a
+    /// main-process role would not set that process's first role), so it
+    /// is folded at once instead of held: fork children are most of the
+    /// pids of a busy log.
+    fn settled_child(&self, s: &Span) -> bool {
+        !self.by_pid.contains_key(&s.pid)
+            && self.children.contains_key(&s.pid)
+            && matches!(s.role, None | Some(Role::Child))
+    }
+}
+
 #[derive(Default)]
 struct Logo {
     first: Option<Cite>,
@@ -601,10 +615,11 @@ impl YearInfer {
     fn feed_item(&mut self, it: &Item) {
         match it {
             Item::Rec(r) => self.feed(r.stamp, r.outer_ms),
-            Item::Span(s) => {
-                self.feed(s.first_stamp, None);
-                self.feed(s.last_stamp, None);
-            }
+            // A span's stamps are those of its first and last lines, which
+            // lie before records already fed: walking them would count the
+            // month going back from the last record to the span's first
+            // line as a new year. They only tell that year-less stamps exist.
+            Item::Span(_) => self.any |= has_noyear(it),
         }
     }
 }
@@ -626,12 +641,24 @@ struct Current {
     /// Items held back since the first year-less timestamp: their year is
     /// known only at the end of the file.
     held: Option<Vec<Item>>,
+    /// Unparsed samples seen so far in the file (each chunk sends its first
+    /// [`UNPARSED_SAMPLES`]; only the file's first that many are used).
+    samples: usize,
+    /// Per-pid spans not yet closed, joined across chunks. A chunk sends
+    /// each pid's span when it ends, but the pid's lines may go on in the
+    /// next chunk: folding the part then would tie the process to a
+    /// lifetime (or, for the `C` lines of a starting Redis ≤ 6, to the
+    /// previous process as a fork child) by the state at an arbitrary
+    /// point. A span is folded where a single chunk would have sent it:
+    /// just before the pid's next start line, or at the end of the file.
+    spans: FastMap<u32, Span>,
 }
 
 /// Builds the timeline incrementally: files in order, each fed batch by
 /// batch in line order as it is parsed, so that no file's records are ever
 /// held whole (except after a year-less timestamp, whose year depends on
-/// the rest of the file).
+/// the rest of the file); only the line span of each process still running
+/// is held. The result does not depend on how a file is cut into batches.
 pub struct Builder {
     t: Timeline,
     states: FastMap<usize, SetState>,
@@ -695,6 +722,8 @@ impl Builder {
             mtime,
             year: YearInfer::default(),
             held: None,
+            samples: 0,
+            spans: FastMap::default(),
         });
     }
 
@@ -704,32 +733,82 @@ impl Builder {
             return;
         };
         for it in items {
-            cur.year.feed_item(&it);
-            if cur.held.is_none() && has_noyear(&it) {
-                cur.held = Some(Vec::new());
-            }
-            match &mut cur.held {
-                Some(h) => h.push(it),
-                // Only absolute stamps so far: the year does not matter.
-                None => self.fold(
-                    cur.fidx,
-                    cur.set,
-                    it,
-                    &mut YearWalk {
-                        year: 1970,
-                        last: None,
-                    },
-                ),
+            match it {
+                Item::Span(s) => {
+                    let settled = || {
+                        self.states
+                            .get(&cur.set)
+                            .is_some_and(|st| st.settled_child(&s))
+                    };
+                    if let Some(o) = cur.spans.get_mut(&s.pid) {
+                        o.extend(s);
+                    } else if settled() {
+                        self.take(&mut cur, Item::Span(s));
+                    } else {
+                        cur.spans.insert(s.pid, s);
+                    }
+                }
+                Item::Rec(r) => {
+                    // A start line of the pid ends its span (the chunk that
+                    // holds it has just sent its own part of the span).
+                    if let (What::Known(idx, _), Some(p)) = (&r.what, r.pid) {
+                        if catalog::entry(*idx).id == "L01" {
+                            if let Some(s) = cur.spans.remove(&p) {
+                                self.take(&mut cur, Item::Span(s));
+                            }
+                        }
+                    }
+                    self.take(&mut cur, Item::Rec(r));
+                }
             }
         }
         self.cur = Some(cur);
     }
 
+    /// Folds one item of the current file, or holds it back until the
+    /// file's year is known.
+    fn take(&mut self, cur: &mut Current, it: Item) {
+        if let Item::Rec(Rec {
+            what: What::Unparsed,
+            ..
+        }) = it
+        {
+            cur.samples += 1;
+            if cur.samples > UNPARSED_SAMPLES {
+                return;
+            }
+        }
+        cur.year.feed_item(&it);
+        if cur.held.is_none() && has_noyear(&it) {
+            cur.held = Some(Vec::new());
+        }
+        match &mut cur.held {
+            Some(h) => h.push(it),
+            // Only absolute stamps so far: the year does not matter.
+            None => self.fold(
+                cur.fidx,
+                cur.set,
+                it,
+                &mut YearWalk {
+                    year: 1970,
+                    last: None,
+                },
+            ),
+        }
+    }
+
     /// Ends the current file.
     pub fn end_file(&mut self, counters: &Counters, bytes: u64, error: Option<String>) {
-        let Some(cur) = self.cur.take() else {
+        let Some(mut cur) = self.cur.take() else {
             return;
         };
+        // Spans still open end with the file, in order of their first line
+        // (as a chunk sends those open at its end).
+        let mut open: Vec<Span> = std::mem::take(&mut cur.spans).into_values().collect();
+        open.sort_unstable_by_key(|s| s.first);
+        for s in open {
+            self.take(&mut cur, Item::Span(s));
+        }
         let (year, year_source) = finish_year(&cur.year, self.user_year, cur.mtime);
         if let Some(held) = cur.held {
             let mut yw = YearWalk { year, last: None };
