@@ -372,6 +372,7 @@ impl Model {
         let is_hash = info.type_name.as_str() == "hash";
         let elements = if is_hash {
             self.per_element(info, n, |f, v| self.sds(f) + self.sds(v) + DICT_ENTRY)
+                + self.rehashing_hash(n)
         } else if self.era() == Era::Valkey8 {
             // Valkey 8.0 sets are `no_value` dicts: a member alone in its
             // bucket is stored as the bare sds pointer, and only a member
@@ -397,6 +398,27 @@ impl Model {
     /// predicts 158 of 168 sets exactly. A set loaded from a file is
     /// presized and a set read since its last doubling has finished
     /// rehashing; for those the estimate is high by the old table.
+    /// The old bucket array a hash still holds mid-rehash (dict-based
+    /// servers up to Redis 8.0 and Valkey 8.0).
+    ///
+    /// Up to 7.0 a hash is never presized: it leaves the listpack with a
+    /// dict grown from 4 buckets, and each new field costs two rehash steps
+    /// (`dictFind`, then `dictAdd`). From 7.2 a command writing more than
+    /// `hash-max-listpack-entries` (512) fields presizes the dict, so only
+    /// hashes of at most 512 fields (made hashtables by a long value) grow
+    /// from 4 buckets, one step per field (`dictAddRaw`). Measured on the
+    /// hashes of Redis 6.0.20, 6.2.14, 7.0.15, 7.2.6, 7.4.1 and Valkey
+    /// 8.0.1 built from their tags, this predicts every one of them.
+    fn rehashing_hash(&self, n: u64) -> u64 {
+        let steps_per_field = match self.era() {
+            Era::Redis4 | Era::Redis5 | Era::Redis6 => 2,
+            Era::Redis7 if !self.profile.at_least(7, 2) => 2,
+            Era::Redis7 | Era::Valkey8 if n <= 512 => 1,
+            _ => return 0,
+        };
+        old_table_mid_rehash(n, 4, steps_per_field)
+    }
+
     fn rehashing_set(&self, info: &ValueInfo, n: u64) -> u64 {
         let dict_era = self.era() <= Era::Redis7 && !self.profile.at_least(7, 2);
         if !dict_era {
@@ -404,21 +426,7 @@ impl Model {
         }
         // The table the set had before its last run of single insertions.
         let start = if info.shape.int && n > 512 { 1024 } else { 4 };
-        if n <= start {
-            return 0;
-        }
-        // The largest power of two below `n`.
-        let old = 1u64 << (63 - (n - 1).leading_zeros());
-        if old < start {
-            return 0;
-        }
-        let s = old as f64;
-        let steps = s * (1.0 - (1.0 - 1.0 / s).powf(s));
-        if ((n - old - 1) as f64) < steps {
-            8 * old
-        } else {
-            0
-        }
+        old_table_mid_rehash(n, start, 1)
     }
 
     fn skiplist(&self, info: &ValueInfo, n: u64) -> u64 {
@@ -544,6 +552,31 @@ const LISTPACK_EX: u64 = 32;
 
 /// Buckets of a dict holding `n` entries built by insertion: the smallest
 /// power of two ≥ n, at least 4 (`_dictExpandIfNeeded`, `_dictNextExp`).
+/// Bytes of the old bucket array still counted when a dict that grew one
+/// element at a time from `start` buckets holds `n` elements, with
+/// `steps_per_element` rehash steps per insertion after a doubling.
+///
+/// Adding element `S + 1` to a full `S`-bucket table doubles it; each step
+/// then moves one non-empty old bucket, `S·(1 − (1 − 1/S)^S)` of them under
+/// a uniform hash, and `dictSlots` counts both tables until they are gone.
+fn old_table_mid_rehash(n: u64, start: u64, steps_per_element: u64) -> u64 {
+    if n <= start {
+        return 0;
+    }
+    // The largest power of two below `n`.
+    let old = 1u64 << (63 - (n - 1).leading_zeros());
+    if old < start {
+        return 0;
+    }
+    let s = old as f64;
+    let buckets = s * (1.0 - (1.0 - 1.0 / s).powf(s));
+    if (((n - old - 1) * steps_per_element) as f64) < buckets {
+        8 * old
+    } else {
+        0
+    }
+}
+
 /// Expected members of an `n`-member dict that share their bucket with
 /// one added before them: `n` less the expected occupied buckets,
 /// `b·(1 − (1 − 1/b)^n)` for `b` buckets under a uniform hash.
