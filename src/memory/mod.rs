@@ -444,7 +444,22 @@ impl Model {
         } else {
             ROBJ + ZSET + ZSKIPLIST + self.dict(n) + self.j(24 + 16 * header_levels)
         };
-        fixed + elements
+        fixed + elements + self.rehashing_zset(n)
+    }
+
+    /// The old bucket array of a sorted set's dict mid-rehash: up to 7.0
+    /// it grows from 4 buckets (also when it leaves the listpack at 129
+    /// members), two rehash steps per new member (`dictFind`, `dictAdd`);
+    /// from 7.2 it is presized. A 129-member set on Redis 6.0.20, 6.2.14
+    /// and 7.0.15 built from their tags measures the old 128 buckets.
+    fn rehashing_zset(&self, n: u64) -> u64 {
+        let dict_era = matches!(self.era(), Era::Redis5 | Era::Redis6)
+            || (self.era() == Era::Redis7 && !self.profile.at_least(7, 2));
+        if dict_era {
+            old_table_mid_rehash(n, 4, 2)
+        } else {
+            0
+        }
     }
 
     /// Expected `zmalloc_size` of a skiplist node: `24 + 16·level` bytes
