@@ -775,6 +775,38 @@ pub fn parse_line(raw: &[u8]) -> Option<LogLine<'_>> {
     if let Some(s) = i.strip_suffix(b"\r") {
         i = s;
     }
+    // The glued form is tried only for lines nothing else accepts, so that
+    // no line that parsed before parses differently now.
+    parse_trimmed(i).or_else(|| unglue_memtest(i))
+}
+
+/// What the fast memory test of a crash report prints as progress (`.O.O.`,
+/// `o`, `0`, `*`), with no newline until the test ends.
+const MEMTEST_PROGRESS: &[u8] = b".oO0*";
+
+/// A `pid:role` line glued to memory-test progress output.
+///
+/// A process killed during the fast memory test of its crash report leaves
+/// the progress characters without a newline, so the next line written to
+/// the file (typically the next process's "is starting" line) follows them
+/// on the same line. Without this, that start line goes unrecognised and
+/// the new process is folded into the dead one's report. The prefix must
+/// consist only of progress characters, and what follows must be a whole
+/// native `pid:role timestamp level message` line. A `0` right before the
+/// pid is taken as progress: a pid never starts with a zero.
+fn unglue_memtest(i: &[u8]) -> Option<LogLine<'_>> {
+    let n = i
+        .iter()
+        .take_while(|c| MEMTEST_PROGRESS.contains(c))
+        .count();
+    if n == 0 {
+        return None;
+    }
+    native_pid_role(&i[n..]).ok().map(|(_, l)| l)
+}
+
+/// [`parse_line`] on a line already bounded and without its trailing CR.
+fn parse_trimmed(i: &[u8]) -> Option<LogLine<'_>> {
     let first = *i.first()?;
     if let Some(l) = parse_native(i) {
         // A 1.2-style match on "Mar  3 ..." cannot happen (it needs digits

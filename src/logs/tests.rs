@@ -392,8 +392,8 @@ fn piece_and_chunk_boundaries_do_not_change_the_analysis_of_any_scenario() {
 }
 
 /// A Redis 6 process crashes and is killed during the fast memory test;
-/// the next process's first line is glued to the test's progress dots (so
-/// its "is starting" line is not recognised) and its first lines carry
+/// the next process's first line is glued to the test's progress dots (a
+/// start line that used to go unrecognised) and its first lines carry
 /// role `C`, as fork children's do.
 const RESTART_AFTER_CUT_MEMTEST: &str = "\
 100:C 02 Jan 2026 13:53:21.022 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
@@ -467,6 +467,201 @@ fn a_restart_after_a_cut_memory_test_keeps_its_lifetime_wherever_pieces_end() {
         lifetimes,
         [(100, "crash"), (200, "unknown-kill"), (300, "running")]
     );
+}
+
+#[test]
+fn a_start_line_glued_to_memory_test_progress_parses_as_the_line() {
+    let l = parse_line(
+        b".O.O.O.O.O.793008:C 02 Jan 2026 13:53:22.151 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo",
+    )
+    .unwrap();
+    assert_eq!(
+        (l.pid, l.role, l.level, l.format, l.wrapper),
+        (
+            Some(793008),
+            Some(Role::Child),
+            Some(Level::Warning),
+            Format::PidRole,
+            Wrapper::None
+        )
+    );
+    assert_eq!(l.stamp, Some(Stamp::Abs(ms(2026, 1, 2, 13, 53, 22, 151))));
+    assert_eq!(
+        kind(std::str::from_utf8(&l.msg).unwrap()),
+        Some("server_starting")
+    );
+    // Every progress character, and a `0` right before the pid (a pid
+    // never starts with one); CR line ends as elsewhere.
+    let l = parse_line(b"o0*.O0042:M 02 Jan 2026 13:53:22.152 * Ready to accept connections\r")
+        .unwrap();
+    assert_eq!((l.pid, l.role), (Some(42), Some(Role::Primary)));
+    assert_eq!(&*l.msg, b"Ready to accept connections");
+    // Only progress characters before a whole `pid:role` line qualify.
+    for raw in [
+        &b".O.O.O.O.O."[..],
+        b".O.O. 793008:C 02 Jan 2026 13:53:22.151 # Configuration loaded",
+        b".O.x.793008:C 02 Jan 2026 13:53:22.151 # Configuration loaded",
+        b".O.O.793008:C 02 Jan 2026 # Configuration loaded",
+        b".O.O.793008:C",
+        b".O.O.[14062] 19 Apr 16:04:55.982 * DB saved on disk",
+        b".O.O.10830:signal-handler (1795418583) Received SIGTERM scheduling shutdown...",
+    ] {
+        assert_eq!(parse_line(raw), None, "{}", String::from_utf8_lossy(raw));
+    }
+}
+
+#[test]
+fn lines_that_merely_begin_with_a_dot_or_an_o_parse_as_before() {
+    // Raw lines (crash report, memory test, INFO dump) stay raw.
+    for raw in [
+        &b"."[..],
+        b"...",
+        b"OK",
+        b"OOM command not allowed when used memory > 'maxmemory'.",
+        b"*** Preparing to test memory region 571000 (118784 bytes)",
+        b"0.000000",
+        b"o_bsize:0",
+    ] {
+        assert_eq!(parse_line(raw), None, "{}", String::from_utf8_lossy(raw));
+    }
+    assert_eq!(
+        classify_raw(b"*** Preparing to test memory region 571000 (118784 bytes)"),
+        None
+    );
+    // A docker compose service whose name is made of progress characters
+    // keeps its wrapper: the glued form is never tried on a line that
+    // parses otherwise.
+    let l = parse_line(b"O.o-1  | 10750:M 23 Nov 2026 07:22:46.077 * Ready to accept connections")
+        .unwrap();
+    assert_eq!(
+        (l.wrapper, l.format, l.pid),
+        (Wrapper::Compose, Format::PidRole, Some(10750))
+    );
+    assert_eq!(&*l.msg, b"Ready to accept connections");
+}
+
+/// The whole story of a cut report: pid 100 crashes and is killed during
+/// the fast memory test (no END), pid 200's first line is glued to the
+/// test's progress output, and pid 200 then crashes with its own report.
+const CRASH_CUT_BY_RESTART_THEN_CRASH: &str = "\
+100:C 02 Jan 2026 13:53:21.022 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
+100:C 02 Jan 2026 13:53:21.023 # Redis version=6.2.14, bits=64, commit=00000000, modified=0, pid=100, just started
+100:M 02 Jan 2026 13:53:21.024 * Running mode=standalone, port=17450.
+100:M 02 Jan 2026 13:53:21.027 * Ready to accept connections
+
+
+=== REDIS BUG REPORT START: Cut & paste starting from here ===
+100:M 02 Jan 2026 13:53:21.150 # Redis 6.2.14 crashed by signal: 7, si_code: 2
+
+------ STACK TRACE ------
+Backtrace:
+/usr/bin/redis-server *:17450(rdbLoad+0x10)[0x485fa5]
+
+------ FAST MEMORY TEST ------
+100:M 02 Jan 2026 13:53:21.151 # Bio thread for job type #0 terminated
+*** Preparing to test memory region 571000 (118784 bytes)
+.O.O.O.O.O.200:C 02 Jan 2026 13:53:22.151 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
+200:C 02 Jan 2026 13:53:22.151 # Redis version=6.2.14, bits=64, commit=00000000, modified=0, pid=200, just started
+200:C 02 Jan 2026 13:53:22.151 # Configuration loaded
+200:M 02 Jan 2026 13:53:22.152 * Running mode=standalone, port=17450.
+200:M 02 Jan 2026 13:53:22.152 # Server initialized
+200:M 02 Jan 2026 13:53:22.152 * Ready to accept connections
+
+
+=== REDIS BUG REPORT START: Cut & paste starting from here ===
+200:M 02 Jan 2026 13:53:22.268 # Redis 6.2.14 crashed by signal: 11, si_code: 1
+200:M 02 Jan 2026 13:53:22.268 # Accessing address: 0xffffffffffffffff
+
+------ STACK TRACE ------
+Backtrace:
+/usr/bin/redis-server *:17450(debugCommand+0x178)[0x484db8]
+
+------ INFO OUTPUT ------
+used_memory:2036304
+
+------ FAST MEMORY TEST ------
+Fast memory test PASSED, however your memory can still be broken.
+
+=== REDIS BUG REPORT END. Make sure to include from START to END. ===
+";
+
+#[test]
+fn a_report_cut_by_a_restart_ends_there_and_the_next_crash_is_its_own() {
+    let path = std::path::Path::new("crash-cut-by-restart.log");
+    let buf = CRASH_CUT_BY_RESTART_THEN_CRASH.as_bytes();
+    let whole = analysed_in_pieces(path, buf, usize::MAX, usize::MAX);
+    for piece in [1, 7, 64, 333, 1000] {
+        let got = analysed_in_pieces(path, buf, piece, usize::MAX);
+        assert!(
+            got == whole,
+            "pieces of {piece} bytes: analysis differs from one piece"
+        );
+    }
+    let (items, counters) = chunk::parse_buffer(buf, 1, 1, &|_| {});
+    let t = super::timeline::build(
+        vec![super::timeline::InputFile {
+            path: path.display().to_string(),
+            source: path.to_path_buf(),
+            plain: true,
+            set: 0,
+            mtime: None,
+            compression: "none",
+            parsed: chunk::Parsed {
+                items,
+                counters,
+                bytes: buf.len() as u64,
+            },
+            error: None,
+        }],
+        &["set".to_string()],
+        None,
+    );
+    let line_of = |needle: &str| {
+        CRASH_CUT_BY_RESTART_THEN_CRASH
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap() as u64
+            + 1
+    };
+    let lifetimes: Vec<(u32, &str)> = t.lifetimes.iter().map(|l| (l.pid, l.end.name())).collect();
+    assert_eq!(lifetimes, [(100, "crash"), (200, "crash")]);
+    // The glued line starts pid 200.
+    let second = &t.lifetimes[1];
+    assert!(second.explicit_start);
+    assert_eq!(
+        second.first.map(|c| c.line()),
+        Some(line_of(".O.O.O.O.O.200:C"))
+    );
+    assert_eq!(second.version.as_deref(), Some("Redis 6.2.14"));
+    // Each lifetime has its own report: pid 100's ends, cut short, where
+    // pid 200 starts and keeps only what it had gathered.
+    let (c1, c2) = (t.lifetimes[0].crash.unwrap(), t.lifetimes[1].crash.unwrap());
+    assert_ne!(c1, c2);
+    assert_eq!(t.crashes.len(), 2);
+    let (first, last) = (&t.crashes[c1], &t.crashes[c2]);
+    assert_eq!((first.signal, last.signal), (Some(7), Some(11)));
+    assert_eq!(first.frames, ["rdbLoad"]);
+    assert_eq!(first.end, None);
+    assert_eq!((first.memtest, first.info("used_memory")), (None, None));
+    assert_eq!(
+        first.start.map(|c| c.line()),
+        Some(line_of("BUG REPORT START"))
+    );
+    assert_eq!(last.frames, ["debugCommand"]);
+    assert_eq!(last.address.as_deref(), Some("0xffffffffffffffff"));
+    assert_eq!(last.memtest, Some(true));
+    assert_eq!(last.info("used_memory"), Some("2036304"));
+    assert_eq!(last.end.map(|c| c.line()), Some(line_of("BUG REPORT END")));
+    // Both crash incidents name their own process's reason.
+    let incidents = super::chains::run(&t, false);
+    let crashes: Vec<&str> = incidents
+        .iter()
+        .filter(|i| i.kind == "crash")
+        .map(|i| i.summary.as_str())
+        .collect();
+    assert_eq!(crashes.len(), 2, "{crashes:#?}");
+    assert!(crashes[0].contains("signal 7 (SIGBUS)") && crashes[0].contains("cut short"));
+    assert!(crashes[1].contains("signal 11 (SIGSEGV)") && !crashes[1].contains("cut short"));
 }
 
 #[test]

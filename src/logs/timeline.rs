@@ -980,6 +980,23 @@ fn handle_rec(
     let cite = |r: &Rec| cite_of(fidx, r, ts);
     match &r.what {
         What::Raw(k) => {
+            if let Some((_, l)) = st.crash_open {
+                // A process writes one report: another START means the one
+                // open was cut short. The logo's pid line is matched
+                // loosely, so it ends the report only when it names
+                // another process than the reporting one.
+                let gone = match k {
+                    RawKind::CrashStart => true,
+                    RawKind::LogoPid(p) => {
+                        let own = t.lifetimes[l].pid;
+                        own != 0 && own != *p
+                    }
+                    _ => false,
+                };
+                if gone {
+                    cut_report(t, st);
+                }
+            }
             if let Some((ci, _)) = st.crash_open {
                 let c = cite(&r);
                 t.crashes[ci].feed(&r, || c);
@@ -1103,6 +1120,28 @@ fn handle_rec(
             let kind = *idx;
             let e = catalog::entry(kind);
             let c = cite(&r);
+            if st.crash_open.is_some()
+                && matches!(
+                    e.kind,
+                    "server_starting" | "server_version" | "ready_to_start"
+                )
+            {
+                // A start line is never part of a report: the reporting
+                // process is gone (killed during the memory test, say) and
+                // a new one is running. Without this, the new process's
+                // warnings, and its own report, went into the dead one's.
+                cut_report(t, st);
+                if e.kind != "server_starting" {
+                    if let Some(p) = r.pid.filter(|p| !st.by_pid.contains_key(p)) {
+                        // Its "is starting" line was lost: this line starts
+                        // it, so that its `C` startup lines are not taken
+                        // for a fork child of the dead process.
+                        let l = new_lifetime(t, set, p, Some(c), true);
+                        st.by_pid.insert(p, l);
+                        st.children.remove(&p);
+                    }
+                }
+            }
             if e.id == "L01" && e.kind == "server_starting" {
                 if let Some(p) = r.pid {
                     let adopt = st.by_pid.get(&p).copied().filter(|&l| {
@@ -1121,8 +1160,10 @@ fn handle_rec(
                     st.children.remove(&p);
                 }
             }
-            // Old (≤3.0) reports are prefixed lines: START opens the block.
-            if e.kind == "crash_report_start" && st.crash_open.is_none() {
+            // Old (≤3.0) reports are prefixed lines: START opens the block
+            // (and, like a raw START, cuts short a report still open).
+            if e.kind == "crash_report_start" {
+                cut_report(t, st);
                 let (l, _) = owner(t, st, set, r.pid, r.role, &|| c);
                 t.crashes.push(Crash::open(c));
                 let ci = t.crashes.len() - 1;
@@ -1240,6 +1281,15 @@ fn handle_rec(
             };
             push_event(t, fidx, &r, ts, l, child, kind, caps, None);
         }
+    }
+}
+
+/// Ends the open crash report, if any, where a line shows that the process
+/// writing it is gone: it keeps what it gathered and stays without an END
+/// (it was cut short), and the lines that follow are no longer its own.
+fn cut_report(t: &mut Timeline, st: &mut SetState) {
+    if let Some((ci, _)) = st.crash_open.take() {
+        t.crashes[ci].close();
     }
 }
 
