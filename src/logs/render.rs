@@ -13,7 +13,7 @@ use super::chains::{hms, Incident};
 use super::crash::Cite;
 use super::line::format_ms;
 use super::text::Texts;
-use super::timeline::{Event, Timeline};
+use super::timeline::{Event, Node, Timeline};
 
 /// Everything rendered.
 pub struct Report<'a> {
@@ -132,6 +132,29 @@ impl Report<'_> {
     }
 }
 
+/// How a node's processes ended: each in order for a few, else a count per
+/// way (`clean ×10483, crash ×5242`, in order of first appearance), so a
+/// node restarted thousands of times still fits on one line.
+pub(super) fn lifetime_ends(t: &Timeline, n: &Node) -> String {
+    const LISTED: usize = 12;
+    let ends = n.lifetimes.iter().map(|&l| t.lifetimes[l].end.name());
+    if n.lifetimes.len() <= LISTED {
+        return ends.collect::<Vec<_>>().join(", ");
+    }
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for e in ends {
+        match counts.iter_mut().find(|c| c.0 == e) {
+            Some(c) => c.1 += 1,
+            None => counts.push((e, 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(e, k)| format!("{e} ×{k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn ts_str(ts: Option<i64>) -> String {
     ts.map_or_else(|| "?".to_string(), format_ms)
 }
@@ -162,11 +185,6 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(w, "\nNodes")?;
     for n in &t.nodes {
-        let ends: Vec<&str> = n
-            .lifetimes
-            .iter()
-            .map(|&l| t.lifetimes[l].end.name())
-            .collect();
         writeln!(
             w,
             "  {:<10} {:<10} {:<16} {} process lifetime(s) [{}]",
@@ -174,7 +192,7 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             n.mode.as_deref().unwrap_or("?"),
             n.version.as_deref().unwrap_or("?"),
             n.lifetimes.len(),
-            ends.join(", ")
+            lifetime_ends(t, n)
         )?;
     }
     writeln!(w, "\nIncidents ({})", r.incidents.len())?;
@@ -254,11 +272,6 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "| node | mode | version | lifetimes | how each ended |")?;
     writeln!(w, "|---|---|---|---|---|")?;
     for n in &t.nodes {
-        let ends: Vec<&str> = n
-            .lifetimes
-            .iter()
-            .map(|&l| t.lifetimes[l].end.name())
-            .collect();
         writeln!(
             w,
             "| `{}` | {} | {} | {} | {} |",
@@ -266,7 +279,7 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             n.mode.as_deref().unwrap_or("?"),
             n.version.as_deref().unwrap_or("?"),
             n.lifetimes.len(),
-            ends.join(", ")
+            lifetime_ends(t, n)
         )?;
     }
     writeln!(w, "\n### Incidents\n")?;

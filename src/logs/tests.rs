@@ -700,3 +700,49 @@ fn year_less_lines_over_new_year_count_one_rollover() {
         ]
     );
 }
+
+/// A node restarted many times shows how its processes ended as counts,
+/// not one word per process: thousands of restarts made lines of 200 kB.
+#[test]
+fn many_lifetimes_of_a_node_are_summarised_by_how_they_ended() {
+    let mut log = String::new();
+    for (k, pid) in (100..120).enumerate() {
+        let (mi, s) = (k / 60, k % 60);
+        let at = |ms: u32| format!("{pid}:M 02 Jan 2026 13:{mi:02}:{s:02}.{ms:03}");
+        log += &format!("{pid}:C 02 Jan 2026 13:{mi:02}:{s:02}.000 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo\n");
+        log += &format!("{} * Ready to accept connections tcp\n", at(100));
+        // Every fourth process is killed without a word.
+        if k % 4 != 3 {
+            log += &format!("{} # User requested shutdown...\n", at(500));
+            log += &format!("{} # Redis is now ready to exit, bye bye...\n", at(600));
+        }
+    }
+    let mut b = super::timeline::Builder::new(&["set".to_string()], None, false);
+    let path = std::path::Path::new("restarts.log");
+    b.begin_file(
+        "restarts.log".into(),
+        path.to_path_buf(),
+        true,
+        0,
+        None,
+        "none",
+    );
+    let (items, counters) = chunk::parse_chunks_of(log.as_bytes(), usize::MAX, 1, 0, &|_| {});
+    b.feed(items);
+    b.end_file(&counters, log.len() as u64, None);
+    let t = b.finish();
+    assert_eq!(t.nodes.len(), 1);
+    assert_eq!(
+        super::render::lifetime_ends(&t, &t.nodes[0]),
+        "clean ×15, unknown-kill ×4, running ×1"
+    );
+    // A few are listed one by one, in order.
+    let few = super::timeline::Node {
+        lifetimes: t.nodes[0].lifetimes[..5].to_vec(),
+        ..t.nodes[0].clone()
+    };
+    assert_eq!(
+        super::render::lifetime_ends(&t, &few),
+        "clean, clean, clean, unknown-kill, clean"
+    );
+}
