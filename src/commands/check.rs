@@ -115,55 +115,48 @@ pub fn check(file: &RdbFile<'_>, pool: &rayon::ThreadPool, progress: &dyn Fn(u64
         inspect(f, &profile, Depth::default(), &mut scratch)
             .map(|v| (v.type_name.as_str().to_string(), v.encoding))
     };
-    let (fatal, crc) = std::thread::scope(|sc| {
-        // Only files that carry a checksum are worth the second pass.
-        let crc = (file.header().version >= 5).then(|| sc.spawn(|| file.speculative_checksum()));
-        let fatal = rdb::scan::scan(
-            file,
-            pool,
-            work,
-            |rec, res| match rec {
-                Record::Aux { key, value, .. } => {
-                    let (k, v) = super::aux_text(key, value);
-                    report.aux.push((k, v));
+    let (fatal, crc) = rdb::scan::scan_with_checksum(
+        file,
+        pool,
+        work,
+        |rec, res| match rec {
+            Record::Aux { key, value, .. } => {
+                let (k, v) = super::aux_text(key, value);
+                report.aux.push((k, v));
+            }
+            Record::SelectDb { db, .. } => {
+                current_db = *db;
+                report.dbs.entry(*db).or_default();
+            }
+            Record::ResizeDb { keys, expires, .. } => {
+                report.dbs.entry(current_db).or_default().announced = Some((*keys, *expires));
+            }
+            Record::SlotInfo { .. } => report.slot_info += 1,
+            Record::ModuleAux { .. } => report.module_aux += 1,
+            Record::Function { .. } => report.functions += 1,
+            Record::ValkeyControl { .. } => {}
+            Record::Key(f) => {
+                let d = report.dbs.entry(f.db).or_default();
+                d.keys += 1;
+                d.expires += u64::from(f.expire_ms.is_some());
+                match res {
+                    Some(Ok((t, e))) => *report.types.entry((t, e.to_string())).or_default() += 1,
+                    Some(Err(err)) => report.errors.push(err),
+                    None => {}
                 }
-                Record::SelectDb { db, .. } => {
-                    current_db = *db;
-                    report.dbs.entry(*db).or_default();
-                }
-                Record::ResizeDb { keys, expires, .. } => {
-                    report.dbs.entry(current_db).or_default().announced = Some((*keys, *expires));
-                }
-                Record::SlotInfo { .. } => report.slot_info += 1,
-                Record::ModuleAux { .. } => report.module_aux += 1,
-                Record::Function { .. } => report.functions += 1,
-                Record::ValkeyControl { .. } => {}
-                Record::Key(f) => {
-                    let d = report.dbs.entry(f.db).or_default();
-                    d.keys += 1;
-                    d.expires += u64::from(f.expire_ms.is_some());
-                    match res {
-                        Some(Ok((t, e))) => {
-                            *report.types.entry((t, e.to_string())).or_default() += 1
-                        }
-                        Some(Err(err)) => report.errors.push(err),
-                        None => {}
-                    }
-                }
-                Record::Eof {
-                    offset,
-                    stored_crc,
-                    end,
-                } => {
-                    eof = Some((*offset, *stored_crc));
-                    report.eof_offset = Some(*offset);
-                    report.trailing_bytes = report.bytes.saturating_sub(*end);
-                }
-            },
-            progress,
-        );
-        (fatal, crc.and_then(|h| h.join().ok()))
-    });
+            }
+            Record::Eof {
+                offset,
+                stored_crc,
+                end,
+            } => {
+                eof = Some((*offset, *stored_crc));
+                report.eof_offset = Some(*offset);
+                report.trailing_bytes = report.bytes.saturating_sub(*end);
+            }
+        },
+        progress,
+    );
     if let Some(e) = fatal {
         report.errors.insert(0, e);
     }

@@ -94,48 +94,43 @@ pub fn analyze(
     };
     let mut eof = None;
     let mut now_ms = None;
-    let (fatal, crc) = std::thread::scope(|sc| {
-        // Only files that carry a checksum are worth the second pass.
-        let crc = (file.header().version >= 5).then(|| sc.spawn(|| file.speculative_checksum()));
-        let fatal = rdb::scan::scan(
-            file,
-            pool,
-            work,
-            |rec, res| match (rec, res) {
-                (Record::Aux { key, value, .. }, _) => {
-                    let (k, v) = super::aux_text(key, value);
-                    match k.as_str() {
-                        "ctime" => {
-                            source.ctime = v.parse().ok();
-                            now_ms = source.ctime.map(|c| c * 1000);
-                        }
-                        "used-mem" => source.used_mem = v.parse().ok(),
-                        _ => {}
+    let (fatal, crc) = rdb::scan::scan_with_checksum(
+        file,
+        pool,
+        work,
+        |rec, res| match (rec, res) {
+            (Record::Aux { key, value, .. }, _) => {
+                let (k, v) = super::aux_text(key, value);
+                match k.as_str() {
+                    "ctime" => {
+                        source.ctime = v.parse().ok();
+                        now_ms = source.ctime.map(|c| c * 1000);
                     }
-                    // Lua script bodies are code, not facts about the dump.
-                    if k != "lua" {
-                        source.aux.insert(k, v);
-                    }
+                    "used-mem" => source.used_mem = v.parse().ok(),
+                    _ => {}
                 }
-                (Record::Key(f), Some(Ok(k))) => {
-                    // The key borrows the map (copied only when int-encoded or
-                    // compressed); it is formatted only if it enters a top list.
-                    let key = f.key.to_cow().unwrap_or_default();
-                    summary.absorb(&k, &|| show_key(&key, opts.redact), now_ms)
+                // Lua script bodies are code, not facts about the dump.
+                if k != "lua" {
+                    source.aux.insert(k, v);
                 }
-                (Record::Key(_), Some(Err(e))) => summary.errors.push(format!("{path}: {e}")),
-                (
-                    Record::Eof {
-                        offset, stored_crc, ..
-                    },
-                    _,
-                ) => eof = Some((*offset, *stored_crc)),
-                _ => {}
-            },
-            progress,
-        );
-        (fatal, crc.and_then(|h| h.join().ok()))
-    });
+            }
+            (Record::Key(f), Some(Ok(k))) => {
+                // The key borrows the map (copied only when int-encoded or
+                // compressed); it is formatted only if it enters a top list.
+                let key = f.key.to_cow().unwrap_or_default();
+                summary.absorb(&k, &|| show_key(&key, opts.redact), now_ms)
+            }
+            (Record::Key(_), Some(Err(e))) => summary.errors.push(format!("{path}: {e}")),
+            (
+                Record::Eof {
+                    offset, stored_crc, ..
+                },
+                _,
+            ) => eof = Some((*offset, *stored_crc)),
+            _ => {}
+        },
+        progress,
+    );
     if let Some(e) = fatal {
         summary.errors.push(format!("{path}: {e}"));
     }

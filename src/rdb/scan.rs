@@ -21,6 +21,30 @@ const BATCH_RECORDS: usize = 2048;
 /// Value bytes per batch, so batches of huge values stay bounded too.
 const BATCH_BYTES: usize = 8 << 20;
 
+/// [`scan`], with the file's CRC-64 computed on a thread of its own
+/// meanwhile ([`RdbFile::speculative_checksum`]), for files that carry one
+/// (RDB 5+): returns the stopping error and the checksum to pass to
+/// [`RdbFile::verify_checksum_with`].
+pub fn scan_with_checksum<'a, R, W, S, P>(
+    file: &RdbFile<'a>,
+    pool: &rayon::ThreadPool,
+    work: W,
+    sink: S,
+    progress: P,
+) -> (Option<Error>, Option<(u64, u64)>)
+where
+    R: Send,
+    W: Fn(&Frame<'a>) -> R + Sync,
+    S: FnMut(&Record<'a>, Option<R>),
+    P: Fn(u64),
+{
+    std::thread::scope(|sc| {
+        let crc = (file.header().version >= 5).then(|| sc.spawn(|| file.speculative_checksum()));
+        let fatal = scan(file, pool, work, sink, progress);
+        (fatal, crc.and_then(|h| h.join().ok()))
+    })
+}
+
 /// Reads every record of `file`, applying `work` to each key frame in parallel
 /// on `pool`, and calls `sink` with each record and its result in file order.
 /// `progress` receives the framer's byte position after each batch. Returns
