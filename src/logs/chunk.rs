@@ -323,37 +323,27 @@ impl ChunkState {
                         };
                         let text =
                             (e.severity == catalog::Severity::Critical).then(|| text_of(raw));
-                        self.items.push(Item::Rec(Rec {
-                            line: lineno,
+                        self.items.push(Item::Rec(prefixed_rec(
+                            &l,
+                            lineno,
                             at,
-                            pid: l.pid,
-                            role: l.role,
-                            level: l.level,
-                            stamp: l.stamp,
-                            outer_ms: l.outer_ms,
-                            wrapper: l.wrapper,
-                            what: What::Known(idx, caps),
+                            What::Known(idx, caps),
                             errno,
                             text,
-                        }));
+                        )));
                     }
                 }
                 if !kept && l.level == Some(Level::Warning) && l.format != line::Format::Bare {
                     // Unknown warnings inside a bug report (register dumps,
                     // "Bio thread ... terminated") stay attached to it.
-                    self.items.push(Item::Rec(Rec {
-                        line: lineno,
+                    self.items.push(Item::Rec(prefixed_rec(
+                        &l,
+                        lineno,
                         at,
-                        pid: l.pid,
-                        role: l.role,
-                        level: l.level,
-                        stamp: l.stamp,
-                        outer_ms: l.outer_ms,
-                        wrapper: l.wrapper,
-                        what: What::Other,
-                        errno: 0,
-                        text: None,
-                    }));
+                        What::Other,
+                        0,
+                        None,
+                    )));
                 }
                 if let Some(p) = l.pid {
                     let o = self.open.entry(p).or_insert_with(|| Span {
@@ -470,6 +460,32 @@ fn parse_chunk(buf: &[u8]) -> (Vec<Item>, Counters) {
     (st.items, st.c)
 }
 
+/// A record of a line with a log prefix: pid, role, level and times from
+/// the prefix.
+fn prefixed_rec(
+    l: &line::LogLine<'_>,
+    line: u64,
+    at: u64,
+    what: What,
+    errno: u8,
+    text: Option<Box<str>>,
+) -> Rec {
+    Rec {
+        line,
+        at,
+        pid: l.pid,
+        role: l.role,
+        level: l.level,
+        stamp: l.stamp,
+        outer_ms: l.outer_ms,
+        wrapper: l.wrapper,
+        what,
+        errno,
+        text,
+    }
+}
+
+/// A record of a line without a log prefix.
 fn raw_rec(line: u64, at: u64, what: What, text: Option<Box<str>>) -> Rec {
     Rec {
         line,

@@ -1018,11 +1018,7 @@ fn handle_rec(
                 RawKind::CrashStart => {
                     let c = cite(&r);
                     let (l, _) = owner(t, st, set, None, None, &|| c);
-                    let crash = Crash::open(c);
-                    t.crashes.push(crash);
-                    let ci = t.crashes.len() - 1;
-                    t.lifetimes[l].crash = Some(ci);
-                    st.crash_open = Some((ci, l));
+                    let ci = open_report(t, st, l, c);
                     push_event(
                         t,
                         fidx,
@@ -1165,10 +1161,7 @@ fn handle_rec(
             if e.kind == "crash_report_start" {
                 cut_report(t, st);
                 let (l, _) = owner(t, st, set, r.pid, r.role, &|| c);
-                t.crashes.push(Crash::open(c));
-                let ci = t.crashes.len() - 1;
-                t.lifetimes[l].crash = Some(ci);
-                st.crash_open = Some((ci, l));
+                let ci = open_report(t, st, l, c);
                 st.current = Some(l);
                 push_event(
                     t,
@@ -1282,6 +1275,15 @@ fn handle_rec(
             push_event(t, fidx, &r, ts, l, child, kind, caps, None);
         }
     }
+}
+
+/// Opens a crash report of lifetime `l` at `c`; returns its index.
+fn open_report(t: &mut Timeline, st: &mut SetState, l: usize, c: Cite) -> usize {
+    t.crashes.push(Crash::open(c));
+    let ci = t.crashes.len() - 1;
+    t.lifetimes[l].crash = Some(ci);
+    st.crash_open = Some((ci, l));
+    ci
 }
 
 /// Ends the open crash report, if any, where a line shows that the process
