@@ -6,6 +6,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc malloc: the log analysis allocates extracted
+/// fields on the parse threads and frees them on the timeline thread, which
+/// glibc serves with arena locks and repeated `malloc_consolidate`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = redsleuth::cli::Cli::parse();
     ExitCode::from(redsleuth::app::run(cli))
