@@ -395,7 +395,7 @@ impl Model {
     /// moves one non-empty old bucket (`_dictRehashStep`), about
     /// `S·(1 − (1 − 1/S)^S)` of them, and until then `dictSlots` counts
     /// both tables. Measured on Redis 6.0.20, 6.2.14 and 7.0.15: this
-    /// predicts 158 of 168 sets exactly. A set loaded from a file is
+    /// predicts 159–162 of 168 sets exactly. A set loaded from a file is
     /// presized and a set read since its last doubling has finished
     /// rehashing; for those the estimate is high by the old table.
     /// The old bucket array a hash still holds mid-rehash (dict-based
