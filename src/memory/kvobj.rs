@@ -87,8 +87,10 @@ impl Model {
                 let elements = if info.type_name.as_str() == "hash" {
                     self.per_element(info, n, |f, v| self.hash_entry(f, v, false))
                         + self.volatile_entries(info)
+                        + self.rehashing_hash(n)
                 } else {
                     self.per_element(info, n, |m, _| self.sds_alloc_size(m))
+                        + self.rehashing_set(info, n)
                 };
                 DICT + DICT_ENTRY * n + 8 * buckets(n) + elements
             }
@@ -97,7 +99,7 @@ impl Model {
                     self.expected_node(ZSL_NODE + sds_request(m, true, true))
                 });
                 let zsl = self.j(ZSKIPLIST) + self.j(ZSL_NODE + 16 * ZSL_MAXLEVEL) + nodes;
-                ZSET + zsl + DICT + DICT_ENTRY * n + 8 * buckets(n)
+                ZSET + zsl + DICT + DICT_ENTRY * n + 8 * buckets(n) + self.rehashing_zset(n)
             }
             // The tracked `alloc_size` of `sparsearray.c`; without the
             // element list, the serialized size stands in.

@@ -378,14 +378,16 @@ impl Model {
             // bucket is stored as the bare sds pointer, and only a member
             // added to an occupied bucket gets a 16-byte `{key, next}`
             // entry, which `dictEntryMemUsage` counts.
-            self.per_element(info, n, |m, _| self.sds(m)) + 16 * shared_bucket_members(n)
+            self.per_element(info, n, |m, _| self.sds(m))
+                + 16 * shared_bucket_members(n)
+                + self.rehashing_set(info, n)
         } else {
             self.per_element(info, n, |m, _| self.sds(m) + DICT_ENTRY) + self.rehashing_set(info, n)
         };
         ROBJ + self.dict(n) + elements
     }
 
-    /// The old bucket array a set still holds mid-rehash, before 7.2.
+    /// The old bucket array a set still holds mid-rehash.
     ///
     /// Up to 7.0 `SADD` never presizes: a set of strings starts at 4
     /// buckets and grows one member at a time, even when one command
@@ -398,8 +400,22 @@ impl Model {
     /// predicts 159–162 of 168 sets exactly. A set loaded from a file is
     /// presized and a set read since its last doubling has finished
     /// rehashing; for those the estimate is high by the old table.
+    /// From 7.2 the command creating a set presizes it; see
+    /// [`grown_after_first_command`].
+    pub(super) fn rehashing_set(&self, info: &ValueInfo, n: u64) -> u64 {
+        if self.dict_presizes() {
+            return grown_after_first_command(n, 1);
+        }
+        if self.era() > Era::Redis7 {
+            return 0;
+        }
+        // The table the set had before its last run of single insertions.
+        let start = if info.shape.int && n > 512 { 1024 } else { 4 };
+        old_table_mid_rehash(n, start, 1)
+    }
+
     /// The old bucket array a hash still holds mid-rehash (dict-based
-    /// servers up to Redis 8.0 and Valkey 8.0).
+    /// servers).
     ///
     /// Up to 7.0 a hash is never presized: it leaves the listpack with a
     /// dict grown from 4 buckets, and each new field costs two rehash steps
@@ -409,24 +425,26 @@ impl Model {
     /// from 4 buckets, one step per field (`dictAddRaw`). Measured on the
     /// hashes of Redis 6.0.20, 6.2.14, 7.0.15, 7.2.6, 7.4.1 and Valkey
     /// 8.0.1 built from their tags, this predicts every one of them.
-    fn rehashing_hash(&self, n: u64) -> u64 {
-        let steps_per_field = match self.era() {
-            Era::Redis4 | Era::Redis5 | Era::Redis6 => 2,
-            Era::Redis7 if !self.profile.at_least(7, 2) => 2,
-            Era::Redis7 | Era::Valkey8 if n <= 512 => 1,
-            _ => return 0,
-        };
-        old_table_mid_rehash(n, 4, steps_per_field)
+    /// Larger hashes follow [`grown_after_first_command`].
+    pub(super) fn rehashing_hash(&self, n: u64) -> u64 {
+        match self.era() {
+            Era::Redis4 | Era::Redis5 | Era::Redis6 => old_table_mid_rehash(n, 4, 2),
+            Era::Redis7 if !self.profile.at_least(7, 2) => old_table_mid_rehash(n, 4, 2),
+            Era::Redis7 | Era::Valkey8 if n <= 512 => old_table_mid_rehash(n, 4, 1),
+            _ if self.dict_presizes() => grown_after_first_command(n, 1),
+            _ => 0,
+        }
     }
 
-    fn rehashing_set(&self, info: &ValueInfo, n: u64) -> u64 {
-        let dict_era = self.era() <= Era::Redis7 && !self.profile.at_least(7, 2);
-        if !dict_era {
-            return 0;
+    /// Whether the server's dicts are presized by the command creating a
+    /// collection (7.2 and later, Valkey 8.0); Valkey 8.1+ hashtables are
+    /// handled in `valkey.rs`.
+    fn dict_presizes(&self) -> bool {
+        match self.era() {
+            Era::Redis7 => self.profile.at_least(7, 2),
+            Era::Redis8 | Era::Redis84 | Era::Valkey8 => true,
+            _ => false,
         }
-        // The table the set had before its last run of single insertions.
-        let start = if info.shape.int && n > 512 { 1024 } else { 4 };
-        old_table_mid_rehash(n, start, 1)
     }
 
     fn skiplist(&self, info: &ValueInfo, n: u64) -> u64 {
@@ -450,13 +468,16 @@ impl Model {
     /// The old bucket array of a sorted set's dict mid-rehash: up to 7.0
     /// it grows from 4 buckets (also when it leaves the listpack at 129
     /// members), two rehash steps per new member (`dictFind`, `dictAdd`);
-    /// from 7.2 it is presized. A 129-member set on Redis 6.0.20, 6.2.14
-    /// and 7.0.15 built from their tags measures the old 128 buckets.
-    fn rehashing_zset(&self, n: u64) -> u64 {
+    /// from 7.2 it is presized by the creating command (see
+    /// [`grown_after_first_command`]). A 129-member set on Redis 6.0.20,
+    /// 6.2.14 and 7.0.15 built from their tags measures the old 128 buckets.
+    pub(super) fn rehashing_zset(&self, n: u64) -> u64 {
         let dict_era = matches!(self.era(), Era::Redis5 | Era::Redis6)
             || (self.era() == Era::Redis7 && !self.profile.at_least(7, 2));
         if dict_era {
             old_table_mid_rehash(n, 4, 2)
+        } else if self.dict_presizes() {
+            grown_after_first_command(n, 2)
         } else {
             0
         }
@@ -590,6 +611,24 @@ fn old_table_mid_rehash(n: u64, start: u64, steps_per_element: u64) -> u64 {
     } else {
         0
     }
+}
+
+/// Elements one command is assumed to write at most. Bulk writers batch
+/// (a multi-megabyte command blocks the server while it runs), so a
+/// collection past this size was written by several commands.
+pub(super) const ONE_COMMAND_MAX: u64 = 10_000;
+
+/// Old bucket array of a presized dict (7.2+) still rehashing: the command
+/// creating a collection sizes its table for the elements it writes, and
+/// later commands add one element at a time, each costing
+/// `steps_per_element` rehash steps. A file cannot show how many elements
+/// the first command wrote, so a doubling the table reached past
+/// [`ONE_COMMAND_MAX`] elements is taken to come from single insertions,
+/// and one below it to have been skipped by the presize. The incident
+/// hashes written 1 000 fields per `HSET` on Redis 7.4, 8.0 and 8.8 measure
+/// exactly this old table (512 KiB on 100 000 fields).
+pub(super) fn grown_after_first_command(n: u64, steps_per_element: u64) -> u64 {
+    old_table_mid_rehash(n, ONE_COMMAND_MAX, steps_per_element)
 }
 
 /// Expected members of an `n`-member dict that share their bucket with
