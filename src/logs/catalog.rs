@@ -298,8 +298,15 @@ pub static ENTRIES: &[Entry] = &[
     e!("K07", "client_closed", I, "Client closed connection", noise),
     e!("K08", "security_attack", H, "Possible SECURITY ATTACK detected"),
     // 2.9 latency
+    // The named forms first: the script (7.0+ name, 6.x SHA1) is what a
+    // write-up needs to find the culprit.
+    e!("T01", "slow_script", H, "Slow script detected: still in execution after {ms} milliseconds.*Script name is: {script:s}."),
     e!("T01", "slow_script", H, "Slow script detected: still in execution after {ms} milliseconds"),
+    e!("T01", "slow_script", H, "Lua slow script detected: still in execution after {ms} milliseconds.*Script SHA1 is: {script:h}"),
     e!("T01", "slow_script", H, "Lua slow script detected: still in execution after {ms} milliseconds"),
+    // The end of the block: an operator or a sentinel (which sends SCRIPT
+    // KILL to a primary it sees as down that answers -BUSY) killed it.
+    e!("Z01", "script_killed", M, "Lua script killed by user with SCRIPT KILL"),
     e!("T02", "watchdog", H, "--- WATCHDOG TIMER EXPIRED ---"),
     // 2.10 startup warnings
     e!("W01", "overcommit_disabled", L, "WARNING Memory overcommit must be enabled"),

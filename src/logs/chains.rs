@@ -138,6 +138,7 @@ pub const KINDS_USED: &[&str] = &[
     "rdb_transfer_started",
     "rdb_write_error",
     "replicaof",
+    "script_killed",
     "secondary_replid",
     "security_attack",
     "sentinel_abort_no_good_replica",
@@ -626,15 +627,31 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
         }
         let t_sd = sdown.and_then(|s| c.ev(s).ts());
-        // The replica noticing is the best time of death; the primary's last
-        // line is only a lower bound (it may have been idle).
-        let down_ts = new_lost
-            .and_then(|x| c.ev(x).ts())
-            .or(t_sd)
-            .or(old_last.as_ref().and_then(|x| x.ts()));
         let prom_ts = promoted
             .and_then(|p| c.ev(p).ts())
             .or(promoted_s.and_then(|p| c.ev(p).ts()));
+        // The replica noticing is the best time of death, unless it lost
+        // the link only because it was being promoted; the primary's last
+        // line is only a lower bound (it may have been idle).
+        let noticed = new_lost
+            .and_then(|x| c.ev(x).ts())
+            .filter(|&l| prom_ts.is_none_or(|p| l < p - 1_000));
+        let down_ts = [noticed, t_sd]
+            .into_iter()
+            .flatten()
+            .min()
+            .or(old_last.as_ref().and_then(|x| x.ts()));
+        // Whether the old primary's process outlived the failover: then
+        // its end is not the cause, and a stall before `+sdown` is (FC8).
+        let outlived = old_last
+            .as_ref()
+            .and_then(|x| x.ts())
+            .is_some_and(|l| l > sw_ts);
+        let stall = old.filter(|_| outlived).and_then(|n| {
+            c.last(&["slow_script", "watchdog"], anchor - 90_000, anchor, |x| {
+                x.node() == n && matches!(x.kind(), "slow_script" | "watchdog")
+            })
+        });
         let oname = old.map_or(format!("port {op}"), |n| c.name(n).to_string());
         let nname = new.map_or(format!("port {np}"), |n| c.name(n).to_string());
         let mut s = format!(
@@ -645,7 +662,25 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             hms(Some(sw_ts)),
             dur(down_ts, Some(sw_ts)),
         );
-        if let Some(l) = old_lt {
+        if let Some(b) = stall {
+            let what = if c.ev(b).kind() == "slow_script" {
+                format!(
+                    "a script was still running after {} ms at {}",
+                    c.ev(b).num(t, "ms").unwrap_or(0.0),
+                    hms(c.ev(b).ts())
+                )
+            } else {
+                format!("the watchdog fired at {}", hms(c.ev(b).ts()))
+            };
+            s.push_str(&format!(
+                " Root cause on {oname}: its event loop was blocked ({what}; see blocked_event_loop); the process kept running, so this was a false failure detection, not a crash."
+            ));
+        } else if outlived {
+            s.push_str(&format!(
+                " {oname} kept running through the failover (lines until {}): no crash; a network partition or a stall the logs do not show.",
+                hms(old_last.as_ref().and_then(|x| x.ts()))
+            ));
+        } else if let Some(l) = old_lt {
             let lt = &t.lifetimes[l];
             let how = match lt.end {
                 EndClass::Crash => "it crashed",
@@ -660,6 +695,11 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             s.push_str(&format!(
                 " Root cause on {oname}: {how}; last line at {}.",
                 hms(old_last.as_ref().and_then(|x| x.ts()))
+            ));
+        }
+        if outlived && convert.is_none() && reof.is_none() {
+            s.push_str(&format!(
+                " No +convert-to-slave or REPLICAOF for {oname} follows: it still ran as a primary beside {nname} when the logs end (writes to it would be lost)."
             ));
         }
         if let (Some(sd), Some(od)) = (sdown, odown) {
@@ -685,7 +725,11 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
         }
         let mut ev = Vec::new();
-        push(&mut ev, old_last);
+        if outlived {
+            push(&mut ev, stall.map(|b| c.ev(b).cite()));
+        } else {
+            push(&mut ev, old_last);
+        }
         for x in [
             new_lost, sdown, odown, try_f, leader, selected, replid, promoted, promoted_s, end,
         ] {
@@ -2143,8 +2187,36 @@ fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
             },
         );
         let follow = sd.or(cf);
+        // A killed script ends the block (a sentinel kills it when it
+        // sees the primary down but still answering -BUSY).
+        let killed = if e.kind() == "slow_script" {
+            c.first(&["script_killed"], ts, ts + 3_600_000, |x| {
+                x.kind() == "script_killed" && x.node() == e.node()
+            })
+        } else {
+            None
+        };
+        // FC12: a failover that follows is secondary to the block.
+        let switch = port.and_then(|p| {
+            c.first(&["sentinel_switch_master"], ts, ts + 120_000, |x| {
+                x.kind() == "sentinel_switch_master" && x.num(t, "old_port") == Some(f64::from(p))
+            })
+        });
         let what = if e.kind() == "slow_script" {
-            format!("a script ran for {} ms", e.num(t, "ms").unwrap_or(0.0))
+            let mut w = format!(
+                "a script was still running after {} ms",
+                e.num(t, "ms").unwrap_or(0.0)
+            );
+            if let Some(name) = e.txt(t, "script") {
+                w.push_str(&format!(" (script {name})"));
+            }
+            if let Some(k) = killed {
+                w.push_str(&format!(
+                    " and was killed with SCRIPT KILL at {}",
+                    hms(c.ev(k).ts())
+                ));
+            }
+            w
         } else {
             "the watchdog fired (event loop blocked)".to_string()
         };
@@ -2156,8 +2228,21 @@ fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
         if let Some(f) = follow {
             s.push_str(&format!(" It was then marked down ({} at {}): a false failure detection caused by the block, not a crash.", c.ev(f).kind(), hms(c.ev(f).ts())));
         }
+        if let Some(w) = switch {
+            s.push_str(&format!(
+                " Sentinels failed it over to port {} at {} (see sentinel_failover): a consequence of the block.",
+                c.ev(w).num(t, "new_port").unwrap_or(0.0),
+                hms(c.ev(w).ts())
+            ));
+        }
         let mut ev = vec![e.cite()];
         push(&mut ev, follow.map(|f| c.ev(f).cite()));
+        push(&mut ev, killed.map(|k| c.ev(k).cite()));
+        let end = [follow, killed]
+            .into_iter()
+            .flatten()
+            .filter_map(|x| c.ev(x).ts())
+            .max();
         out.push(Incident {
             kind: "blocked_event_loop",
             severity: if follow.is_some() {
@@ -2166,7 +2251,7 @@ fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
                 Severity::Medium
             },
             start: Some(ts),
-            end: follow.and_then(|f| c.ev(f).ts()).or(Some(ts)),
+            end: end.or(Some(ts)),
             nodes: vec![e.node()],
             summary: s,
             evidence: ev,
