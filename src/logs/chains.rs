@@ -1463,17 +1463,92 @@ fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
             let ts: Vec<i64> = list.iter().filter_map(|&i| c.ev(i).ts()).collect();
             if let Some(w) = ts.windows(3).find(|w| w[2] - w[0] <= 3_600_000) {
                 let from = w[0];
-                let causes: Vec<&str> = [
-                    (c.first(&["output_buffer_limit"], from - 60_000, w[2], |x| x.kind() == "output_buffer_limit" && x.txt(t, "client").is_some_and(|cl| client_field(cl, "flags").is_some_and(|f| f.contains('S')))).is_some(), "replica output buffer limit too small (client-output-buffer-limit replica)"),
-                    (c.first(&["sync_timeout"], from - 60_000, w[2], |x| x.node() == n && x.kind() == "sync_timeout").is_some(), "repl-timeout too short for the dataset"),
-                    (c.first(&["psync_no_backlog"], from - 60_000, w[2], |x| x.kind() == "psync_no_backlog").is_some(), "repl-backlog-size too small"),
-                    (c.first(&["sync_failed", "fork_failed", "bgsave_signal"], from - 60_000, w[2], |x| matches!(x.kind(), "sync_failed" | "fork_failed" | "bgsave_signal")).is_some(), "fork failure on the primary"),
-                    (c.first(&["sync_io_error", "sync_load_failed"], from - 60_000, w[2], |x| x.node() == n && matches!(x.kind(), "sync_io_error" | "sync_load_failed")).is_some(), "replica-side disk or memory error"),
-                ].into_iter().filter(|(b, _)| *b).map(|(_, s)| s).collect();
+                let last = ts.last().copied().unwrap_or(from);
+                // The primary closing a replica connection (flags=S) over its
+                // output buffer limit, with the `omem` it had reached (FC6
+                // cites it).
+                let overflows = c.find(&["output_buffer_limit"], from - 60_000, last, |x| {
+                    x.kind() == "output_buffer_limit"
+                        && x.txt(t, "client").is_some_and(|cl| {
+                            client_field(cl, "flags").is_some_and(|f| f.contains('S'))
+                        })
+                });
+                let omem = overflows
+                    .iter()
+                    .filter_map(|&x| c.ev(x).txt(t, "client"))
+                    .filter_map(|cl| client_field(cl, "omem")?.parse::<f64>().ok())
+                    .fold(None, |m: Option<f64>, o| Some(m.map_or(o, |m| m.max(o))));
+                let buffer_cause = (!overflows.is_empty()).then(|| match omem {
+                    Some(o) => format!(
+                        "replica output buffer limit too small (client-output-buffer-limit replica): the primary dropped the replica {} times, at up to {} of output buffer",
+                        overflows.len(),
+                        bytes(o)
+                    ),
+                    None => "replica output buffer limit too small (client-output-buffer-limit replica)".to_string(),
+                });
+                // Signal 10 is the primary itself stopping the sync's BGSAVE
+                // once the replica is gone (P07): a consequence, not a cause.
+                let fork_failed = c
+                    .first(
+                        &["sync_failed", "fork_failed", "bgsave_signal"],
+                        from - 60_000,
+                        last,
+                        |x| {
+                            matches!(x.kind(), "sync_failed" | "fork_failed")
+                                || (x.kind() == "bgsave_signal" && x.num(t, "signal") != Some(10.0))
+                        },
+                    )
+                    .is_some();
+                let causes: Vec<String> = [
+                    buffer_cause,
+                    c.first(&["sync_timeout"], from - 60_000, last, |x| {
+                        x.node() == n && x.kind() == "sync_timeout"
+                    })
+                    .map(|_| "repl-timeout too short for the dataset".to_string()),
+                    c.first(&["psync_no_backlog"], from - 60_000, last, |x| {
+                        x.kind() == "psync_no_backlog"
+                    })
+                    .map(|_| "repl-backlog-size too small".to_string()),
+                    fork_failed.then(|| "fork failure on the primary".to_string()),
+                    c.first(
+                        &["sync_io_error", "sync_load_failed"],
+                        from - 60_000,
+                        last,
+                        |x| {
+                            x.node() == n
+                                && matches!(x.kind(), "sync_io_error" | "sync_load_failed")
+                        },
+                    )
+                    .map(|_| "replica-side disk or memory error".to_string()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                let recovered = c.first(&["sync_done"], last, last + 3_600_000, |x| {
+                    x.node() == n && x.kind() == "sync_done"
+                });
                 let mut ev = Vec::new();
                 for &i in &list {
                     c.used.insert(i);
                     push(&mut ev, Some(c.ev(i).cite()));
+                }
+                for &x in overflows.iter().take(8) {
+                    push(&mut ev, Some(c.ev(x).cite()));
+                }
+                push(&mut ev, recovered.map(|x| c.ev(x).cite()));
+                let mut s = format!(
+                    "Replica {} did {} full resyncs between {} and {}{}. Each attempt forks the primary for a new RDB, and one that reaches loading wipes the replica.",
+                    c.name(n),
+                    list.len(),
+                    hms(Some(from)),
+                    hms(Some(last)),
+                    if causes.is_empty() { String::new() } else { format!("; likely cause: {}", causes.join("; ")) }
+                );
+                if let Some(r) = recovered {
+                    s.push_str(&format!(
+                        " A sync finally completed at {}.",
+                        hms(c.ev(r).ts())
+                    ));
                 }
                 out.push(Incident {
                     kind: "full_resync_loop",
@@ -1481,14 +1556,7 @@ fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
                     start: Some(from),
                     end: ts.last().copied(),
                     nodes: vec![n],
-                    summary: format!(
-                        "Replica {} did {} full resyncs between {} and {}{}. Each one forks the primary and wipes the replica.",
-                        c.name(n),
-                        list.len(),
-                        hms(Some(from)),
-                        hms(ts.last().copied()),
-                        if causes.is_empty() { String::new() } else { format!("; likely cause: {}", causes.join("; ")) }
-                    ),
+                    summary: s,
                     evidence: ev,
                 });
                 continue;
