@@ -1196,6 +1196,14 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                 } else {
                     sev = sev.max(Severity::Medium);
                 }
+                // The key delta FC3 asks for: what the previous start had.
+                if let Some((k0, cite)) = a.keys_loaded.as_ref().filter(|(k0, _)| *k0 > 0) {
+                    s.push_str(&format!(
+                        " The previous start loaded {k0} keys: they are lost."
+                    ));
+                    ev.insert(0, *cite);
+                    sev = sev.max(Severity::High);
+                }
             }
             push(&mut ev, up);
             out.push(Incident {

@@ -1,0 +1,205 @@
+//! Scenario 11 (memory growth, then a cold start): one Redis 7.0.15 node
+//! restarted five times with SHUTDOWN SAVE while each lifetime wrote twice as
+//! many keys, so the four RDB loads log "RDB memory usage when created"
+//! 5.49, 10.01, 19.06 and 37.15 Mb (redis.log:22, 39, 56, 73); then dump.rdb
+//! was deleted and the last start loaded nothing after a start that had
+//! loaded 160000 keys. Every value below was checked by hand against
+//! `testdata/logs/11-memory-growth/debian-7.0.15/redis.log`.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+const DIR: &str = "testdata/logs/11-memory-growth/debian-7.0.15";
+const LOG: &str = "testdata/logs/11-memory-growth/debian-7.0.15/redis.log";
+
+fn analyze() -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
+        .args([
+            "logs",
+            DIR,
+            "--min-severity",
+            "info",
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn lines(i: &Value) -> Vec<u64> {
+    i["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect()
+}
+
+fn only<'a>(doc: &'a Value, kind: &str) -> Vec<&'a Value> {
+    doc["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == kind)
+        .collect()
+}
+
+#[test]
+fn incidents_are_the_restarts_the_growth_and_the_overcommit_warning() {
+    let doc = analyze();
+    let mut got: Vec<(String, String, Vec<u64>)> = doc["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["kind"].as_str().unwrap().to_string(),
+                i["severity"].as_str().unwrap().to_string(),
+                lines(i),
+            )
+        })
+        .collect();
+    got.sort_by_key(|(_, _, l)| l.first().copied());
+    let want = [
+        ("restart", "low", vec![9, 12, 13, 23, 24, 25]),
+        ("memory_growth", "low", vec![22, 39, 56, 73]),
+        ("restart", "low", vec![26, 29, 30, 40, 41, 42]),
+        ("restart", "low", vec![43, 46, 47, 57, 58, 59]),
+        ("restart", "low", vec![60, 63, 64, 74, 75, 76]),
+        // The cold start cites the previous start's load (160000 keys).
+        ("restart", "high", vec![74, 77, 80, 81, 88]),
+        // Only the latest of the six overcommit warnings is cited.
+        ("config_hazard", "info", vec![87]),
+    ];
+    let want: Vec<(String, String, Vec<u64>)> = want
+        .into_iter()
+        .map(|(k, s, l)| (k.to_string(), s.to_string(), l))
+        .collect();
+    assert_eq!(got, want);
+
+    // Every cited text is the exact line of the log.
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(LOG))
+        .unwrap();
+    let log: Vec<&str> = text.lines().collect();
+    assert_eq!(log.len(), 90);
+    for i in doc["incidents"].as_array().unwrap() {
+        for e in i["evidence"].as_array().unwrap() {
+            assert_eq!(e["file"].as_str().unwrap(), LOG);
+            let n = e["line"].as_u64().unwrap() as usize;
+            assert_eq!(e["text"].as_str().unwrap(), log[n - 1], "line {n}");
+        }
+    }
+}
+
+#[test]
+fn rdb_memory_points_give_the_growth_rate() {
+    let doc = analyze();
+    let g = only(&doc, "memory_growth");
+    assert_eq!(g.len(), 1);
+    let g = g[0];
+    assert_eq!(g["nodes"], serde_json::json!([":18640"]));
+    // First and last P10 lines: 15:12:42.104 (5.49 Mb) and 15:13:07.105
+    // (37.15 Mb): 31.66 MB in 25.001 s, i.e. 4558.86 MB/h.
+    assert_eq!(g["start"], "2026-11-23 15:12:42.104");
+    assert_eq!(g["end"], "2026-11-23 15:13:07.105");
+    assert_eq!(
+        g["summary"],
+        "Dataset memory on :18640 grew from 5.49 MB to 37.15 MB over 25.0 s \
+         (4558.86 MB/h) across 4 RDB loads."
+    );
+    let mb: Vec<f64> = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "rdb_memory")
+        .map(|e| e["fields"]["mb"].as_f64().unwrap())
+        .collect();
+    assert_eq!(mb, vec![5.49, 10.01, 19.06, 37.15]);
+}
+
+#[test]
+fn restarts_report_keys_loaded_and_the_last_one_is_cold() {
+    let doc = analyze();
+    let r = only(&doc, "restart");
+    assert_eq!(r.len(), 5);
+    for (i, (keys, secs)) in [
+        (20000, "0.021"),
+        (40000, "0.039"),
+        (80000, "0.088"),
+        (160000, "0.178"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let s = r[i]["summary"].as_str().unwrap();
+        assert!(s.contains("(clean shutdown)"), "{s}");
+        assert!(
+            s.contains(&format!("Loaded {keys} keys in {secs} s.")),
+            "{s}"
+        );
+        assert!(!s.contains("Nothing was loaded"), "{s}");
+    }
+
+    // pid 3695 (loaded 160000 keys, redis.log:74) stopped cleanly at
+    // 15:13:10.565; dump.rdb was then deleted and pid 3814 served from
+    // 15:13:12.596 without any load line (83 "Configuration loaded" ..
+    // 88 "Ready to accept connections").
+    let cold = r[4];
+    // 160000 keys gone: data loss, not just a cold cache.
+    assert_eq!(cold["severity"], "high");
+    assert_eq!(cold["start"], "2026-11-23 15:13:10.369");
+    assert_eq!(cold["end"], "2026-11-23 15:13:12.596");
+    let s = cold["summary"].as_str().unwrap();
+    assert!(
+        s.starts_with(
+            ":18640 restarted: pid 3695 ended at 15:13:10.565 (clean shutdown); \
+             pid 3814 started 15:13:12.595 and was ready at 15:13:12.596 (2.2 s unavailable)."
+        ),
+        "{s}"
+    );
+    assert!(
+        s.contains("Nothing was loaded from disk before serving"),
+        "{s}"
+    );
+    assert!(!s.contains("Loaded "), "{s}");
+    assert!(
+        s.ends_with("The previous start loaded 160000 keys: they are lost."),
+        "{s}"
+    );
+
+    // Lifetimes: six clean ones; the first and the last loaded nothing.
+    let nodes = doc["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 1);
+    let lts = nodes[0]["lifetimes"].as_array().unwrap();
+    let got: Vec<(u64, &str, Option<u64>)> = lts
+        .iter()
+        .map(|l| {
+            (
+                l["pid"].as_u64().unwrap(),
+                l["end"].as_str().unwrap(),
+                l["keys_loaded"].as_u64(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (2190, "clean", None),
+            (2810, "clean", Some(20000)),
+            (3067, "clean", Some(40000)),
+            (3598, "clean", Some(80000)),
+            (3695, "clean", Some(160000)),
+            (3814, "clean", None),
+        ]
+    );
+}
