@@ -470,18 +470,25 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
         return EXIT_ERROR;
     }
     let markdown = a.format == PostmortemFormat::Markdown;
+    let html = a.format == PostmortemFormat::Html;
     let mut code = EXIT_OK;
-    if markdown {
-        if let Err(e) = writeln!(out, "# Post-incident report\n") {
-            return io_exit(e);
-        }
+    let head = if html {
+        crate::html::page_start(out, "redsleuth post-incident report")
+            .and_then(|()| writeln!(out, "<h1>Post-incident report</h1>"))
+    } else if markdown {
+        writeln!(out, "# Post-incident report\n")
+    } else {
+        Ok(())
+    };
+    if let Err(e) = head {
+        return io_exit(e);
     }
     if !a.rdb.is_empty() {
         let report = ReportArgs {
-            format: if markdown {
-                ReportFormat::Markdown
-            } else {
-                ReportFormat::Text
+            format: match a.format {
+                PostmortemFormat::Markdown => ReportFormat::Markdown,
+                PostmortemFormat::Text => ReportFormat::Text,
+                PostmortemFormat::Html => ReportFormat::Html,
             },
             top: a.top,
             model: ModelArgs {
@@ -499,7 +506,13 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
             Ok(x) => x,
             Err(c) => return c,
         };
-        if let Err(e) = render_report(&summary, report.format, out) {
+        let written = if html {
+            let findings = rdb::rules(&summary);
+            rdb::render_html_body(&summary, &findings, out)
+        } else {
+            render_report(&summary, report.format, out).map(|_| ())
+        };
+        if let Err(e) = written {
             return io_exit(e);
         }
         if corrupt {
@@ -510,10 +523,10 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
         if let Err(e) = writeln!(out) {
             return io_exit(e);
         }
-        let format = if markdown {
-            crate::logs::cli::LogFormat::Markdown
-        } else {
-            crate::logs::cli::LogFormat::Text
+        let format = match a.format {
+            PostmortemFormat::Markdown => crate::logs::cli::LogFormat::Markdown,
+            PostmortemFormat::Text => crate::logs::cli::LogFormat::Text,
+            PostmortemFormat::Html => crate::logs::cli::LogFormat::HtmlBody,
         };
         let args = crate::logs::cli::LogsArgs {
             threads: a.common.threads,
@@ -524,6 +537,11 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
         match crate::logs::run(&args, out) {
             Ok(c) => code = code.max(c),
             Err(e) => return io_exit(e),
+        }
+    }
+    if html {
+        if let Err(e) = crate::html::page_end(out) {
+            return io_exit(e);
         }
     }
     code

@@ -250,4 +250,6 @@ pub enum PostmortemFormat {
     Markdown,
     /// Human-readable text.
     Text,
+    /// One self-contained HTML page (keyspace report, then log analysis).
+    Html,
 }

@@ -24,6 +24,7 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod escape;
+pub mod html;
 pub mod logs;
 pub mod memory;
 pub mod progress;

@@ -333,3 +333,41 @@ fn report_puts_the_keyspace_and_the_logs_in_one_document() {
     let (code, _, err) = run(&["report"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn post_incident_report_in_html_is_one_redacted_page() {
+    let (code, out, _) = run(&[
+        "report",
+        "--rdb",
+        "testdata/rdb/debian-7.0.15/all-types.rdb",
+        "--logs",
+        "testdata/logs/08-slow-and-output-buffer/debian-7.0.15/redis.log",
+        "--format",
+        "html",
+    ]);
+    assert_eq!(code, 0);
+    // One page: the keyspace report, then the log analysis, no nested pages.
+    assert!(out.starts_with("<!doctype html>") && out.trim_end().ends_with("</html>"));
+    assert_eq!(out.matches("<html").count(), 1);
+    assert_eq!(out.matches("</body>").count(), 1);
+    let (rdb, logs) = (
+        out.find("<h1>Keyspace report</h1>").unwrap(),
+        out.find("<h1>Log analysis</h1>").unwrap(),
+    );
+    assert!(rdb < logs);
+    assert!(out.contains("hash:") && out.contains("127.0.0.1:60182"));
+    let (code, red, _) = run(&[
+        "report",
+        "--rdb",
+        "testdata/rdb/debian-7.0.15/all-types.rdb",
+        "--logs",
+        "testdata/logs/08-slow-and-output-buffer/debian-7.0.15/redis.log",
+        "--format",
+        "html",
+        "--redact",
+    ]);
+    assert_eq!(code, 0);
+    assert!(!red.contains("hash:") && !red.contains("str:"), "key names leak");
+    assert!(!red.contains("60182"), "client addresses leak");
+    assert!(red.contains("output_buffer_disconnect"));
+}

@@ -303,7 +303,12 @@ fn output_buffer_and_security_warnings_are_reported_and_redactable() {
         cites(incidents(&doc, "security_attack")[0]),
         vec![("redis.log".to_string(), 17)]
     );
-    for format in [LogFormat::Json, LogFormat::Text, LogFormat::Markdown] {
+    for format in [
+        LogFormat::Json,
+        LogFormat::Text,
+        LogFormat::Markdown,
+        LogFormat::Html,
+    ] {
         let mut a = args(p.clone(), format);
         a.redact = true;
         let (_, out) = run(&a);
@@ -323,7 +328,12 @@ fn redact_hides_quoted_key_names_in_every_format() {
          1:M 01 Jan 2025 00:00:05.000 # Slow script detected: still in execution after 5000 milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: 'user:4242:secret-key'.\n",
     )
     .unwrap();
-    for format in [LogFormat::Json, LogFormat::Text, LogFormat::Markdown] {
+    for format in [
+        LogFormat::Json,
+        LogFormat::Text,
+        LogFormat::Markdown,
+        LogFormat::Html,
+    ] {
         let mut a = args(vec![f.clone()], format);
         let (_, plain) = run(&a);
         assert!(
@@ -552,4 +562,69 @@ fn timeline_overflow_lines_follow_the_node_order() {
         .collect();
     assert!(pos.windows(2).all(|w| w[0] < w[1]), "{more:?} vs {nodes:?}");
     assert_eq!(out, run(&a).1);
+}
+
+/// `--format html`: one self-contained page (no scripts, no external
+/// resources, balanced elements) with a timeline lane per node, every
+/// incident linked from its bar, and each evidence line as `file:line` and
+/// its exact, escaped text.
+#[test]
+fn html_page_is_self_contained_and_cites_the_evidence() {
+    let p = vec![td("03-sentinel-failover/debian-7.0.15")];
+    let doc = json(p.clone());
+    let (code, page) = run(&args(p, LogFormat::Html));
+    assert_eq!(code, 0);
+    assert!(page.starts_with("<!doctype html>"), "{page}");
+    assert!(page.trim_end().ends_with("</html>"));
+    assert!(!page.contains("<script") && !page.contains("http"));
+    // Elements balance (the void and self-closing ones aside).
+    let mut open: Vec<String> = Vec::new();
+    for tag in page.split('<').skip(1) {
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let head = tag.split('>').next().unwrap();
+        if tag.starts_with('!') || name == "meta" || head.ends_with('/') {
+            continue;
+        }
+        if tag.starts_with('/') {
+            assert_eq!(open.pop().as_deref(), Some(name.as_str()), "</{name}>");
+        } else {
+            open.push(name);
+        }
+    }
+    assert!(open.is_empty(), "unclosed: {open:?}");
+    let nodes = doc["nodes"].as_array().unwrap().len();
+    assert_eq!(nodes, 6);
+    // One lane label per node, one bar per incident and node.
+    let lanes = page.matches("<text x=\"0\"").count();
+    assert_eq!(lanes, nodes);
+    let incidents = doc["incidents"].as_array().unwrap();
+    let bars: usize = incidents
+        .iter()
+        .map(|i| i["nodes"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(page.matches("<rect ").count(), bars);
+    for (k, i) in incidents.iter().enumerate() {
+        assert!(page.contains(&format!("<h3 id=\"incident-{}\">", k + 1)));
+        assert!(page.contains(&format!("href=\"#incident-{}\"", k + 1)));
+        for e in i["evidence"].as_array().unwrap() {
+            let file = e["file"].as_str().unwrap();
+            let text = e["text"]
+                .as_str()
+                .unwrap()
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+                .replace('\'', "&#39;");
+            let li = format!(
+                "<li><code>{file}:{}</code> <code>{text}</code></li>",
+                e["line"]
+            );
+            assert!(page.contains(&li), "{li}");
+        }
+    }
 }

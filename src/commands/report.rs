@@ -453,40 +453,22 @@ pub fn rules(s: &Summary) -> Vec<Finding> {
     findings(s)
 }
 
-/// Escapes text for HTML.
-fn html(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
+use crate::html::escape as html;
 
 /// Writes a self-contained HTML report (inline style, no scripts, no
 /// external resources), for attaching to a ticket or opening offline.
 pub fn render_html(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+    crate::html::page_start(out, "redsleuth keyspace report")?;
+    render_html_body(s, f, out)?;
+    crate::html::page_end(out)
+}
+
+/// The keyspace report as HTML elements, for a page of its own or for the
+/// post-incident report beside the log analysis.
+pub fn render_html_body(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::Result<()> {
     let t = &s.total;
     let share = |m: u64| crate::analyze::patterns::ratio(m, t.memory_bytes) * 100.0;
-    writeln!(
-        out,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>redsleuth keyspace report</title>\n<style>\
-         body{{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}}\
-         table{{border-collapse:collapse;margin:1em 0}}\
-         td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}\
-         td:first-child,th:first-child{{text-align:left}}\
-         code{{background:#f4f4f4;padding:0 3px}}\
-         .critical{{color:#b00}}.warning{{color:#a60}}.info{{color:#06a}}\
-         .bar{{background:#4a90d9;height:10px;display:inline-block}}\
-         </style></head><body>\n<h1>Keyspace report</h1>"
-    )?;
+    writeln!(out, "<h1>Keyspace report</h1>")?;
     writeln!(out, "<ul>")?;
     for src in &s.sources {
         writeln!(
@@ -579,5 +561,5 @@ pub fn render_html(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::Resul
     for e in &s.errors {
         writeln!(out, "<p class=\"critical\">error: {}</p>", html(e))?;
     }
-    writeln!(out, "</body></html>")
+    Ok(())
 }

@@ -14,6 +14,13 @@ pub enum LogFormat {
     Json,
     /// Markdown ready to paste into a post-mortem, with numbered citations.
     Markdown,
+    /// A self-contained HTML page: a timeline lane per node, incidents with
+    /// their evidence lines.
+    Html,
+    /// The HTML page's content without the page around it, for the
+    /// post-incident report.
+    #[value(skip)]
+    HtmlBody,
 }
 
 /// Arguments of `redsleuth logs`.

@@ -736,6 +736,8 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
     let res = match args.format {
         cli::LogFormat::Text => render::text(&report, out),
         cli::LogFormat::Markdown => render::markdown(&report, out),
+        cli::LogFormat::Html => render::html(&report, out),
+        cli::LogFormat::HtmlBody => render::html_body(&report, out),
         cli::LogFormat::Json => render::json_out(&report, metrics(&analysis, listed), out),
     };
     match res {

@@ -1,4 +1,4 @@
-//! Rendering: the timeline and incidents as text, JSON or Markdown.
+//! Rendering: the timeline and incidents as text, JSON, Markdown or HTML.
 //!
 //! The last stage of the log flow. Pure functions of a [`Report`]; `--redact`
 //! is applied here, to every piece of log text that reaches any output
@@ -9,6 +9,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
+use super::catalog::Severity;
 use super::chains::{hms, Incident};
 use super::crash::Cite;
 use super::line::format_ms;
@@ -458,4 +459,222 @@ fn event_json(r: &Report, e: &Event) -> Value {
            "level": e.level.map(|l| l.name()), "role": e.role.map(|x| x.name()),
            "kind": e.kind(), "id": e.id(), "severity": e.severity.name(), "pid": e.pid(),
            "fields": fields, "text": r.txt(r.texts.get(e.file(), e.at()))})
+}
+
+/// A self-contained HTML page: the log analysis of [`html_body`].
+pub fn html(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    crate::html::page_start(w, "redsleuth log analysis")?;
+    html_body(r, w)?;
+    crate::html::page_end(w)
+}
+
+/// Fill colour of an incident bar by severity.
+fn severity_colour(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "#b00",
+        Severity::High => "#d33",
+        Severity::Medium => "#e90",
+        Severity::Low => "#49c",
+        Severity::Info => "#9ab",
+    }
+}
+
+/// The log analysis as HTML elements: summary line, a timeline with one
+/// lane per node (incidents as bars, process starts as ticks), the node
+/// table, every incident with its evidence lines, and the notable events.
+pub fn html_body(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    use crate::html::escape as e;
+    let t = r.t;
+    let unparsed: u64 = t.files.iter().map(|f| f.unparsed).sum();
+    let (a, b) = r.span();
+    writeln!(w, "<h1>Log analysis</h1>")?;
+    writeln!(
+        w,
+        "<p>{} file(s), {} lines ({} without a log prefix), {} node(s), from {} to {}.</p>",
+        t.files.len(),
+        t.lines,
+        unparsed,
+        t.nodes.len(),
+        e(&ts_str(a)),
+        e(&ts_str(b))
+    )?;
+    for f in &t.files {
+        if let Some(y) = &f.year_source {
+            writeln!(
+                w,
+                "<p class=\"info\">{}: year of year-less timestamps from {}</p>",
+                e(&f.path),
+                e(y)
+            )?;
+        }
+    }
+    if let (Some(a), Some(b)) = (a, b) {
+        timeline_svg(r, a, b, w)?;
+    }
+    writeln!(
+        w,
+        "<h2>Nodes</h2><table><tr><th>node</th><th class=\"l\">mode</th>\
+         <th class=\"l\">version</th><th>lifetimes</th><th class=\"l\">how each ended</th></tr>"
+    )?;
+    for n in &t.nodes {
+        writeln!(
+            w,
+            "<tr><td><code>{}</code></td><td class=\"l\">{}</td><td class=\"l\">{}</td>\
+             <td>{}</td><td class=\"l\">{}</td></tr>",
+            e(&n.name),
+            e(n.mode.as_deref().unwrap_or("?")),
+            e(n.version.as_deref().unwrap_or("?")),
+            n.lifetimes.len(),
+            e(&lifetime_ends(t, n))
+        )?;
+    }
+    writeln!(w, "</table><h2>Incidents ({})</h2>", r.incidents.len())?;
+    if r.incidents.is_empty() {
+        writeln!(w, "<p>None at or above the chosen severity.</p>")?;
+    }
+    for (k, i) in r.incidents.iter().enumerate() {
+        let sev = i.severity.name();
+        writeln!(
+            w,
+            "<h3 id=\"incident-{}\">{}. <span class=\"{sev}\">{}</span> {}</h3>\
+             <p>{} → {} · {}</p><p>{}</p><ol class=\"ev\">",
+            k + 1,
+            k + 1,
+            sev.to_uppercase(),
+            e(i.kind),
+            e(&ts_str(i.start)),
+            e(&hms(i.end)),
+            e(&r.node_names(&i.nodes).join(", ")),
+            e(&r.txt(&i.summary))
+        )?;
+        for c in &i.evidence {
+            writeln!(
+                w,
+                "<li><code>{}:{}</code> <code>{}</code></li>",
+                e(r.path(c)),
+                c.line(),
+                e(&r.line(c))
+            )?;
+        }
+        writeln!(w, "</ol>")?;
+    }
+    writeln!(
+        w,
+        "<h2>Events of medium severity and above</h2><table><tr><th>time</th><th>node</th>\
+         <th class=\"l\">kind</th><th class=\"l\">where</th></tr>"
+    )?;
+    let mut per_node = std::collections::BTreeMap::new();
+    for ev in &r.events {
+        if ev.severity < Severity::Medium {
+            continue;
+        }
+        let cnt = per_node.entry(ev.node()).or_insert(0usize);
+        *cnt += 1;
+        if *cnt > r.top {
+            continue;
+        }
+        writeln!(
+            w,
+            "<tr><td>{}</td><td><code>{}</code></td><td class=\"l {}\">{}</td>\
+             <td class=\"l\"><code>{}:{}</code></td></tr>",
+            e(&ts_str(ev.ts())),
+            e(t.nodes.get(ev.node()).map_or("?", |n| n.name.as_str())),
+            ev.severity.name(),
+            e(ev.kind()),
+            e(&t.files[ev.file()].path),
+            ev.line()
+        )?;
+    }
+    writeln!(w, "</table>")?;
+    for (n, cnt) in per_node {
+        if cnt > r.top {
+            writeln!(
+                w,
+                "<p>… {} more on <code>{}</code> (raise --top)</p>",
+                cnt - r.top,
+                e(&t.nodes[n].name)
+            )?;
+        }
+    }
+    for er in &r.errors {
+        writeln!(w, "<p class=\"critical\">error: {}</p>", e(er))?;
+    }
+    Ok(())
+}
+
+/// One lane per node across the span `a..=b`: incidents as bars coloured
+/// by severity (hover for kind and summary), process starts as grey ticks
+/// when there are few enough to read.
+fn timeline_svg(r: &Report, a: i64, b: i64, w: &mut dyn Write) -> io::Result<()> {
+    use crate::html::escape as e;
+    const WIDTH: f64 = 900.0;
+    const LABEL: f64 = 90.0;
+    const LANE: f64 = 24.0;
+    const TICKS: usize = 2_000;
+    let t = r.t;
+    let span = (b - a).max(1) as f64;
+    let x = |ts: i64| LABEL + (ts - a) as f64 / span * WIDTH;
+    let height = LANE * t.nodes.len() as f64 + 24.0;
+    writeln!(
+        w,
+        "<h2>Timeline</h2><svg width=\"{:.0}\" height=\"{height:.0}\" role=\"img\">",
+        LABEL + WIDTH + 10.0
+    )?;
+    for (n, node) in t.nodes.iter().enumerate() {
+        let y = LANE * n as f64;
+        writeln!(
+            w,
+            "<text x=\"0\" y=\"{:.0}\">{}</text><line x1=\"{LABEL}\" x2=\"{:.0}\" y1=\"{:.0}\" y2=\"{:.0}\" stroke=\"#ddd\"/>",
+            y + 16.0,
+            e(&node.name),
+            LABEL + WIDTH,
+            y + 12.0,
+            y + 12.0
+        )?;
+    }
+    let starts: usize = t.nodes.iter().map(|n| n.lifetimes.len()).sum();
+    if starts <= TICKS {
+        for (n, node) in t.nodes.iter().enumerate() {
+            let y = LANE * n as f64;
+            for &l in &node.lifetimes {
+                if let Some(ts) = t.lifetimes[l].first.as_ref().and_then(|c| c.ts()) {
+                    writeln!(
+                        w,
+                        "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{1:.0}\" y2=\"{2:.0}\" stroke=\"#888\"><title>process start {3}</title></line>",
+                        x(ts),
+                        y + 3.0,
+                        y + 21.0,
+                        e(&ts_str(Some(ts)))
+                    )?;
+                }
+            }
+        }
+    }
+    for (k, i) in r.incidents.iter().enumerate() {
+        let Some(s) = i.start.or(i.end) else { continue };
+        let end = i.end.unwrap_or(s).max(s);
+        let (x1, x2) = (x(s), x(end));
+        for &n in &i.nodes {
+            writeln!(
+                w,
+                "<a href=\"#incident-{}\"><rect x=\"{x1:.1}\" y=\"{:.0}\" width=\"{:.1}\" height=\"12\" fill=\"{}\" opacity=\"0.85\"><title>{}. {} {}: {}</title></rect></a>",
+                k + 1,
+                LANE * n as f64 + 6.0,
+                (x2 - x1).max(3.0),
+                severity_colour(i.severity),
+                k + 1,
+                i.severity.name(),
+                e(i.kind),
+                e(&r.txt(&i.summary))
+            )?;
+        }
+    }
+    let y = LANE * t.nodes.len() as f64 + 14.0;
+    writeln!(
+        w,
+        "<text x=\"{LABEL}\" y=\"{y:.0}\">{}</text><text x=\"{:.0}\" y=\"{y:.0}\" text-anchor=\"end\">{}</text></svg>",
+        e(&ts_str(Some(a))),
+        LABEL + WIDTH,
+        e(&ts_str(Some(b)))
+    )
 }
