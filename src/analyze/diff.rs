@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::patterns::{PatternTable, Stats};
+use super::patterns::{is_sep, PatternTable, Stats};
 use super::Summary;
 
 /// One pattern's change.
@@ -42,7 +42,12 @@ pub fn diff(old: &Summary, new: &Summary) -> (Vec<Change>, Option<f64>) {
         }
         m
     };
-    let (a, b) = (side(old), side(new));
+    let (mut a, mut b) = (side(old), side(new));
+    // A handful of keys stays literal on one side (`geo:DE`, `geo:FR`) where
+    // the other side, with many, folded them (`geo:*`): count them under the
+    // other side's pattern, or they show as vanished beside a new pattern.
+    fold_into_covering(&mut a, &b);
+    fold_into_covering(&mut b, &a);
     let hours = match (
         old.sources.first().and_then(|s| s.ctime),
         new.sources.first().and_then(|s| s.ctime),
@@ -80,6 +85,58 @@ pub fn diff(old: &Summary, new: &Summary) -> (Vec<Change>, Option<f64>) {
         d(r).cmp(&d(l)).then_with(|| l.pattern.cmp(&r.pattern))
     });
     (out, hours)
+}
+
+/// Moves each pattern of `side` that the other side lacks under the most
+/// specific pattern of `other` that covers it.
+fn fold_into_covering(side: &mut BTreeMap<String, Stats>, other: &BTreeMap<String, Stats>) {
+    let lone: Vec<String> = side
+        .keys()
+        .filter(|p| !other.contains_key(*p))
+        .cloned()
+        .collect();
+    for p in lone {
+        let best = other
+            .keys()
+            .filter(|g| covers(g, &p))
+            .max_by_key(|g| g.matches(|c| c != '*').count());
+        if let Some(g) = best {
+            let st = side.remove(&p).unwrap_or_default();
+            side.entry(g.clone()).or_default().merge(&st);
+        }
+    }
+}
+
+/// Whether pattern `glob` covers pattern `pat`: the same separators in the
+/// same places, and each token of `glob` equal to `pat`'s, or `*`, or a
+/// word prefix (`sess_*`) that `pat`'s token starts with.
+fn covers(glob: &str, pat: &str) -> bool {
+    if glob == pat || !glob.contains('*') {
+        return false;
+    }
+    let split = |s: &str| -> Vec<(String, Option<char>)> {
+        let mut out = Vec::new();
+        let mut tok = String::new();
+        for c in s.chars() {
+            if is_sep(c) {
+                out.push((std::mem::take(&mut tok), Some(c)));
+            } else {
+                tok.push(c);
+            }
+        }
+        out.push((tok, None));
+        out
+    };
+    let (g, p) = (split(glob), split(pat));
+    g.len() == p.len()
+        && g.iter().zip(&p).all(|((gt, gs), (pt, ps))| {
+            gs == ps
+                && (gt == pt
+                    || gt == "*"
+                    || gt
+                        .strip_suffix('*')
+                        .is_some_and(|pre| !pre.is_empty() && pt.starts_with(pre)))
+        })
 }
 
 #[cfg(test)]
@@ -127,5 +184,42 @@ mod tests {
         let find = |p: &str| changes.iter().find(|c| c.pattern == p).unwrap().status;
         assert_eq!(find("tmp:*"), "vanished");
         assert_eq!(find("session:*"), "new");
+    }
+
+    #[test]
+    fn literals_on_one_side_join_the_other_sides_wildcard() {
+        let mut old = Summary::new(5);
+        let mut new = Summary::new(5);
+        for c in ["DE", "FR"] {
+            add(&mut old, &format!("geo:{c}"), 10);
+        }
+        let countries = [
+            "DE", "FR", "US", "JP", "BR", "IT", "ES", "NL", "PL", "SE", "NO", "FI", "DK", "AT",
+            "CH", "BE", "PT", "IE", "GR", "CZ",
+        ];
+        for c in countries {
+            add(&mut new, &format!("geo:{c}"), 10);
+        }
+        add(&mut old, "config", 7);
+        let (changes, _) = diff(&old, &new);
+        let got: Vec<(&str, &str, (u64, u64))> = changes
+            .iter()
+            .map(|c| (c.pattern.as_str(), c.status, c.keys))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("geo:*", "grew", (2, 20)), ("config", "vanished", (1, 0))]
+        );
+    }
+
+    #[test]
+    fn covering_needs_the_same_shape() {
+        assert!(covers("geo:*", "geo:DE"));
+        assert!(covers("user:*:feed", "user:42:feed"));
+        assert!(covers("sess_*", "sess_abc"));
+        assert!(!covers("geo:*", "geo:DE:x"));
+        assert!(!covers("user:*:feed", "user:42:inbox"));
+        assert!(!covers("geo:DE", "geo:DE"));
+        assert!(!covers("lock-*", "sess_abc"));
     }
 }
