@@ -367,7 +367,10 @@ fn post_incident_report_in_html_is_one_redacted_page() {
         "--redact",
     ]);
     assert_eq!(code, 0);
-    assert!(!red.contains("hash:") && !red.contains("str:"), "key names leak");
+    assert!(
+        !red.contains("hash:") && !red.contains("str:"),
+        "key names leak"
+    );
     assert!(!red.contains("60182"), "client addresses leak");
     assert!(red.contains("output_buffer_disconnect"));
 }
