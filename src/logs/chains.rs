@@ -2019,57 +2019,50 @@ fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
 
 /// FC5: AOF fsync stalls.
 fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
+    const STARTS: &[&str] = &[
+        "bgsave_started",
+        "aof_rewrite_started",
+        "rdb_transfer_started",
+    ];
+    // A child ends with success, an error or a signal (killed, or stopped
+    // by the parent); a restart of the parent ends it too (same lifetime).
+    const ENDS: &[&str] = &[
+        "bgsave_ok",
+        "bgsave_error",
+        "bgsave_signal",
+        "aof_rewrite_ok",
+        "aof_rewrite_done",
+        "aof_rewrite_error",
+        "aof_rewrite_signal",
+    ];
     for (i, group) in c.bursts("aof_fsync_slow", 600_000) {
         let e = c.ev(i);
         let Some(ts) = e.ts() else { continue };
-        let during_fork = group
-            .iter()
-            .filter(|&&g| {
-                let gt = c.ev(g).ts().unwrap_or(0);
-                let started = c.last(
-                    &[
-                        "bgsave_started",
-                        "aof_rewrite_started",
-                        "rdb_transfer_started",
-                    ],
-                    gt - 3_600_000,
-                    gt,
-                    |x| {
-                        x.node() == e.node()
-                            && matches!(
-                                x.kind(),
-                                "bgsave_started" | "aof_rewrite_started" | "rdb_transfer_started"
-                            )
-                    },
-                );
-                started.is_some_and(|s| {
-                    let st = c.ev(s).ts().unwrap_or(0);
-                    c.first(
-                        &[
-                            "bgsave_ok",
-                            "bgsave_error",
-                            "aof_rewrite_ok",
-                            "aof_rewrite_done",
-                            "aof_rewrite_error",
-                        ],
-                        st,
-                        gt,
-                        |x| {
-                            x.node() == e.node()
-                                && matches!(
-                                    x.kind(),
-                                    "bgsave_ok"
-                                        | "bgsave_error"
-                                        | "aof_rewrite_ok"
-                                        | "aof_rewrite_done"
-                                        | "aof_rewrite_error"
-                                )
-                        },
-                    )
-                    .is_none()
-                })
-            })
-            .count();
+        // The persistence child running at each stall, if any: its start
+        // and (cited) end.
+        let mut forks: Vec<(usize, Option<usize>)> = Vec::new();
+        let mut during_fork = 0;
+        for &g in &group {
+            let (gt, lt) = (c.ev(g).ts().unwrap_or(0), c.ev(g).lifetime());
+            let same = |x: &Event| x.node() == e.node() && x.lifetime() == lt;
+            let started = c.last(STARTS, gt - 3_600_000, gt, |x| {
+                same(x) && STARTS.contains(&x.kind())
+            });
+            let Some(s) = started else { continue };
+            let st = c.ev(s).ts().unwrap_or(0);
+            if c.first(ENDS, st, gt, |x| same(x) && ENDS.contains(&x.kind()))
+                .is_some()
+            {
+                continue;
+            }
+            during_fork += 1;
+            if !forks.iter().any(|f| f.0 == s) {
+                let end = c.first(ENDS, gt, gt + 3_600_000, |x| {
+                    same(x) && ENDS.contains(&x.kind())
+                });
+                forks.push((s, end));
+            }
+        }
         let last = group.last().and_then(|&g| c.ev(g).ts());
         let share = during_fork as f64 / group.len() as f64;
         let verdict = if share >= 0.7 {
@@ -2077,6 +2070,13 @@ fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
         } else {
             "slow or noisy disk"
         };
+        let minutes = (last.unwrap_or(ts) - ts).max(60_000) as f64 / 60_000.0;
+        let mut evidence: Vec<Cite> = group.iter().take(10).map(|&g| c.ev(g).cite()).collect();
+        // The child's start and end lines justify "during a fork".
+        for &(s, end) in forks.iter().take(3) {
+            push(&mut evidence, Some(c.ev(s).cite()));
+            push(&mut evidence, end.map(|x| c.ev(x).cite()));
+        }
         out.push(Incident {
             kind: "aof_fsync_stall",
             severity: if group.len() >= 3 { Severity::Medium } else { Severity::Low },
@@ -2084,14 +2084,15 @@ fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
             end: last,
             nodes: vec![e.node()],
             summary: format!(
-                "{} AOF fsync stall(s) on {} between {} and {} ({} during a fork): {verdict}. Writes wait on the disk, so latency spikes.",
+                "{} AOF fsync stall(s) on {} between {} and {} ({:.1} per minute; {} during a fork): {verdict}. Writes wait on the disk, so latency spikes.",
                 group.len(),
                 c.name(e.node()),
                 hms(Some(ts)),
                 hms(last),
+                group.len() as f64 / minutes,
                 during_fork
             ),
-            evidence: group.iter().take(10).map(|&g| c.ev(g).cite()).collect(),
+            evidence,
         });
     }
 }
