@@ -203,8 +203,14 @@ pub static ENTRIES: &[Entry] = &[
     e!("R13", "psync_impossible", L, "Partial resynchronization not possible (no cached (master|primary))"),
     e!("R14", "full_resync", M, "Full resync from (master|primary): {replid:h}:{offset}"),
     e!("R15", "sync_receiving", I, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: receiving {bytes} bytes from (master|primary)"),
+    e!("R15", "sync_receiving", I, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: receiving streamed RDB from (master|primary)"),
+    // Valkey 9 downloads the RDB on a bio thread and says so.
+    e!("R15", "sync_receiving", I, "Replica bio thread: (MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: receiving {bytes} bytes from (master|primary)"),
+    e!("R15", "sync_receiving", I, "Replica bio thread: (MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: receiving streamed RDB from (master|primary)"),
     e!("R15", "sync_receiving_streamed", I, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: receiving streamed RDB from (master|primary)"),
     e!("R16", "sync_flush", M, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: Flushing old data"),
+    // Valkey 9: the flush is logged after the RDB header check.
+    e!("R16", "sync_flush", M, "RDB signature and version check passed. Flushing old data"),
     e!("R17", "sync_loading", I, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: Loading DB in memory"),
     e!("R17", "sync_done", I, "(MASTER|PRIMARY) <-> (REPLICA|SLAVE) sync: Finished with success"),
     e!("R18", "psync_ok", L, "Successful partial resynchronization with (master|primary)"),
@@ -307,6 +313,9 @@ pub static ENTRIES: &[Entry] = &[
     // The end of the block: an operator or a sentinel (which sends SCRIPT
     // KILL to a primary it sees as down that answers -BUSY) killed it.
     e!("Z01", "script_killed", M, "Lua script killed by user with SCRIPT KILL"),
+    // Valkey 9 runs Lua as an engine module and tags the line.
+    e!("Z01", "script_killed", M, "<module> Script killed by user with SCRIPT KILL"),
+    e!("Z01", "script_killed", M, "Script killed by user with SCRIPT KILL"),
     e!("T02", "watchdog", H, "--- WATCHDOG TIMER EXPIRED ---"),
     // 2.10 startup warnings
     e!("W01", "overcommit_disabled", L, "WARNING Memory overcommit must be enabled"),

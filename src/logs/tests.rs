@@ -166,6 +166,11 @@ fn catalogue_matches_on_text_with_wording_variants() {
         ("Connection with primary lost.", "primary_lost"),
         ("MASTER <-> REPLICA sync: Flushing old data", "sync_flush"),
         ("PRIMARY <-> REPLICA sync: Flushing old data", "sync_flush"),
+        ("RDB signature and version check passed. Flushing old data", "sync_flush"),
+        ("Replica bio thread: PRIMARY <-> REPLICA sync: receiving 1521390086 bytes from primary to disk", "sync_receiving"),
+        ("Replica bio thread: PRIMARY <-> REPLICA sync: receiving streamed RDB from primary with EOF to disk", "sync_receiving"),
+        ("<module> Script killed by user with SCRIPT KILL.", "script_killed"),
+        ("Lua script killed by user with SCRIPT KILL.", "script_killed"),
         ("Full resync from primary: 65b63b45504089a86ce14e8fa45b9ad5bcc09b22:0", "full_resync"),
         ("Failover election won: I'm the new primary.", "cluster_failover_won"),
         ("Valkey is now ready to exit, bye bye...", "ready_to_exit"),
@@ -183,6 +188,19 @@ fn catalogue_matches_on_text_with_wording_variants() {
     let (i, caps) = classify(b"Fork CoW for RDB: current 12 MB, peak 30 MB, average 7 MB").unwrap();
     assert_eq!(entry(i).id, "M01");
     assert_eq!(catalog::num(&caps, "peak"), Some(30.0));
+    let (_, caps) = classify(b"Replica bio thread: PRIMARY <-> REPLICA sync: receiving 1521390086 bytes from primary to disk").unwrap();
+    assert_eq!(catalog::num(&caps, "bytes"), Some(1521390086.0));
+    let (_, caps) = classify(b"Slow script detected: still in execution after 514 milliseconds. You can try killing the script using the SCRIPT KILL command. Script name is: 5fc824eeea7798f9bec71642a5715f819cdf0c46.").unwrap();
+    assert_eq!(catalog::num(&caps, "ms"), Some(514.0));
+    assert_eq!(
+        catalog::text(&caps, "script"),
+        Some("5fc824eeea7798f9bec71642a5715f819cdf0c46")
+    );
+    let (_, caps) = classify(b"Lua slow script detected: still in execution after 5004 milliseconds. You can try killing the script using the SCRIPT KILL command. Script SHA1 is: 0b9d4a0dbd2c8bd3b03c2ad0b6d4b4bb0c3c7f5e").unwrap();
+    assert_eq!(
+        catalog::text(&caps, "script"),
+        Some("0b9d4a0dbd2c8bd3b03c2ad0b6d4b4bb0c3c7f5e")
+    );
     let (_, caps) = classify(b"Done loading RDB, keys loaded: 20000, keys expired: 3.").unwrap();
     assert_eq!(
         (

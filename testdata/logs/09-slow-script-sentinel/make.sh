@@ -3,16 +3,19 @@
 # sentinels watch it (rule FC12: blocked event loop -> false failure
 # detection).
 #
-# Uses the Debian package's /usr/bin/redis-server (Redis 7.0.15), loopback
-# only, ports 18600-18619:
+# Uses the Debian package's /usr/bin/redis-server (Redis 7.0.15) unless
+# SERVER names another server binary (e.g. a valkey-server, which is also
+# run with --sentinel for the sentinels), loopback only, ports 18600-18619:
 #   18600 primary, 18601 replica, 18610-18612 sentinels (quorum 2,
 #   down-after-milliseconds 1000, failover-timeout 10000).
 # Every server runs in a temp dir and is stopped by its PID before the script
-# exits. The logs are copied verbatim to debian-7.0.15/ next to this script,
-# with steps.txt (wall-clock time and what the script did).
+# exits. The logs are copied verbatim to debian-7.0.15/ next to this script
+# (or to $OUT_NAME/ if set, e.g. SERVER=/path/valkey-server
+# OUT_NAME=valkey-9.1.2 ./make.sh), with steps.txt (wall-clock time and what
+# the script did).
 set -euo pipefail
 
-SERVER=/usr/bin/redis-server
+SERVER=${SERVER:-/usr/bin/redis-server}
 CLI=/usr/bin/redis-cli
 HOST=127.0.0.1
 P_PRIMARY=18600
@@ -21,7 +24,7 @@ P_SENTINELS=(18610 18611 18612)
 SCRIPT_SECONDS=5
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-OUT="$HERE/debian-7.0.15"
+OUT="$HERE/${OUT_NAME:-debian-7.0.15}"
 WORK=$(mktemp -d /tmp/redsleuth-09.XXXXXX)
 STEPS="$WORK/steps.txt"
 : >"$STEPS"

@@ -11,20 +11,34 @@
 # the limit is raised with CONFIG SET and the sync finally succeeds. Both
 # servers are then shut down.
 #
-# Uses the Debian /usr/bin/redis-server 7.0.15 on 127.0.0.1:18620 (primary)
-# and 127.0.0.1:18621 (replica) only. Writes the logs verbatim to
+# Uses the Debian /usr/bin/redis-server 7.0.15 (or the server binary named by
+# SERVER, e.g. a valkey-server) on 127.0.0.1:18620 (primary) and
+# 127.0.0.1:18621 (replica) only. Writes the logs verbatim to
 # debian-7.0.15/{primary,replica}.log and the wall-clock steps to
-# debian-7.0.15/steps.txt next to this script.
+# debian-7.0.15/steps.txt next to this script (OUT_NAME replaces the
+# directory name). valkey-9.1.2/ was made with SERVER=/path/valkey-server
+# OUT_NAME=valkey-9.1.2 KEYS=1500000 REPL_BACKLOG_SIZE=1mb ./make.sh.
 set -euo pipefail
 
-SERVER=/usr/bin/redis-server
+SERVER=${SERVER:-/usr/bin/redis-server}
 CLI=/usr/bin/redis-cli
 P_PORT=18620
 R_PORT=18621
 ATTEMPTS=5 # full resyncs to let happen before stopping the write load
+# Valkey 9.1.2 needs two changes to loop the same way (the default run sets
+# neither): a replica's hard output buffer limit is never below
+# repl-backlog-size, 1mb in Redis but 10mb in Valkey 9, so
+# REPL_BACKLOG_SIZE=1mb adds that directive to the primary's config; and
+# Valkey closed the syncing replica only at ~1 MB of output buffer (3.3-3.6 s
+# into a sync), later than its sync of 500000 keys took (~2 s), so
+# KEYS=1500000 (~1.5 GB) makes each sync longer.
+KEYS=${KEYS:-500000} # keys of 1000 bytes written with DEBUG POPULATE
+REPL_BACKLOG_SIZE=${REPL_BACKLOG_SIZE:-}
+# The replica's R14 line: "from master" in Redis, "from primary" in Valkey.
+RESYNC_RE='Full resync from \(master\|primary\)'
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-OUT=$HERE/debian-7.0.15
+OUT=$HERE/${OUT_NAME:-debian-7.0.15}
 TMP=$(mktemp -d /tmp/redsleuth-resync-loop.XXXXXX)
 P_PID=
 R_PID=
@@ -103,6 +117,11 @@ repl-diskless-sync no
 client-output-buffer-limit replica 256kb 64kb 1
 enable-debug-command local
 EOF
+P_EXTRA=
+if [ -n "$REPL_BACKLOG_SIZE" ]; then
+    echo "repl-backlog-size $REPL_BACKLOG_SIZE" >>"$TMP/primary/redis.conf"
+    P_EXTRA=", repl-backlog-size $REPL_BACKLOG_SIZE"
+fi
 cat >"$TMP/replica/redis.conf" <<EOF
 bind 127.0.0.1
 port $R_PORT
@@ -118,10 +137,10 @@ EOF
 "$SERVER" "$TMP/primary/redis.conf" &
 P_PID=$!
 wait_ready $P_PORT
-step "primary started pid $P_PID on :$P_PORT (client-output-buffer-limit replica 256kb 64kb 1, repl-diskless-sync no, rdbcompression no)"
+step "primary started pid $P_PID on :$P_PORT (client-output-buffer-limit replica 256kb 64kb 1, repl-diskless-sync no, rdbcompression no$P_EXTRA)"
 
-cli $P_PORT DEBUG POPULATE 500000 key 1000 >/dev/null
-step "primary populated with DEBUG POPULATE 500000 key 1000 ($(cli $P_PORT DBSIZE) keys, used_memory_human $(cli $P_PORT INFO memory | tr -d '\r' | sed -n 's/^used_memory_human://p'))"
+cli $P_PORT DEBUG POPULATE "$KEYS" key 1000 >/dev/null
+step "primary populated with DEBUG POPULATE $KEYS key 1000 ($(cli $P_PORT DBSIZE) keys, used_memory_human $(cli $P_PORT INFO memory | tr -d '\r' | sed -n 's/^used_memory_human://p'))"
 
 VALUE=$(head -c 1000 /dev/zero | tr '\0' v)
 "$CLI" -h 127.0.0.1 -p $P_PORT -r -1 -i 0.003 SET load:key "$VALUE" >/dev/null 2>&1 &
@@ -135,7 +154,7 @@ wait_ready $R_PORT
 step "replica started pid $R_PID on :$R_PORT (replicaof 127.0.0.1 $P_PORT)"
 
 deadline=$((SECONDS + 120))
-while [ "$(count 'Full resync from master' "$TMP/replica/redis.log")" -lt "$ATTEMPTS" ]; do
+while [ "$(count "$RESYNC_RE" "$TMP/replica/redis.log")" -lt "$ATTEMPTS" ]; do
     if [ $SECONDS -ge $deadline ]; then
         echo "no resync loop after 120 s" >&2
         exit 1
@@ -150,7 +169,7 @@ while [ "$(count 'overcoming of output buffer limits' "$TMP/primary/redis.log")"
     fi
     sleep 0.2
 done
-step "replica log shows $(count 'Full resync from master' "$TMP/replica/redis.log") full resyncs, primary log $(count 'overcoming of output buffer limits' "$TMP/primary/redis.log") output buffer closes"
+step "replica log shows $(count "$RESYNC_RE" "$TMP/replica/redis.log") full resyncs, primary log $(count 'overcoming of output buffer limits' "$TMP/primary/redis.log") output buffer closes"
 
 kill "$W_PID"
 wait "$W_PID" 2>/dev/null || true

@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# Scenario 11 (memory growth, then a cold start), Debian Redis 7.0.15.
+# Scenario 11 (memory growth, then a cold start), Debian Redis 7.0.15 by
+# default; SERVER names another server binary (e.g. a valkey-server) and
+# OUT_NAME the output directory: SERVER=/path/valkey-server
+# OUT_NAME=valkey-9.1.2 ./make.sh.
 #
 # One standalone server on 127.0.0.1:18640, one config, one log file appended
 # to across restarts. Each lifetime writes a larger batch of keys
 # (DEBUG POPULATE, 128-byte values) and stops with SHUTDOWN SAVE, so every
 # following start loads the RDB and logs "RDB memory usage when created"
-# with a figure about twice the previous one (5.49, 10.01, 19.06, 37.15 MB).
+# with a figure about twice the previous one (5.49, 10.01, 19.06, 37.15 MB
+# with Redis 7.0.15).
 # Then dump.rdb is deleted and the server starts once more with nothing to
 # load (cold start after a lifetime that loaded 160000 keys), and is stopped
 # with SHUTDOWN NOSAVE.
 #
-# Output: debian-7.0.15/redis.log (verbatim) and debian-7.0.15/steps.txt.
+# Output: debian-7.0.15/redis.log (verbatim) and debian-7.0.15/steps.txt
+# (or $OUT_NAME/redis.log and $OUT_NAME/steps.txt).
 set -euo pipefail
 
-SERVER=/usr/bin/redis-server
+SERVER=${SERVER:-/usr/bin/redis-server}
 CLI=/usr/bin/redis-cli
 PORT=18640
 HERE=$(cd "$(dirname "$0")" && pwd)
-OUT="$HERE/debian-7.0.15"
+OUT="$HERE/${OUT_NAME:-debian-7.0.15}"
 TMP=$(mktemp -d /tmp/redsleuth-11-memory-growth.XXXXXX)
 PID=
 
