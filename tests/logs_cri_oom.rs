@@ -224,3 +224,40 @@ fn oom_killed_process_ends_oom_killed_and_feeds_the_oom_chain() {
     std::fs::remove_dir_all(&d).ok();
     std::fs::remove_dir_all(&d2).ok();
 }
+
+/// The same kill as `dmesg -T` prints it (wall clock with a year) ends the
+/// same lifetime; plain `dmesg` (seconds since boot) cannot be placed in
+/// time, so the lifetime stays an unexplained kill.
+#[test]
+fn dmesg_human_time_places_the_kill_and_raw_dmesg_does_not() {
+    let human = ["[Mon Nov 23 07:41:05 2026] Out of memory: Killed process 100 (redis-server) total-vm:1048576kB, anon-rss:917504kB, file-rss:0kB, shmem-rss:0kB"];
+    let raw = ["[12345.678901] Out of memory: Killed process 100 (redis-server) total-vm:1048576kB, anon-rss:917504kB, file-rss:0kB, shmem-rss:0kB"];
+    for (name, kern, want) in [
+        ("dmesg-t", &human, "oom-killed"),
+        ("dmesg-raw", &raw, "unknown-kill"),
+    ] {
+        let d = dir(name);
+        let r = write(&d, "redis.log", REDIS);
+        let k = write(&d, "dmesg.txt", kern);
+        let doc = json(vec![r, k]);
+        let ends: Vec<&str> = doc["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["name"] == ":6390")
+            .unwrap()["lifetimes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["end"].as_str().unwrap())
+            .collect();
+        assert_eq!(ends, vec![want, "running"], "{name}");
+        // Either way the kernel line is read, not left unparsed.
+        assert_eq!(doc["metrics"]["unparsed_lines"], 0, "{name}");
+        assert_eq!(
+            doc["metrics"]["line_counts"]["kernel_oom_kill"], 1,
+            "{name}"
+        );
+        std::fs::remove_dir_all(&d).ok();
+    }
+}

@@ -223,7 +223,9 @@ const FORMATS: [line::Format; 9] = [
     line::Format::SignalHandler,
     line::Format::Bare,
 ];
-const WRAPPERS: [Wrapper; 7] = [
+/// Every wrapper, in declaration order: tallies index by `wrapper as usize`
+/// (a test checks the order).
+const WRAPPERS: [Wrapper; 8] = [
     Wrapper::None,
     Wrapper::Syslog,
     Wrapper::JournalJson,
@@ -231,6 +233,7 @@ const WRAPPERS: [Wrapper; 7] = [
     Wrapper::DockerJson,
     Wrapper::Cri,
     Wrapper::Compose,
+    Wrapper::Dmesg,
 ];
 const LEVELS: [Level; 4] = [Level::Debug, Level::Verbose, Level::Notice, Level::Warning];
 
@@ -824,5 +827,23 @@ pub fn parse_all(buf: &[u8], threads: usize, tick: &(dyn Fn(u64) + Sync)) -> Par
         items,
         counters,
         bytes: buf.len() as u64,
+    }
+}
+
+#[cfg(test)]
+mod order {
+    use super::*;
+
+    #[test]
+    fn tally_tables_follow_declaration_order() {
+        for (k, w) in WRAPPERS.iter().enumerate() {
+            assert_eq!(*w as usize, k, "{}", w.name());
+        }
+        for (k, f) in FORMATS.iter().enumerate() {
+            assert_eq!(*f as usize, k);
+        }
+        for (k, l) in LEVELS.iter().enumerate() {
+            assert_eq!(*l as usize, k);
+        }
     }
 }

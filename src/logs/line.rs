@@ -136,6 +136,9 @@ pub enum Wrapper {
     Cri,
     /// `docker compose logs`.
     Compose,
+    /// The kernel ring buffer as `dmesg` prints it: `[Www Mmm d HH:MM:SS
+    /// YYYY] ` with `-T`, or `[seconds.micros] ` since boot (no wall clock).
+    Dmesg,
 }
 
 impl Wrapper {
@@ -149,6 +152,7 @@ impl Wrapper {
             Wrapper::DockerJson => "docker-json",
             Wrapper::Cri => "cri",
             Wrapper::Compose => "compose",
+            Wrapper::Dmesg => "dmesg",
         }
     }
 }
@@ -844,8 +848,45 @@ fn parse_trimmed(i: &[u8]) -> Option<LogLine<'_>> {
             }
             compose(i)
         }
+        b'[' => dmesg(i).or_else(|| compose(i)),
         _ => compose(i),
     }
+}
+
+/// `dmesg -T`: `[Www Mmm d HH:MM:SS YYYY] msg` (local wall clock, with a
+/// year); plain `dmesg`: `[ seconds.micros] msg`, seconds since boot, which
+/// carry no wall clock, so the line keeps no timestamp (its message still
+/// counts, and a kernel OOM kill still names its pid).
+fn dmesg(i: &[u8]) -> Option<LogLine<'_>> {
+    let body = i.strip_prefix(b"[")?;
+    let human = tuple((
+        take_while_m_n(3, 3, |c: u8| c.is_ascii_alphabetic()),
+        char(' '),
+        month,
+        char(' '),
+        opt(char(' ')),
+        day,
+        char(' '),
+        hms,
+        char(' '),
+        digits_n(4),
+        tag("] "),
+    ))(body);
+    if let Ok((msg, (_, _, mon, _, _, d, _, t, _, y, _))) = human {
+        let stamp = abs(i64::from(y), u32::from(mon), d, t);
+        return Some(wrap(msg, Wrapper::Dmesg, Some(stamp), None));
+    }
+    let close = memchr::memchr(b']', &body[..body.len().min(24)])?;
+    let secs = body[..close].trim_ascii_start();
+    let dot = memchr::memchr(b'.', secs)?;
+    if dot == 0
+        || !secs[..dot].iter().all(u8::is_ascii_digit)
+        || !secs[dot + 1..].iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let msg = body[close + 1..].strip_prefix(b" ")?;
+    Some(wrap(msg, Wrapper::Dmesg, None, None))
 }
 
 /// `service-1  | <line>`: a name, padding, `| `.

@@ -147,6 +147,31 @@ fn unwraps_syslog_journald_docker_and_cri() {
 }
 
 #[test]
+fn reads_dmesg_human_and_raw_timestamps() {
+    // `dmesg -T`: a wall clock with a year.
+    let l = parse_line(b"[Mon Nov 23 11:04:30 2026] Out of memory: Killed process 22192 (redis-server) total-vm:24647732kB, anon-rss:23804048kB, file-rss:136kB, shmem-rss:0kB").unwrap();
+    assert_eq!(l.wrapper, Wrapper::Dmesg);
+    assert_eq!(l.stamp, Some(Stamp::Abs(ms(2026, 11, 23, 11, 4, 30, 0))));
+    assert!(l.msg.starts_with(b"Out of memory: Killed process 22192"));
+    let l =
+        parse_line(b"[Tue Mar  3 09:05:07 2026] oom_reaper: reaped process 4242 (redis-server)")
+            .unwrap();
+    assert_eq!(l.stamp, Some(Stamp::Abs(ms(2026, 3, 3, 9, 5, 7, 0))));
+    // Plain `dmesg`: seconds since boot, no wall clock.
+    let l =
+        parse_line(b"[ 3265.496077] Out of memory: Killed process 22192 (redis-server)").unwrap();
+    assert_eq!((l.wrapper, l.stamp), (Wrapper::Dmesg, None));
+    assert_eq!(
+        &*l.msg,
+        b"Out of memory: Killed process 22192 (redis-server)"
+    );
+    // Redis 2.x bracketed lines still win.
+    let l = parse_line(b"[1234] 03 Mar 11:42:01 * DB saved on disk").unwrap();
+    assert_eq!((l.wrapper, l.pid), (Wrapper::None, Some(1234)));
+    assert!(parse_line(b"[not a time] x").is_none());
+}
+
+#[test]
 fn every_prefix_of_a_line_parses_or_is_none_without_panic() {
     let full: &[u8] = br#"pid=16950 role=primary timestamp="2026-11-23T07:27:24.077+00:00" level=notice message="Running mode=standalone, port=17310.""#;
     for n in 0..full.len() {
