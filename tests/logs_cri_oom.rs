@@ -227,7 +227,8 @@ fn oom_killed_process_ends_oom_killed_and_feeds_the_oom_chain() {
 
 /// The same kill as `dmesg -T` prints it (wall clock with a year) ends the
 /// same lifetime; plain `dmesg` (seconds since boot) cannot be placed in
-/// time, so the lifetime stays an unexplained kill.
+/// time, so the lifetime stays an unexplained kill, unless `--boot-time`
+/// says when the host booted.
 #[test]
 fn dmesg_human_time_places_the_kill_and_raw_dmesg_does_not() {
     let human = ["[Mon Nov 23 07:41:05 2026] Out of memory: Killed process 100 (redis-server) total-vm:1048576kB, anon-rss:917504kB, file-rss:0kB, shmem-rss:0kB"];
@@ -260,4 +261,41 @@ fn dmesg_human_time_places_the_kill_and_raw_dmesg_does_not() {
         );
         std::fs::remove_dir_all(&d).ok();
     }
+}
+
+#[test]
+fn boot_time_places_plain_dmesg_lines() {
+    // Booted 04:15:19; 12345.678901 s later is 07:41:04.678, 4.7 s after
+    // the server's last line.
+    let raw = ["[12345.678901] Out of memory: Killed process 100 (redis-server) total-vm:1048576kB, anon-rss:917504kB, file-rss:0kB, shmem-rss:0kB"];
+    let d = dir("dmesg-boot");
+    let r = write(&d, "redis.log", REDIS);
+    let k = write(&d, "dmesg.txt", &raw);
+    let a = LogsArgs {
+        boot_time: Some("2026-11-23 04:15:19".to_string()),
+        ..args(vec![r, k])
+    };
+    let mut out = Vec::new();
+    assert_eq!(redsleuth::logs::run(&a, &mut out).unwrap(), 0);
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    let kill = doc["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "kernel_oom_kill")
+        .unwrap();
+    assert_eq!(kill["ts"], "2026-11-23 07:41:04.678");
+    let ends: Vec<&str> = doc["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == ":6390")
+        .unwrap()["lifetimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["end"].as_str().unwrap())
+        .collect();
+    assert_eq!(ends, vec!["oom-killed", "running"]);
+    std::fs::remove_dir_all(&d).ok();
 }

@@ -50,6 +50,11 @@ pub struct LogsArgs {
     /// from signal-handler epochs or the file's mtime when absent.
     #[arg(long)]
     pub year: Option<i64>,
+    /// When the host booted (`2026-11-23 05:10:03`, as `uptime -s` prints
+    /// it), to place plain `dmesg` lines (`[ 3265.496077] …`, seconds since
+    /// boot) in time.
+    #[arg(long, value_name = "WHEN")]
+    pub boot_time: Option<String>,
     /// Hide key names, client names and client addresses in every output.
     #[arg(long)]
     pub redact: bool,
@@ -86,6 +91,7 @@ impl LogsArgs {
             node: Vec::new(),
             min_severity: Severity::Low,
             year: None,
+            boot_time: None,
             redact: false,
             threads: None,
             quiet: false,

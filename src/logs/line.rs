@@ -94,6 +94,9 @@ pub enum Stamp {
         /// Milliseconds since midnight.
         msod: u32,
     },
+    /// Milliseconds since the host booted (plain `dmesg`): placed in time
+    /// only when the boot time is given (`--boot-time`).
+    SinceBoot(i64),
 }
 
 /// Which native format the line used.
@@ -855,8 +858,8 @@ fn parse_trimmed(i: &[u8]) -> Option<LogLine<'_>> {
 
 /// `dmesg -T`: `[Www Mmm d HH:MM:SS YYYY] msg` (local wall clock, with a
 /// year); plain `dmesg`: `[ seconds.micros] msg`, seconds since boot, which
-/// carry no wall clock, so the line keeps no timestamp (its message still
-/// counts, and a kernel OOM kill still names its pid).
+/// need the boot time to become a wall clock (its message counts either
+/// way, and a kernel OOM kill still names its pid).
 fn dmesg(i: &[u8]) -> Option<LogLine<'_>> {
     let body = i.strip_prefix(b"[")?;
     let human = tuple((
@@ -886,7 +889,13 @@ fn dmesg(i: &[u8]) -> Option<LogLine<'_>> {
         return None;
     }
     let msg = body[close + 1..].strip_prefix(b" ")?;
-    Some(wrap(msg, Wrapper::Dmesg, None, None))
+    let whole: i64 = num(&secs[..dot])?;
+    let frac = &secs[dot + 1..];
+    let ms = (0..3).fold(0i64, |a, k| {
+        a * 10 + frac.get(k).map_or(0, |c| i64::from(c - b'0'))
+    });
+    let stamp = Stamp::SinceBoot(whole.checked_mul(1000)?.checked_add(ms)?);
+    Some(wrap(msg, Wrapper::Dmesg, Some(stamp), None))
 }
 
 /// `service-1  | <line>`: a name, padding, `| `.

@@ -56,6 +56,8 @@ pub struct Analysis {
 pub struct Options {
     /// Year for year-less timestamps.
     pub year: Option<i64>,
+    /// Wall clock of the host's boot, for plain `dmesg` lines.
+    pub boot: Option<i64>,
     /// Worker threads (0 = rayon default).
     pub threads: usize,
     /// Hide key names and client addresses in summaries.
@@ -484,7 +486,7 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
         };
         (len <= limit).then_some(len)
     };
-    let mut b = Builder::new(&set_names, opts.year, opts.all_events);
+    let mut b = Builder::new(&set_names, opts.year, opts.all_events).with_boot_time(opts.boot);
     let mut k = 0;
     while k < order.len() {
         let (set, i) = order[k];
@@ -621,6 +623,14 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         Some((_, t)) => t,
         None => None,
     };
+    let boot = match args.boot_time.as_deref().map(|s| (s, parse_time(s))) {
+        Some((s, None)) => {
+            eprintln!("redsleuth: --boot-time {s}: expected YYYY-MM-DD[ HH:MM[:SS]]");
+            return Ok(2);
+        }
+        Some((_, t)) => t,
+        None => None,
+    };
     let until = match args.until.as_deref().map(|s| (s, parse_time(s))) {
         Some((s, None)) => {
             eprintln!("redsleuth: --until {s}: expected YYYY-MM-DD[ HH:MM[:SS]]");
@@ -650,6 +660,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let opts = Options {
         year: args.year,
+        boot,
         threads,
         redact: args.redact,
         progress: !args.quiet,

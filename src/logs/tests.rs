@@ -160,7 +160,10 @@ fn reads_dmesg_human_and_raw_timestamps() {
     // Plain `dmesg`: seconds since boot, no wall clock.
     let l =
         parse_line(b"[ 3265.496077] Out of memory: Killed process 22192 (redis-server)").unwrap();
-    assert_eq!((l.wrapper, l.stamp), (Wrapper::Dmesg, None));
+    assert_eq!(
+        (l.wrapper, l.stamp),
+        (Wrapper::Dmesg, Some(Stamp::SinceBoot(3_265_496)))
+    );
     assert_eq!(
         &*l.msg,
         b"Out of memory: Killed process 22192 (redis-server)"

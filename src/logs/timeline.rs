@@ -334,12 +334,15 @@ const MAX_UNPARSED_SAMPLES: usize = 100;
 struct YearWalk {
     year: i64,
     last: Option<u8>,
+    /// Wall clock of the host's boot, for plain `dmesg` stamps.
+    boot: Option<i64>,
 }
 
 impl YearWalk {
     fn resolve(&mut self, st: Option<Stamp>) -> Option<i64> {
         match st? {
             Stamp::Abs(ms) => Some(ms),
+            Stamp::SinceBoot(ms) => self.boot.map(|b| b + ms),
             Stamp::NoYear { mon, day, msod } => {
                 if let Some(l) = self.last {
                     if mon < l {
@@ -359,6 +362,7 @@ impl YearWalk {
     fn peek(&self, st: Option<Stamp>) -> Option<i64> {
         match st? {
             Stamp::Abs(ms) => Some(ms),
+            Stamp::SinceBoot(ms) => self.boot.map(|b| b + ms),
             Stamp::NoYear { mon, day, msod } => {
                 let y = match self.last {
                     Some(l) if mon < l => self.year + 1,
@@ -664,6 +668,8 @@ pub struct Builder {
     states: FastMap<usize, SetState>,
     sets: Vec<String>,
     user_year: Option<i64>,
+    /// Wall clock of the host's boot (`--boot-time`), for plain `dmesg`.
+    boot: Option<i64>,
     keep_all: bool,
     low_value: usize,
     cur: Option<Current>,
@@ -686,12 +692,20 @@ impl Builder {
             states: FastMap::default(),
             sets: sets.to_vec(),
             user_year,
+            boot: None,
             keep_all: keep_all_events,
             low_value: 0,
             cur: None,
             counts: FastMap::default(),
             used: FastMap::default(),
         }
+    }
+
+    /// Places plain `dmesg` lines (seconds since boot) at `boot` plus
+    /// their offset.
+    pub fn with_boot_time(mut self, boot: Option<i64>) -> Builder {
+        self.boot = boot;
+        self
     }
 
     /// Starts the next file (files must come in rotation order).
@@ -792,6 +806,7 @@ impl Builder {
                 &mut YearWalk {
                     year: 1970,
                     last: None,
+                    boot: self.boot,
                 },
             ),
         }
@@ -811,7 +826,11 @@ impl Builder {
         }
         let (year, year_source) = finish_year(&cur.year, self.user_year, cur.mtime);
         if let Some(held) = cur.held {
-            let mut yw = YearWalk { year, last: None };
+            let mut yw = YearWalk {
+                year,
+                last: None,
+                boot: self.boot,
+            };
             for it in held {
                 self.fold(cur.fidx, cur.set, it, &mut yw);
             }
