@@ -1772,14 +1772,91 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
             s.push_str(&format!(" ({cl})"));
         }
         s.push('.');
+        let mut sev = Severity::High;
+        // FC2: a child killed with signal 9 that the kernel OOM killer
+        // named (its P02 pid), with the previous fork's copy-on-write peak
+        // and the memory warnings as contributing factors.
+        let child = c.last(
+            &[
+                "bgsave_started",
+                "aof_rewrite_started",
+                "rdb_transfer_started",
+            ],
+            start.unwrap_or(0) - 3_600_000,
+            start.unwrap_or(0),
+            |x| {
+                x.lifetime() == lt
+                    && matches!(
+                        x.kind(),
+                        "bgsave_started" | "aof_rewrite_started" | "rdb_transfer_started"
+                    )
+            },
+        );
+        let oom = killed.zip(child).and_then(|(_, b)| {
+            let pid = c.ev(b).num(t, "pid")?;
+            // Kernel stamps may be whole seconds (`dmesg -T`): allow one
+            // second before the fork's line.
+            let from = c.ev(b).ts()? - 1_000;
+            c.first(&["kernel_oom_kill"], from, start? + 5_000, |x| {
+                x.kind() == "kernel_oom_kill" && x.num(t, "pid") == Some(pid)
+            })
+        });
+        let mut factors = Vec::new();
+        if let Some(k) = oom {
+            c.used.insert(k);
+            let kev = c.ev(k);
+            let cgroup = kev.pattern().starts_with("Memory cgroup");
+            s.push_str(&format!(
+                " The kernel OOM killer killed it (pid {}, {}) at {}: {}, most likely copy-on-write of pages written during the save; anon-rss {}.",
+                kev.num(t, "pid").unwrap_or(0.0),
+                kev.txt(t, "comm").unwrap_or("?"),
+                hms(kev.ts()),
+                if cgroup { "the memory cgroup's limit was reached" } else { "host memory ran out" },
+                kev.num(t, "anon_rss_kb").map_or("unknown".to_string(), |k| bytes(k * 1024.0))
+            ));
+            if let Some(cow) = c.last(&["fork_cow"], i64::MIN, c.ts(child.unwrap_or(k)), |x| {
+                x.node() == n && x.kind() == "fork_cow"
+            }) {
+                s.push_str(&format!(
+                    " The previous fork's copy-on-write peaked at {} MB ({}).",
+                    c.ev(cow)
+                        .num(t, "peak")
+                        .or(c.ev(cow).num(t, "mb"))
+                        .unwrap_or(0.0),
+                    hms(c.ev(cow).ts())
+                ));
+                factors.push(cow);
+            }
+            sev = Severity::Critical;
+        }
+        if fork || oom.is_some() {
+            for (kind, what) in [
+                ("overcommit_disabled", "vm.overcommit_memory is not 1"),
+                (
+                    "thp_enabled",
+                    "transparent huge pages are enabled (larger copy-on-write)",
+                ),
+            ] {
+                if let Some(w) = c.last(&[kind], i64::MIN, start.unwrap_or(0), |x| {
+                    x.node() == n && x.kind() == kind
+                }) {
+                    s.push_str(&format!(
+                        " Contributing factor: {what} (warned at {}).",
+                        hms(c.ev(w).ts())
+                    ));
+                    factors.push(w);
+                }
+            }
+        }
+        factors.sort_by_key(|&f| c.ts(f));
         if rdb {
             match end_ts {
                 Some(_) => s.push_str(&format!(
-                    " With stop-writes-on-bgsave-error yes (the default), writes were rejected with -MISCONF (inferred, not logged) from {} until the next successful BGSAVE at {} ({}).",
+                    " With save points configured and stop-writes-on-bgsave-error yes (the default), writes were rejected with -MISCONF (inferred, not logged) from {} until the next successful BGSAVE at {} ({}).",
                     hms(start), hms(end_ts), dur(start, end_ts)
                 )),
                 None => s.push_str(&format!(
-                    " With stop-writes-on-bgsave-error yes (the default), writes were rejected with -MISCONF (inferred, not logged) from {} with no successful BGSAVE afterwards in the logs.",
+                    " With save points configured and stop-writes-on-bgsave-error yes (the default), writes were rejected with -MISCONF (inferred, not logged) from {} with no successful BGSAVE afterwards in the logs.",
                     hms(start)
                 )),
             }
@@ -1796,7 +1873,6 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
                 s.push_str(" AOF writes kept failing; writes were rejected with -MISCONF until the end of the logs for this process.");
             }
         }
-        let mut sev = Severity::High;
         if let Some(f) = fatal {
             s.push_str(&format!(
                 " With appendfsync always the server exited at {}.",
@@ -1804,33 +1880,19 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
             ));
             sev = Severity::Critical;
         }
-        if fork {
-            if let Some(w) = c.last(
-                &["overcommit_disabled"],
-                i64::MIN,
-                start.unwrap_or(0),
-                |x| x.node() == n && x.kind() == "overcommit_disabled",
-            ) {
-                s.push_str(&format!(
-                    " Contributing factor: vm.overcommit_memory is not 1 (warned at {}).",
-                    hms(c.ev(w).ts())
-                ));
-            }
-        }
         if members.len() > 1 {
             s.push_str(&format!(" {} failure lines in this window.", members.len()));
         }
         let mut ev = Vec::new();
-        if let Some(b) = c.last(
-            &["bgsave_started", "aof_rewrite_started"],
-            start.unwrap_or(0) - 3_600_000,
-            start.unwrap_or(0),
-            |x| x.lifetime() == lt && matches!(x.kind(), "bgsave_started" | "aof_rewrite_started"),
-        ) {
-            if rdb {
+        for &f in &factors {
+            push(&mut ev, Some(c.ev(f).cite()));
+        }
+        if let Some(b) = child {
+            if rdb || oom.is_some() {
                 push(&mut ev, Some(c.ev(b).cite()));
             }
         }
+        push(&mut ev, oom.map(|k| c.ev(k).cite()));
         for &m in members.iter().take(8) {
             push(&mut ev, Some(c.ev(m).cite()));
         }
@@ -2124,8 +2186,21 @@ fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
         "client_eviction_exhausted",
         "kernel_oom_kill",
     ]);
-    for e in anchors.into_iter().map(|i| c.ev(i)) {
+    // The node whose fork child had each pid.
+    let child_node: HashMap<u32, usize> = ix
+        .merged(&[
+            "bgsave_started",
+            "aof_rewrite_started",
+            "rdb_transfer_started",
+        ])
+        .into_iter()
+        .filter_map(|i| Some((c.ev(i).num(t, "pid")? as u32, c.ev(i).node())))
+        .collect();
+    for (i, e) in anchors.into_iter().map(|i| (i, c.ev(i))) {
         let Some(ts) = e.ts() else { continue };
+        if c.used.contains(&i) {
+            continue;
+        }
         if e.kind() == "kernel_oom_kill" {
             if let Some(&l) = killed.get(&(e.file(), e.line())) {
                 out.push(oom_killed_server(c, e, l));
@@ -2151,12 +2226,19 @@ fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
             _ => continue,
         };
+        let node = if e.kind() == "kernel_oom_kill" {
+            e.num(t, "pid")
+                .and_then(|p| child_node.get(&(p as u32)).copied())
+                .unwrap_or(e.node())
+        } else {
+            e.node()
+        };
         out.push(Incident {
             kind,
             severity: sev,
             start: Some(ts),
             end: Some(ts),
-            nodes: vec![e.node()],
+            nodes: vec![node],
             summary: s,
             evidence: vec![e.cite()],
         });

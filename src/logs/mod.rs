@@ -592,8 +592,8 @@ fn metrics(a: &Analysis, listed: usize) -> serde_json::Value {
         "lines": t.lines,
         "unparsed_lines": t.files.iter().map(|f| f.unparsed).sum::<u64>(),
         "bytes": t.files.iter().map(|f| f.bytes).sum::<u64>(),
-        "nodes": t.nodes.len(),
-        "lifetimes": t.lifetimes.len(),
+        "nodes": t.nodes.iter().filter(|n| !n.is_kernel()).count(),
+        "lifetimes": t.nodes.iter().filter(|n| !n.is_kernel()).map(|n| n.lifetimes.len()).sum::<usize>(),
         "crashes": t.crashes.len(),
         "events": t.events_total,
         "events_kept": t.events.len(),
@@ -602,7 +602,10 @@ fn metrics(a: &Analysis, listed: usize) -> serde_json::Value {
         "full_resyncs": count("full_resync"),
         "partial_resyncs": count("psync_ok"),
         "bgsaves_started": count("bgsave_started"),
-        "bgsave_failures": count("bgsave_error"),
+        // A child killed by a signal other than SIGUSR1 (the parent
+        // stopping it on purpose) failed too.
+        "bgsave_failures": count("bgsave_error")
+            + t.events.iter().filter(|e| e.kind() == "bgsave_signal" && e.num(t, "signal") != Some(10.0)).count() as u64,
         "aof_fsync_stalls": count("aof_fsync_slow"),
         "oom_kills": count("kernel_oom_kill"),
         "cri_partial_lines_joined": t.cri_joined,

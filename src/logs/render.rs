@@ -138,6 +138,9 @@ impl Report<'_> {
 /// node restarted thousands of times still fits on one line.
 pub(super) fn lifetime_ends(t: &Timeline, n: &Node) -> String {
     const LISTED: usize = 12;
+    if n.is_kernel() {
+        return "host kernel log (no server process)".to_string();
+    }
     let ends = n.lifetimes.iter().map(|&l| t.lifetimes[l].end.name());
     if n.lifetimes.len() <= LISTED {
         return ends.collect::<Vec<_>>().join(", ");
@@ -156,6 +159,15 @@ pub(super) fn lifetime_ends(t: &Timeline, n: &Node) -> String {
         .join(", ")
 }
 
+/// Server process lifetimes of a node (none for a host's kernel log).
+fn server_lifetimes(n: &Node) -> usize {
+    if n.is_kernel() {
+        0
+    } else {
+        n.lifetimes.len()
+    }
+}
+
 fn ts_str(ts: Option<i64>) -> String {
     ts.map_or_else(|| "?".to_string(), format_ms)
 }
@@ -171,7 +183,7 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         t.files.len(),
         t.lines,
         unparsed,
-        t.nodes.len(),
+        t.nodes.iter().filter(|n| !n.is_kernel()).count(),
         ts_str(a),
         ts_str(b)
     )?;
@@ -192,7 +204,7 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             n.name,
             n.mode.as_deref().unwrap_or("?"),
             n.version.as_deref().unwrap_or("?"),
-            n.lifetimes.len(),
+            server_lifetimes(n),
             lifetime_ends(t, n)
         )?;
     }
@@ -266,7 +278,7 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         "{} file(s), {} lines, {} node(s), from {} to {}.\n",
         t.files.len(),
         t.lines,
-        t.nodes.len(),
+        t.nodes.iter().filter(|n| !n.is_kernel()).count(),
         ts_str(a),
         ts_str(b)
     )?;
@@ -279,7 +291,7 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             n.name,
             n.mode.as_deref().unwrap_or("?"),
             n.version.as_deref().unwrap_or("?"),
-            n.lifetimes.len(),
+            server_lifetimes(n),
             lifetime_ends(t, n)
         )?;
     }
@@ -353,6 +365,7 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
             let lts: Vec<Value> = n
                 .lifetimes
                 .iter()
+                .filter(|_| !n.is_kernel())
                 .map(|&l| {
                     let lt = &t.lifetimes[l];
                     json!({"pid": lt.pid, "start": lt.first.as_ref().and_then(|c| c.ts()).map(format_ms),
@@ -494,7 +507,7 @@ pub fn html_body(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         t.files.len(),
         t.lines,
         unparsed,
-        t.nodes.len(),
+        t.nodes.iter().filter(|n| !n.is_kernel()).count(),
         e(&ts_str(a)),
         e(&ts_str(b))
     )?;
@@ -524,7 +537,7 @@ pub fn html_body(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             e(&n.name),
             e(n.mode.as_deref().unwrap_or("?")),
             e(n.version.as_deref().unwrap_or("?")),
-            n.lifetimes.len(),
+            server_lifetimes(n),
             e(&lifetime_ends(t, n))
         )?;
     }
@@ -632,9 +645,9 @@ fn timeline_svg(r: &Report, a: i64, b: i64, w: &mut dyn Write) -> io::Result<()>
             y + 12.0
         )?;
     }
-    let starts: usize = t.nodes.iter().map(|n| n.lifetimes.len()).sum();
+    let starts: usize = t.nodes.iter().map(server_lifetimes).sum();
     if starts <= TICKS {
-        for (n, node) in t.nodes.iter().enumerate() {
+        for (n, node) in t.nodes.iter().enumerate().filter(|(_, n)| !n.is_kernel()) {
             let y = LANE * n as f64;
             for &l in &node.lifetimes {
                 if let Some(ts) = t.lifetimes[l].first.as_ref().and_then(|c| c.ts()) {

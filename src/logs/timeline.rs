@@ -173,6 +173,18 @@ pub struct Node {
     pub cluster_ids: Vec<String>,
 }
 
+/// [`Node::mode`] of a file set holding only kernel lines (a `kern.log` or
+/// `dmesg` given on its own): the host, not a server.
+pub const KERNEL_MODE: &str = "kernel";
+
+impl Node {
+    /// Whether this is a host's kernel log rather than a server: its
+    /// pseudo-process is not a server lifetime and is not counted as one.
+    pub fn is_kernel(&self) -> bool {
+        self.mode.as_deref() == Some(KERNEL_MODE)
+    }
+}
+
 /// One event on the merged timeline.
 ///
 /// Archives of millions of lines keep millions of these, so the fields are
@@ -242,6 +254,13 @@ impl Event {
     /// Stable kind (`fork_failed`).
     pub fn kind(&self) -> &'static str {
         kind_row(self.kind).1
+    }
+    /// The catalogue pattern the line matched (empty for folded events):
+    /// tells wordings of one kind apart (`Memory cgroup out of memory`).
+    pub fn pattern(&self) -> &'static str {
+        catalog::ENTRIES
+            .get(usize::from(self.kind))
+            .map_or("", |e| e.pattern)
     }
     /// The event as a citation.
     pub fn cite(&self) -> Cite {
@@ -1434,8 +1453,18 @@ fn finish(t: &mut Timeline, sets: &[String]) {
             }
         }
     }
+    // A port-less node whose every line came from the kernel (OOM killer
+    // lines) is the host's kernel log, not a server.
+    let mut kernel_only: Vec<Option<bool>> = vec![None; t.nodes.len()];
     for e in &mut t.events {
         e.node = t.lifetimes[e.lifetime()].node as u32;
+        let k = &mut kernel_only[e.node as usize];
+        *k = Some(k.unwrap_or(true) && e.id().starts_with('O'));
+    }
+    for (node, k) in t.nodes.iter_mut().zip(kernel_only) {
+        if node.port.is_none() && node.mode.is_none() && k == Some(true) {
+            node.mode = Some(Arc::from(KERNEL_MODE));
+        }
     }
     // Lifetimes of a node in time order, then end classes.
     for node in &mut t.nodes {
