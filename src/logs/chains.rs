@@ -131,6 +131,7 @@ pub const KINDS_USED: &[&str] = &[
     "psync_ok",
     "psync_replid_mismatch",
     "psync_try",
+    "rdb_age",
     "rdb_fsync_dir_error",
     "rdb_memory",
     "rdb_open_failed",
@@ -1144,13 +1145,19 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                         .to_string(),
                 ),
             };
-            let down_from = if a.end == EndClass::Clean {
-                a.shutdown
+            let down_from = match a.end {
+                EndClass::Clean => a
+                    .shutdown
                     .as_ref()
                     .and_then(|x| x.ts())
-                    .or(last.as_ref().and_then(|x| x.ts()))
-            } else {
-                last.as_ref().and_then(|x| x.ts())
+                    .or(last.as_ref().and_then(|x| x.ts())),
+                // The kernel line says when it died; the last line may be
+                // long before (a server serving quietly logs nothing).
+                EndClass::OomKilled => a
+                    .oom_kill
+                    .and_then(|k| k.ts())
+                    .or(last.as_ref().and_then(|x| x.ts())),
+                _ => last.as_ref().and_then(|x| x.ts()),
             };
             let mut s = format!(
                 "{} restarted: pid {} ended at {} ({how}); pid {} started {} and was ready at {} ({} unavailable).",
@@ -1172,6 +1179,19 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                 push(&mut ev, a.oom_kill);
             }
             push(&mut ev, start);
+            // After an unclean end the reloaded file is all that survived:
+            // writes newer than its age are lost (P10).
+            let age = (a.end != EndClass::Clean)
+                .then(|| {
+                    c.first(
+                        &["rdb_age"],
+                        start.as_ref().and_then(|x| x.ts()).unwrap_or(i64::MIN),
+                        up.as_ref().and_then(|x| x.ts()).unwrap_or(i64::MAX),
+                        |x| x.lifetime() == w[1] && x.kind() == "rdb_age",
+                    )
+                })
+                .flatten();
+            push(&mut ev, age.map(|g| c.ev(g).cite()));
             if let Some((k, cite)) = &b.keys_loaded {
                 s.push_str(&format!(" Loaded {k} keys"));
                 if let Some((k0, _)) = &a.keys_loaded {
@@ -1188,6 +1208,13 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
             if b.keys_loaded.is_some() || b.load_secs.is_some() {
                 s.push('.');
+            }
+            if let Some(g) = age {
+                let secs = c.ev(g).num(t, "age").unwrap_or(0.0);
+                s.push_str(&format!(
+                    " The file it loaded was {secs} s old: writes from about {} until the process died were lost.",
+                    hms(c.ev(g).ts().map(|ts| ts - (secs * 1000.0) as i64))
+                ));
             }
             if cold && up.is_some() {
                 s.push_str(" Nothing was loaded from disk before serving: the node started with an empty dataset (cold cache; persistence off or no RDB/AOF).");
@@ -2301,7 +2328,37 @@ fn oom_killed_server(c: &Ctx, e: &Event, l: usize) -> Incident {
         )),
         None => s.push_str(" No restart in these logs."),
     }
-    s.push_str(" Host or cgroup memory ran out: check maxmemory against the memory limit, and fork copy-on-write during BGSAVE/AOF rewrite.");
+    let cgroup = e.pattern().starts_with("Memory cgroup");
+    s.push_str(if cgroup {
+        " Its memory cgroup's limit was reached: check maxmemory against that limit"
+    } else {
+        " Host memory ran out: check maxmemory against the host's memory"
+    });
+    // A fork in the lifetime's last hour adds its copy-on-write.
+    let kill_ts = e.ts().unwrap_or(i64::MAX);
+    let forked = c
+        .last(
+            &[
+                "bgsave_started",
+                "aof_rewrite_started",
+                "rdb_transfer_started",
+            ],
+            kill_ts - 3_600_000,
+            kill_ts,
+            |x| {
+                x.lifetime() == l
+                    && matches!(
+                        x.kind(),
+                        "bgsave_started" | "aof_rewrite_started" | "rdb_transfer_started"
+                    )
+            },
+        )
+        .is_some();
+    s.push_str(if forked {
+        ", and the copy-on-write of the fork that ran before the kill."
+    } else {
+        " (a maxmemory of 0, the default, leaves the dataset unbounded)."
+    });
     let mut ev = Vec::new();
     push(&mut ev, lt.last);
     push(&mut ev, Some(e.cite()));
