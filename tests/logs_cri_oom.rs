@@ -88,7 +88,7 @@ fn cri_partial_line_is_joined_with_the_final_piece() {
     assert_eq!(inc.len(), 1);
     let s = inc[0]["summary"].as_str().unwrap();
     assert!(
-        s.contains("Cannot allocate memory (out of memory (ENOMEM))"),
+        s.contains("Cannot allocate memory (out of memory, ENOMEM)"),
         "{s}"
     );
     assert_eq!(inc[0]["end"], "2026-11-23 07:30:02.000");

@@ -699,10 +699,10 @@ pub fn classify(msg: &[u8]) -> Option<(u16, Caps)> {
 /// `k + 1` is row `k`).
 const ERRNO: &[(&[u8], &str)] = &[
     (b"no space left", "disk full"),
-    (b"cannot allocate memory", "out of memory (ENOMEM)"),
+    (b"cannot allocate memory", "out of memory, ENOMEM"),
     (
         b"resource temporarily unavailable",
-        "process/cgroup limit (EAGAIN)",
+        "process or cgroup task limit, EAGAIN",
     ),
     (b"permission denied", "permission denied"),
     (b"read-only file system", "read-only file system"),

@@ -1856,7 +1856,13 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
             sev = Severity::Critical;
         }
-        if fork || oom.is_some() {
+        // The memory warnings matter to a fork that ran out of memory or a
+        // child the OOM killer took, not to one refused a new task (EAGAIN).
+        let task_limit = class.is_some_and(|cl| cl.contains("EAGAIN"));
+        if task_limit {
+            s.push_str(" The process or its cgroup may not create another task (RLIMIT_NPROC, pids.max): not a memory problem.");
+        }
+        if (fork && !task_limit) || oom.is_some() {
             for (kind, what) in [
                 ("overcommit_disabled", "vm.overcommit_memory is not 1"),
                 (
@@ -1914,8 +1920,10 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
         for &f in &factors {
             push(&mut ev, Some(c.ev(f).cite()));
         }
+        // The child's start line, unless the fork failed (then there was
+        // no child, and an earlier save's start would mislead).
         if let Some(b) = child {
-            if rdb || oom.is_some() {
+            if (rdb && !fork) || oom.is_some() {
                 push(&mut ev, Some(c.ev(b).cite()));
             }
         }

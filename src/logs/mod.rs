@@ -605,6 +605,7 @@ fn metrics(a: &Analysis, listed: usize) -> serde_json::Value {
         // A child killed by a signal other than SIGUSR1 (the parent
         // stopping it on purpose) failed too.
         "bgsave_failures": count("bgsave_error")
+            + count("fork_failed")
             + t.events.iter().filter(|e| e.kind() == "bgsave_signal" && e.num(t, "signal") != Some(10.0)).count() as u64,
         "aof_fsync_stalls": count("aof_fsync_slow"),
         "oom_kills": count("kernel_oom_kill"),
