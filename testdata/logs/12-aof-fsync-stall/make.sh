@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Scenario 12 (AOF fsync stalls from a slow disk), Debian Redis 7.0.15.
+# Scenario 12 (AOF fsync stalls from a slow disk), Debian Redis 7.0.15 by
+# default; SERVER names another server binary (e.g. a valkey-server) and
+# OUT_NAME the output directory: valkey-9.1.2/ was made with
+# SERVER=/path/valkey-server OUT_NAME=valkey-9.1.2 KEYS=3000000 ./make.sh.
 #
 # One standalone server on 127.0.0.1:18660 with `appendonly yes` and
-# `appendfsync everysec`, holding 600000 keys of 1 KB (DEBUG POPULATE,
-# `rdbcompression no`, so a fork writes about 600 MB), under a steady stream
-# of INCRs from `redis-cli -r -1 -i 0.001` for the whole run.
+# `appendfsync everysec`, holding KEYS (default 600000) keys of 1 KB
+# (DEBUG POPULATE, `rdbcompression no`, so a fork writes about 600 MB), under
+# a steady stream of INCRs from `redis-cli -r -1 -i 0.001` for the whole run.
+# A Valkey 9.1.2 child wrote those 600 MB in about 2 s (BGSAVE 1.7 s, AOF
+# rewrite 2.1 s), before any fsync had been pending for the 2 s the warning
+# needs, so no stall fell inside a child: KEYS=3000000 (about 3 GB) made
+# both children last 12 s.
 #
 # The slow disk is simulated, the host's disks are left alone: strace attaches
 # to every thread of the server (`strace -f -p PID`) and delays each of its
 # fsync()/fdatasync() system calls by 2.5 s (`-e inject=...:delay_enter=`).
-# The background AOF fsync thread then stays busy for 2.5 s at a time, the
+# The background AOF fsync thread (a bio thread, in Redis and in Valkey;
+# traced like every other thread) then stays busy for 2.5 s at a time, the
 # main thread finds an fsync still running for 2 s and more, and logs
 # "Asynchronous AOF fsync is taking too long (disk is busy?)" about every
 # 3 s. strace is attached only in two phases and detached (SIGTERM to its
@@ -23,15 +31,17 @@
 #       that the two bursts are more than 10 minutes apart.
 # Then the writer is stopped and the server with SHUTDOWN NOSAVE.
 #
-# Output: debian-7.0.15/redis.log (verbatim) and debian-7.0.15/steps.txt.
+# Output: debian-7.0.15/redis.log (verbatim) and debian-7.0.15/steps.txt
+# (or $OUT_NAME/redis.log and $OUT_NAME/steps.txt).
 set -euo pipefail
 
-SERVER=/usr/bin/redis-server
+SERVER=${SERVER:-/usr/bin/redis-server}
 CLI=/usr/bin/redis-cli
 PORT=18660
 DELAY_US=2500000
+KEYS=${KEYS:-600000} # keys of 1024 bytes written with DEBUG POPULATE
 HERE=$(cd "$(dirname "$0")" && pwd)
-OUT="$HERE/debian-7.0.15"
+OUT="$HERE/${OUT_NAME:-debian-7.0.15}"
 TMP=$(mktemp -d /tmp/redsleuth-12-aof-fsync-stall.XXXXXX)
 PID=
 WRITER=
@@ -103,8 +113,8 @@ done
 cli ping | grep -q PONG
 step "server started pid $PID (appendonly yes, appendfsync everysec)"
 
-cli debug populate 600000 key 1024 >/dev/null
-step "DEBUG POPULATE 600000 key 1024: dbsize $(cli dbsize), used_memory $(info memory used_memory_human)"
+cli debug populate "$KEYS" key 1024 >/dev/null
+step "DEBUG POPULATE $KEYS key 1024: dbsize $(cli dbsize), used_memory $(info memory used_memory_human)"
 
 cli -r -1 -i 0.001 incr writes >/dev/null 2>&1 &
 WRITER=$!
