@@ -898,9 +898,34 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
         }
         let fail_ts = fail0.and_then(|f| c.ev(f).ts());
         let ok_ts = ok_last.and_then(|o| c.ev(o).ts());
-        let down_ts = r_lost
+        let detected = [marking, failmsg]
+            .into_iter()
+            .flatten()
+            .filter_map(|m| c.ev(m).ts())
+            .min();
+        // Whether the failed primary's process outlived the failover: then
+        // its end is not the cause, and a stall before it was marked
+        // failing is (FC9, FC12).
+        let outlived = x_last.as_ref().and_then(|l| l.ts()).is_some_and(|l| l > ts);
+        let stall = x_node.filter(|_| outlived).and_then(|n| {
+            let anchor = detected.unwrap_or(ts);
+            c.last(&["slow_script", "watchdog"], anchor - 90_000, anchor, |x| {
+                x.node() == n && matches!(x.kind(), "slow_script" | "watchdog")
+            })
+        });
+        // The replica losing its primary dates the failure, unless it
+        // came with its own promotion.
+        let r_lost_ts = r_lost
             .and_then(|l| c.ev(l).ts())
-            .or(x_last.as_ref().and_then(|l| l.ts()));
+            .filter(|&l| l < ts - 1_000);
+        let down_ts = if outlived {
+            [r_lost_ts, detected, stall.and_then(|b| c.ev(b).ts())]
+                .into_iter()
+                .flatten()
+                .min()
+        } else {
+            r_lost_ts.or(x_last.as_ref().and_then(|l| l.ts()))
+        };
         let xname = x_node.map_or_else(
             || failed_id.clone().unwrap_or_else(|| "?".into()),
             |n| c.name(n).to_string(),
@@ -933,7 +958,25 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
                 d.num(t, "offset").unwrap_or(0.0)
             ));
         }
-        if let Some(l) = x_lt {
+        if let Some(b) = stall {
+            let what = if c.ev(b).kind() == "slow_script" {
+                format!(
+                    "a script was still running after {} ms at {}",
+                    c.ev(b).num(t, "ms").unwrap_or(0.0),
+                    hms(c.ev(b).ts())
+                )
+            } else {
+                format!("the watchdog fired at {}", hms(c.ev(b).ts()))
+            };
+            s.push_str(&format!(
+                " Root cause: {xname}'s event loop was blocked ({what}; see blocked_event_loop); the process kept running, so this was a false failure detection, not a crash."
+            ));
+        } else if outlived {
+            s.push_str(&format!(
+                " {xname} kept running through the failover (lines until {}): no crash; a network partition or a stall the logs do not show.",
+                hms(x_last.as_ref().and_then(|l| l.ts()))
+            ));
+        } else if let Some(l) = x_lt {
             if matches!(
                 t.lifetimes[l].end,
                 EndClass::UnknownKill | EndClass::Running | EndClass::KilledInShutdown
@@ -965,10 +1008,23 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
             s.push('.');
         }
+        if outlived {
+            if let Some(rc) = reconf {
+                s.push_str(&format!(
+                    " {xname} rejoined as a replica at {}.",
+                    hms(c.ev(rc).ts())
+                ));
+            }
+        }
         let mut ev = Vec::new();
-        push(&mut ev, x_last);
+        if outlived {
+            push(&mut ev, stall.map(|b| c.ev(b).cite()));
+        } else {
+            push(&mut ev, x_last);
+        }
+        let r_lost_cited = r_lost.filter(|&l| c.ev(l).ts().is_some_and(|lt| lt < ts - 1_000));
         for x in [
-            r_lost,
+            r_lost_cited,
             marking,
             failmsg,
             fail0,
@@ -2395,15 +2451,18 @@ fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
     {
         let Some(ts) = e.ts() else { continue };
         let port = t.nodes[e.node()].port;
+        // The line comes `ms` into the script (busy-reply-threshold, 5 s by
+        // default): a short node timeout can mark the node down before it.
+        let since = ts - e.num(t, "ms").unwrap_or(0.0) as i64;
         let sd = port.and_then(|p| {
-            c.first(&["sentinel_sdown"], ts, ts + 90_000, |x| {
+            c.first(&["sentinel_sdown"], since, ts + 90_000, |x| {
                 x.kind() == "sentinel_sdown" && x.num(t, "port") == Some(f64::from(p))
             })
         });
         let ids = &t.nodes[e.node()].cluster_ids;
         let cf = c.first(
             &["cluster_marking_failed", "cluster_fail_received"],
-            ts,
+            since,
             ts + 90_000,
             |x| {
                 matches!(x.kind(), "cluster_marking_failed" | "cluster_fail_received")
@@ -2456,6 +2515,21 @@ fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
             s.push_str(&format!(
                 " Sentinels failed it over to port {} at {} (see sentinel_failover): a consequence of the block.",
                 c.ev(w).num(t, "new_port").unwrap_or(0.0),
+                hms(c.ev(w).ts())
+            ));
+        }
+        // The cluster equivalent: a replica won an election once the node
+        // was marked failing.
+        let won = cf.and_then(|f| {
+            let ft = c.ev(f).ts()?;
+            c.first(&["cluster_failover_won"], ft, ft + 60_000, |x| {
+                x.kind() == "cluster_failover_won"
+            })
+        });
+        if let Some(w) = won {
+            s.push_str(&format!(
+                " {} then won a failover election at {} (see cluster_failover): a consequence of the block.",
+                c.name(c.ev(w).node()),
                 hms(c.ev(w).ts())
             ));
         }
