@@ -12,8 +12,9 @@
 //! 22-25), then four with no child ten minutes later (33-36). Valkey's A01
 //! ends "this may slow down the server.".
 
-use std::process::Command;
+mod common;
 
+use common::logs::{analyze_dir, file_lines, only};
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/12-aof-fsync-stall/debian-7.0.15";
@@ -25,39 +26,8 @@ fn analyze() -> Value {
     analyze_dir(DIR)
 }
 
-fn analyze_dir(dir: &str) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-        .args([
-            "logs",
-            dir,
-            "--min-severity",
-            "info",
-            "--format",
-            "json",
-            "--quiet",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn log_lines() -> Vec<String> {
     file_lines(LOG)
-}
-
-fn file_lines(path: &str) -> Vec<String> {
-    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 fn lines(i: &Value) -> Vec<u64> {
@@ -66,15 +36,6 @@ fn lines(i: &Value) -> Vec<u64> {
         .unwrap()
         .iter()
         .map(|e| e["line"].as_u64().unwrap())
-        .collect()
-}
-
-fn only<'a>(doc: &'a Value, kind: &str) -> Vec<&'a Value> {
-    doc["incidents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["kind"] == kind)
         .collect()
 }
 

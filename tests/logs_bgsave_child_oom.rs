@@ -16,8 +16,9 @@
 //! is killed (kernel.log:80, "Killed process 19922 (valkey-server)"; redis.log:15
 //! signal 9), the third succeeds (16-19).
 
-use std::process::Command;
+mod common;
 
+use common::logs::{analyze_dir, file_lines, only};
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/13-bgsave-child-oom/debian-7.0.15";
@@ -29,37 +30,6 @@ const VK_KERNEL: &str = "testdata/logs/13-bgsave-child-oom/valkey-9.1.2/kernel.l
 
 fn analyze() -> Value {
     analyze_dir(DIR)
-}
-
-fn analyze_dir(dir: &str) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-        .args([
-            "logs",
-            dir,
-            "--min-severity",
-            "info",
-            "--format",
-            "json",
-            "--quiet",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn file_lines(path: &str) -> Vec<String> {
-    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 /// A citation: (file, line).
@@ -80,15 +50,6 @@ fn cites(i: &Value) -> Vec<Cite> {
                 e["line"].as_u64().unwrap(),
             )
         })
-        .collect()
-}
-
-fn only<'a>(doc: &'a Value, kind: &str) -> Vec<&'a Value> {
-    doc["incidents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["kind"] == kind)
         .collect()
 }
 

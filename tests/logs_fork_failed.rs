@@ -9,8 +9,9 @@
 //! cleanly (16-17). Every value below was checked by hand against
 //! `testdata/logs/15-fork-failed/debian-7.0.15/`.
 
-use std::process::Command;
+mod common;
 
+use common::logs::{analyze_dir, file_lines, only};
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/15-fork-failed/debian-7.0.15";
@@ -18,34 +19,7 @@ const REDIS: &str = "testdata/logs/15-fork-failed/debian-7.0.15/redis.log";
 const STEPS: &str = "testdata/logs/15-fork-failed/debian-7.0.15/steps.txt";
 
 fn analyze() -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-        .args([
-            "logs",
-            DIR,
-            "--min-severity",
-            "info",
-            "--format",
-            "json",
-            "--quiet",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn file_lines(path: &str) -> Vec<String> {
-    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    analyze_dir(DIR)
 }
 
 /// (kind, severity, cited lines of redis.log) of an incident.
@@ -60,15 +34,6 @@ fn lines_cited(i: &Value) -> Vec<u64> {
             assert_eq!(e["file"], REDIS);
             e["line"].as_u64().unwrap()
         })
-        .collect()
-}
-
-fn only<'a>(doc: &'a Value, kind: &str) -> Vec<&'a Value> {
-    doc["incidents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["kind"] == kind)
         .collect()
 }
 

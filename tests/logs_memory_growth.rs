@@ -11,8 +11,9 @@
 //! 46, 66, 86), then the cold start. Valkey logs the overcommit warning
 //! before "Valkey is starting", so it is the first line of each process.
 
-use std::process::Command;
+mod common;
 
+use common::logs::{analyze_dir, only};
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/11-memory-growth/debian-7.0.15";
@@ -24,44 +25,12 @@ fn analyze() -> Value {
     analyze_dir(DIR)
 }
 
-fn analyze_dir(dir: &str) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-        .args([
-            "logs",
-            dir,
-            "--min-severity",
-            "info",
-            "--format",
-            "json",
-            "--quiet",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn lines(i: &Value) -> Vec<u64> {
     i["evidence"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["line"].as_u64().unwrap())
-        .collect()
-}
-
-fn only<'a>(doc: &'a Value, kind: &str) -> Vec<&'a Value> {
-    doc["incidents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["kind"] == kind)
         .collect()
 }
 

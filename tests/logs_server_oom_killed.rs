@@ -11,8 +11,9 @@
 //! (23-24). Every value below was checked by hand against the two files in
 //! `testdata/logs/14-server-oom-killed/debian-7.0.15/`.
 
-use std::process::Command;
+mod common;
 
+use common::logs::{analyze_dir, file_lines, only};
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/14-server-oom-killed/debian-7.0.15";
@@ -20,34 +21,7 @@ const REDIS: &str = "testdata/logs/14-server-oom-killed/debian-7.0.15/redis.log"
 const KERNEL: &str = "testdata/logs/14-server-oom-killed/debian-7.0.15/kernel.log";
 
 fn analyze() -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-        .args([
-            "logs",
-            DIR,
-            "--min-severity",
-            "info",
-            "--format",
-            "json",
-            "--quiet",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn file_lines(path: &str) -> Vec<String> {
-    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
+    analyze_dir(DIR)
 }
 
 /// A citation: (file, line).
@@ -68,15 +42,6 @@ fn cites(i: &Value) -> Vec<Cite> {
                 e["line"].as_u64().unwrap(),
             )
         })
-        .collect()
-}
-
-fn only<'a>(doc: &'a Value, kind: &str) -> Vec<&'a Value> {
-    doc["incidents"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["kind"] == kind)
         .collect()
 }
 

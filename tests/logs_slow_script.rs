@@ -11,8 +11,9 @@
 //! tests): "Slow script detected" after 514 ms, +sdown from two sentinels
 //! within 1 s, a SCRIPT KILL from a sentinel and the failover to :18601.
 
-use std::process::Command;
+mod common;
 
+use common::logs::analyze_dir;
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/09-slow-script-sentinel/debian-7.0.15";
@@ -20,29 +21,6 @@ const VK_DIR: &str = "testdata/logs/09-slow-script-sentinel/valkey-9.1.2";
 
 fn analyze() -> Value {
     analyze_dir(DIR)
-}
-
-fn analyze_dir(dir: &str) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-        .args([
-            "logs",
-            dir,
-            "--min-severity",
-            "info",
-            "--format",
-            "json",
-            "--quiet",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn one<'a>(doc: &'a Value, kind: &str) -> &'a Value {

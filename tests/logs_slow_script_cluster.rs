@@ -12,8 +12,9 @@
 //! shutdown at the teardown. Every line number below was checked by hand
 //! against `testdata/logs/16-slow-script-cluster/debian-7.0.15/`.
 
-use std::process::Command;
+mod common;
 
+use common::logs::analyze_dir;
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/16-slow-script-cluster/debian-7.0.15";
@@ -21,26 +22,7 @@ const DIR: &str = "testdata/logs/16-slow-script-cluster/debian-7.0.15";
 const BLOCKED_ID: &str = "773845c4f1d517865f835af2b43470079fba7006";
 
 fn analyze() -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-        .args([
-            "logs",
-            DIR,
-            "--min-severity",
-            "info",
-            "--format",
-            "json",
-            "--quiet",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    analyze_dir(DIR)
 }
 
 fn all<'a>(doc: &'a Value, kind: &str) -> Vec<&'a Value> {

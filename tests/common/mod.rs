@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod logs;
+
 use std::path::{Path, PathBuf};
 
 /// Every `*.truth.json` of `testdata/rdb/`, plus the incident dumps of
