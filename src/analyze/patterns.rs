@@ -566,9 +566,15 @@ impl PatternTable {
                 .count();
             for (tok, &c) in &n.children {
                 let child = &self.nodes[c];
+                // `avatar14` beside `avatar*` (a word whose longer numbers
+                // were already folded) is one more value of it.
+                let tok = match word_number_alias(tok) {
+                    Some(a) if id != 0 && n.children.contains_key(&a) => a,
+                    _ => tok.clone(),
+                };
                 match &child.here {
-                    Some(h) if id != 0 && singles >= LEAF_RUN && single(tok, child) => {
-                        let name = format!("{prefix}{}", wildcard_like(tok));
+                    Some(h) if id != 0 && singles >= LEAF_RUN && single(&tok, child) => {
+                        let name = format!("{prefix}{}", wildcard_like(&tok));
                         out.entry(name).or_default().merge(h);
                     }
                     _ => stack.push((c, format!("{prefix}{tok}"))),
@@ -612,6 +618,22 @@ fn is_word_number(tok: &str) -> bool {
     let t = tok.strip_suffix(is_sep).unwrap_or(tok);
     t.strip_suffix('*')
         .is_some_and(|w| !w.is_empty() && w.bytes().all(|c| c.is_ascii_alphabetic()))
+}
+
+/// `word*` (with `tok`'s separator) for a token that is a word followed by
+/// digits (`avatar14:` → `avatar*:`), the shape [`sub`] gives such a word
+/// once its number is long.
+fn word_number_alias(tok: &str) -> Option<String> {
+    let (body, sep) = match tok.chars().last() {
+        Some(c) if is_sep(c) => (
+            &tok[..tok.len() - c.len_utf8()],
+            &tok[tok.len() - c.len_utf8()..],
+        ),
+        _ => (tok, ""),
+    };
+    let word = body.trim_end_matches(|c: char| c.is_ascii_digit());
+    (word.len() < body.len() && !word.is_empty() && word.bytes().all(|c| c.is_ascii_alphabetic()))
+        .then(|| format!("{word}*{sep}"))
 }
 
 /// True for the `*` tokens of [`wildcard_like`].
@@ -842,5 +864,31 @@ mod tests {
         assert_eq!(names(&a), names(&whole));
         let total = |t: &PatternTable| t.patterns().iter().map(|p| p.1.memory_bytes).sum::<u64>();
         assert_eq!(total(&a), total(&whole));
+    }
+
+    #[test]
+    fn short_numbered_words_join_their_folded_word() {
+        // A few names, each with two short numbers (kept literal) and 30
+        // long ones (`avatar*` from the start).
+        let mut t = PatternTable::default();
+        for (k, name) in ["alice", "bob", "carol"].into_iter().enumerate() {
+            let long = (0..30).map(|i| 100 + 40 * k + i);
+            for i in [k + 5, k + 20].into_iter().chain(long) {
+                t.add(format!("user:{name}:avatar{i}").as_bytes(), &facts(10));
+            }
+        }
+        let got = names(&t);
+        assert_eq!(
+            got,
+            vec![
+                ("user:alice:avatar*".to_string(), 32),
+                ("user:bob:avatar*".to_string(), 32),
+                ("user:carol:avatar*".to_string(), 32),
+            ]
+        );
+        assert_eq!(word_number_alias("avatar14:"), Some("avatar*:".to_string()));
+        assert_eq!(word_number_alias("avatar"), None);
+        assert_eq!(word_number_alias("14"), None);
+        assert_eq!(word_number_alias("a-1"), None);
     }
 }
