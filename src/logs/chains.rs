@@ -235,7 +235,6 @@ impl<'t> Ctx<'t> {
         let b = v.partition_point(|&i| self.ts(i) <= to);
         &v[a.min(b)..b]
     }
-    /// Events of `kinds` matching `f` with time in [from, to], in time order.
     /// Groups the events of `kind` into bursts: each event not yet grouped
     /// opens a burst holding every event of that kind on the same node in
     /// the next `window` ms. Returns (opening event, burst) pairs in order.
@@ -256,6 +255,7 @@ impl<'t> Ctx<'t> {
         }
         out
     }
+    /// Events of `kinds` matching `f` with time in [from, to], in time order.
     fn find(&self, kinds: &[&str], from: i64, to: i64, f: impl Fn(&Event) -> bool) -> Vec<usize> {
         let mut v: Vec<usize> = kinds
             .iter()
@@ -311,6 +311,19 @@ impl<'t> Ctx<'t> {
         let l = *ls.get(p.checked_sub(1)?)?;
         start(l).is_some().then_some(l)
     }
+    /// The latest persistence fork lifetime `l` started in the hour up to
+    /// `to` (its `pid N` line).
+    fn fork_before(&self, l: usize, to: i64) -> Option<usize> {
+        self.last(FORK_STARTS, to - 3_600_000, to, |x| x.lifetime() == l)
+    }
+    /// The latest sign of a blocked event loop on `node` (slow script,
+    /// watchdog) in the 90 s up to `anchor`: what a false failure
+    /// detection at `anchor` goes back to (FC12).
+    fn stall_before(&self, node: usize, anchor: i64) -> Option<usize> {
+        self.last(&["slow_script", "watchdog"], anchor - 90_000, anchor, |x| {
+            x.node() == node
+        })
+    }
     /// The lifetime after `l` on its node.
     fn next_lifetime(&self, l: usize) -> Option<usize> {
         let ls = &self.t.nodes[self.t.lifetimes[l].node].lifetimes;
@@ -320,6 +333,37 @@ impl<'t> Ctx<'t> {
 
 fn port_of(addr: &str) -> Option<u32> {
     addr.rsplit(':').next()?.parse().ok()
+}
+
+/// The lines that start a persistence fork child and name its pid.
+const FORK_STARTS: &[&str] = &[
+    "bgsave_started",
+    "aof_rewrite_started",
+    "rdb_transfer_started",
+];
+
+/// Why a primary that kept running was failed over, from its stall `b`
+/// ([`Ctx::stall_before`]): "event loop was blocked (…)" and what follows.
+fn blocked_cause(c: &Ctx, b: usize) -> String {
+    let e = c.ev(b);
+    let what = if e.kind() == "slow_script" {
+        format!(
+            "a script was still running after {} ms at {}",
+            e.num(c.t, "ms").unwrap_or(0.0),
+            hms(e.ts())
+        )
+    } else {
+        format!("the watchdog fired at {}", hms(e.ts()))
+    };
+    format!("event loop was blocked ({what}; see blocked_event_loop); the process kept running, so this was a false failure detection, not a crash.")
+}
+
+/// A primary that outlived its failover with no stall in its log.
+fn kept_running(name: &str, last: Option<i64>) -> String {
+    format!(
+        " {name} kept running through the failover (lines until {}): no crash; a network partition or a stall the logs do not show.",
+        hms(last)
+    )
 }
 
 fn push(ev: &mut Vec<Cite>, c: Option<Cite>) {
@@ -648,11 +692,9 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             .as_ref()
             .and_then(|x| x.ts())
             .is_some_and(|l| l > sw_ts);
-        let stall = old.filter(|_| outlived).and_then(|n| {
-            c.last(&["slow_script", "watchdog"], anchor - 90_000, anchor, |x| {
-                x.node() == n && matches!(x.kind(), "slow_script" | "watchdog")
-            })
-        });
+        let stall = old
+            .filter(|_| outlived)
+            .and_then(|n| c.stall_before(n, anchor));
         let oname = old.map_or(format!("port {op}"), |n| c.name(n).to_string());
         let nname = new.map_or(format!("port {np}"), |n| c.name(n).to_string());
         let mut s = format!(
@@ -664,22 +706,14 @@ fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             dur(down_ts, Some(sw_ts)),
         );
         if let Some(b) = stall {
-            let what = if c.ev(b).kind() == "slow_script" {
-                format!(
-                    "a script was still running after {} ms at {}",
-                    c.ev(b).num(t, "ms").unwrap_or(0.0),
-                    hms(c.ev(b).ts())
-                )
-            } else {
-                format!("the watchdog fired at {}", hms(c.ev(b).ts()))
-            };
             s.push_str(&format!(
-                " Root cause on {oname}: its event loop was blocked ({what}; see blocked_event_loop); the process kept running, so this was a false failure detection, not a crash."
+                " Root cause on {oname}: its {}",
+                blocked_cause(c, b)
             ));
         } else if outlived {
-            s.push_str(&format!(
-                " {oname} kept running through the failover (lines until {}): no crash; a network partition or a stall the logs do not show.",
-                hms(old_last.as_ref().and_then(|x| x.ts()))
+            s.push_str(&kept_running(
+                &oname,
+                old_last.as_ref().and_then(|x| x.ts()),
             ));
         } else if let Some(l) = old_lt {
             let lt = &t.lifetimes[l];
@@ -907,12 +941,9 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
         // its end is not the cause, and a stall before it was marked
         // failing is (FC9, FC12).
         let outlived = x_last.as_ref().and_then(|l| l.ts()).is_some_and(|l| l > ts);
-        let stall = x_node.filter(|_| outlived).and_then(|n| {
-            let anchor = detected.unwrap_or(ts);
-            c.last(&["slow_script", "watchdog"], anchor - 90_000, anchor, |x| {
-                x.node() == n && matches!(x.kind(), "slow_script" | "watchdog")
-            })
-        });
+        let stall = x_node
+            .filter(|_| outlived)
+            .and_then(|n| c.stall_before(n, detected.unwrap_or(ts)));
         // The replica losing its primary dates the failure, unless it
         // came with its own promotion.
         let r_lost_ts = r_lost
@@ -959,23 +990,9 @@ fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
             ));
         }
         if let Some(b) = stall {
-            let what = if c.ev(b).kind() == "slow_script" {
-                format!(
-                    "a script was still running after {} ms at {}",
-                    c.ev(b).num(t, "ms").unwrap_or(0.0),
-                    hms(c.ev(b).ts())
-                )
-            } else {
-                format!("the watchdog fired at {}", hms(c.ev(b).ts()))
-            };
-            s.push_str(&format!(
-                " Root cause: {xname}'s event loop was blocked ({what}; see blocked_event_loop); the process kept running, so this was a false failure detection, not a crash."
-            ));
+            s.push_str(&format!(" Root cause: {xname}'s {}", blocked_cause(c, b)));
         } else if outlived {
-            s.push_str(&format!(
-                " {xname} kept running through the failover (lines until {}): no crash; a network partition or a stall the logs do not show.",
-                hms(x_last.as_ref().and_then(|l| l.ts()))
-            ));
+            s.push_str(&kept_running(&xname, x_last.as_ref().and_then(|l| l.ts())));
         } else if let Some(l) = x_lt {
             if matches!(
                 t.lifetimes[l].end,
@@ -1243,7 +1260,7 @@ fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                         &["rdb_age"],
                         start.as_ref().and_then(|x| x.ts()).unwrap_or(i64::MIN),
                         up.as_ref().and_then(|x| x.ts()).unwrap_or(i64::MAX),
-                        |x| x.lifetime() == w[1] && x.kind() == "rdb_age",
+                        |x| x.lifetime() == w[1],
                     )
                 })
                 .flatten();
@@ -1859,29 +1876,14 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
         // FC2: a child killed with signal 9 that the kernel OOM killer
         // named (its P02 pid), with the previous fork's copy-on-write peak
         // and the memory warnings as contributing factors.
-        let child = c.last(
-            &[
-                "bgsave_started",
-                "aof_rewrite_started",
-                "rdb_transfer_started",
-            ],
-            start.unwrap_or(0) - 3_600_000,
-            start.unwrap_or(0),
-            |x| {
-                x.lifetime() == lt
-                    && matches!(
-                        x.kind(),
-                        "bgsave_started" | "aof_rewrite_started" | "rdb_transfer_started"
-                    )
-            },
-        );
+        let child = c.fork_before(lt, start.unwrap_or(0));
         let oom = killed.zip(child).and_then(|(_, b)| {
             let pid = c.ev(b).num(t, "pid")?;
             // Kernel stamps may be whole seconds (`dmesg -T`): allow one
             // second before the fork's line.
             let from = c.ev(b).ts()? - 1_000;
             c.first(&["kernel_oom_kill"], from, start? + 5_000, |x| {
-                x.kind() == "kernel_oom_kill" && x.num(t, "pid") == Some(pid)
+                x.num(t, "pid") == Some(pid)
             })
         });
         let mut factors = Vec::new();
@@ -1898,7 +1900,7 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
                 kev.num(t, "anon_rss_kb").map_or("unknown".to_string(), |k| bytes(k * 1024.0))
             ));
             if let Some(cow) = c.last(&["fork_cow"], i64::MIN, c.ts(child.unwrap_or(k)), |x| {
-                x.node() == n && x.kind() == "fork_cow"
+                x.node() == n
             }) {
                 s.push_str(&format!(
                     " The previous fork's copy-on-write peaked at {} MB ({}).",
@@ -1926,9 +1928,7 @@ fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
                     "transparent huge pages are enabled (larger copy-on-write)",
                 ),
             ] {
-                if let Some(w) = c.last(&[kind], i64::MIN, start.unwrap_or(0), |x| {
-                    x.node() == n && x.kind() == kind
-                }) {
+                if let Some(w) = c.last(&[kind], i64::MIN, start.unwrap_or(0), |x| x.node() == n) {
                     s.push_str(&format!(
                         " Contributing factor: {what} (warned at {}).",
                         hms(c.ev(w).ts())
@@ -2172,11 +2172,6 @@ fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
 
 /// FC5: AOF fsync stalls.
 fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
-    const STARTS: &[&str] = &[
-        "bgsave_started",
-        "aof_rewrite_started",
-        "rdb_transfer_started",
-    ];
     // A child ends with success, an error or a signal (killed, or stopped
     // by the parent); a restart of the parent ends it too (same lifetime).
     const ENDS: &[&str] = &[
@@ -2198,21 +2193,16 @@ fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
         for &g in &group {
             let (gt, lt) = (c.ev(g).ts().unwrap_or(0), c.ev(g).lifetime());
             let same = |x: &Event| x.node() == e.node() && x.lifetime() == lt;
-            let started = c.last(STARTS, gt - 3_600_000, gt, |x| {
-                same(x) && STARTS.contains(&x.kind())
-            });
-            let Some(s) = started else { continue };
+            let Some(s) = c.fork_before(lt, gt) else {
+                continue;
+            };
             let st = c.ev(s).ts().unwrap_or(0);
-            if c.first(ENDS, st, gt, |x| same(x) && ENDS.contains(&x.kind()))
-                .is_some()
-            {
+            if c.first(ENDS, st, gt, same).is_some() {
                 continue;
             }
             during_fork += 1;
             if !forks.iter().any(|f| f.0 == s) {
-                let end = c.first(ENDS, gt, gt + 3_600_000, |x| {
-                    same(x) && ENDS.contains(&x.kind())
-                });
+                let end = c.first(ENDS, gt, gt + 3_600_000, same);
                 forks.push((s, end));
             }
         }
@@ -2255,16 +2245,6 @@ fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
     let t = c.t;
     let ix = c.ix;
     let main_pids: HashSet<u32> = t.lifetimes.iter().map(|l| l.pid).collect();
-    let child_pids: HashSet<u32> = ix
-        .merged(&[
-            "bgsave_started",
-            "aof_rewrite_started",
-            "rdb_transfer_started",
-        ])
-        .into_iter()
-        .filter_map(|i| c.ev(i).num(t, "pid"))
-        .map(|p| p as u32)
-        .collect();
     let killed: HashMap<(usize, u64), usize> = t
         .lifetimes
         .iter()
@@ -2279,11 +2259,7 @@ fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
     ]);
     // The node whose fork child had each pid.
     let child_node: HashMap<u32, usize> = ix
-        .merged(&[
-            "bgsave_started",
-            "aof_rewrite_started",
-            "rdb_transfer_started",
-        ])
+        .merged(FORK_STARTS)
         .into_iter()
         .filter_map(|i| Some((c.ev(i).num(t, "pid")? as u32, c.ev(i).node())))
         .collect();
@@ -2309,7 +2285,7 @@ fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
             "kernel_oom_kill" => {
                 let pid = e.num(t, "pid").unwrap_or(0.0) as u32;
                 let main = main_pids.contains(&pid);
-                let child = child_pids.contains(&pid);
+                let child = child_node.contains_key(&pid);
                 let who = if main { "the server process itself" } else if child { "a persistence fork child (BGSAVE/rewrite): copy-on-write exhausted memory" } else { "a process" };
                 ("oom_kill", Severity::Critical, format!(
                     "The kernel OOM killer killed pid {pid} ({}) at {}: {who}; anon-rss {}.",
@@ -2400,24 +2376,7 @@ fn oom_killed_server(c: &Ctx, e: &Event, l: usize) -> Incident {
     });
     // A fork in the lifetime's last hour adds its copy-on-write.
     let kill_ts = e.ts().unwrap_or(i64::MAX);
-    let forked = c
-        .last(
-            &[
-                "bgsave_started",
-                "aof_rewrite_started",
-                "rdb_transfer_started",
-            ],
-            kill_ts - 3_600_000,
-            kill_ts,
-            |x| {
-                x.lifetime() == l
-                    && matches!(
-                        x.kind(),
-                        "bgsave_started" | "aof_rewrite_started" | "rdb_transfer_started"
-                    )
-            },
-        )
-        .is_some();
+    let forked = c.fork_before(l, kill_ts).is_some();
     s.push_str(if forked {
         ", and the copy-on-write of the fork that ran before the kill."
     } else {
@@ -2474,7 +2433,7 @@ fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
         // sees the primary down but still answering -BUSY).
         let killed = if e.kind() == "slow_script" {
             c.first(&["script_killed"], ts, ts + 3_600_000, |x| {
-                x.kind() == "script_killed" && x.node() == e.node()
+                x.node() == e.node()
             })
         } else {
             None
@@ -2482,7 +2441,7 @@ fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
         // FC12: a failover that follows is secondary to the block.
         let switch = port.and_then(|p| {
             c.first(&["sentinel_switch_master"], ts, ts + 120_000, |x| {
-                x.kind() == "sentinel_switch_master" && x.num(t, "old_port") == Some(f64::from(p))
+                x.num(t, "old_port") == Some(f64::from(p))
             })
         });
         let what = if e.kind() == "slow_script" {
@@ -2522,9 +2481,7 @@ fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
         // was marked failing.
         let won = cf.and_then(|f| {
             let ft = c.ev(f).ts()?;
-            c.first(&["cluster_failover_won"], ft, ft + 60_000, |x| {
-                x.kind() == "cluster_failover_won"
-            })
+            c.first(&["cluster_failover_won"], ft, ft + 60_000, |_| true)
         });
         if let Some(w) = won {
             s.push_str(&format!(
