@@ -586,8 +586,6 @@ impl Model {
 /// pointer and listpack pointer.
 const LISTPACK_EX: u64 = 32;
 
-/// Buckets of a dict holding `n` entries built by insertion: the smallest
-/// power of two ≥ n, at least 4 (`_dictExpandIfNeeded`, `_dictNextExp`).
 /// Bytes of the old bucket array still counted when a dict that grew one
 /// element at a time from `start` buckets holds `n` elements, with
 /// `steps_per_element` rehash steps per insertion after a doubling.
@@ -643,6 +641,8 @@ fn shared_bucket_members(n: u64) -> u64 {
     (n as f64 - occupied).round() as u64
 }
 
+/// Buckets of a dict holding `n` entries built by insertion: the smallest
+/// power of two ≥ n, at least 4 (`_dictExpandIfNeeded`, `_dictNextExp`).
 fn buckets(n: u64) -> u64 {
     if n == 0 {
         0

@@ -131,9 +131,10 @@ impl Model {
         let inserted = n - (grew_at - 1);
         let old_children = expected_child_buckets(grew_at - 1, old) * left as f64 / old as f64;
         let touched = 2 * rehashed;
-        let moved = ENTRIES_PER_BUCKET * rehashed + inserted * touched / buckets;
-        let new_children = expected_child_buckets(moved, touched)
-            + expected_child_buckets(inserted - inserted * touched / buckets, buckets - touched);
+        let inserted_there = inserted * touched / buckets;
+        let new_children =
+            expected_child_buckets(ENTRIES_PER_BUCKET * rehashed + inserted_there, touched)
+                + expected_child_buckets(inserted - inserted_there, buckets - touched);
         header
             + BUCKET * (buckets + old)
             + (BUCKET as f64 * (old_children + new_children)).round() as u64
