@@ -11,6 +11,7 @@ use crate::analyze::findings::{findings, human_bytes, Finding};
 use crate::analyze::patterns::normalize_key;
 use crate::analyze::summary::{KeyRecord, ServerInfo, SourceInfo, Summary, TTL_BUCKETS};
 use crate::escape::show_key;
+use crate::html::escape as html;
 use crate::memory::{Allocator, Model};
 use crate::rdb::value::{inspect, Depth};
 use crate::rdb::{self, Frame, Profile, RdbFile, Record};
@@ -196,11 +197,7 @@ fn redacted_tokens(key: &[u8]) -> Vec<u8> {
                     flush(&mut word, &mut out);
                     out.push_str("000");
                 }
-                '.' | '-' | '_' => {
-                    flush(&mut word, &mut out);
-                    out.push(c);
-                }
-                c if crate::analyze::patterns::is_sep(c) => {
+                c if matches!(c, '.' | '-' | '_') || crate::analyze::patterns::is_sep(c) => {
                     flush(&mut word, &mut out);
                     out.push(c);
                 }
@@ -452,8 +449,6 @@ pub fn render_markdown(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::R
 pub fn rules(s: &Summary) -> Vec<Finding> {
     findings(s)
 }
-
-use crate::html::escape as html;
 
 /// Writes a self-contained HTML report (inline style, no scripts, no
 /// external resources), for attaching to a ticket or opening offline.

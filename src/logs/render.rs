@@ -159,15 +159,6 @@ pub(super) fn lifetime_ends(t: &Timeline, n: &Node) -> String {
         .join(", ")
 }
 
-/// Server process lifetimes of a node (none for a host's kernel log).
-fn server_lifetimes(n: &Node) -> usize {
-    if n.is_kernel() {
-        0
-    } else {
-        n.lifetimes.len()
-    }
-}
-
 fn ts_str(ts: Option<i64>) -> String {
     ts.map_or_else(|| "?".to_string(), format_ms)
 }
@@ -183,7 +174,7 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         t.files.len(),
         t.lines,
         unparsed,
-        t.nodes.iter().filter(|n| !n.is_kernel()).count(),
+        t.server_nodes(),
         ts_str(a),
         ts_str(b)
     )?;
@@ -204,7 +195,7 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             n.name,
             n.mode.as_deref().unwrap_or("?"),
             n.version.as_deref().unwrap_or("?"),
-            server_lifetimes(n),
+            n.lifetimes.len(),
             lifetime_ends(t, n)
         )?;
     }
@@ -278,7 +269,7 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         "{} file(s), {} lines, {} node(s), from {} to {}.\n",
         t.files.len(),
         t.lines,
-        t.nodes.iter().filter(|n| !n.is_kernel()).count(),
+        t.server_nodes(),
         ts_str(a),
         ts_str(b)
     )?;
@@ -291,7 +282,7 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             n.name,
             n.mode.as_deref().unwrap_or("?"),
             n.version.as_deref().unwrap_or("?"),
-            server_lifetimes(n),
+            n.lifetimes.len(),
             lifetime_ends(t, n)
         )?;
     }
@@ -365,7 +356,6 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
             let lts: Vec<Value> = n
                 .lifetimes
                 .iter()
-                .filter(|_| !n.is_kernel())
                 .map(|&l| {
                     let lt = &t.lifetimes[l];
                     json!({"pid": lt.pid, "start": lt.first.as_ref().and_then(|c| c.ts()).map(format_ms),
@@ -507,7 +497,7 @@ pub fn html_body(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         t.files.len(),
         t.lines,
         unparsed,
-        t.nodes.iter().filter(|n| !n.is_kernel()).count(),
+        t.server_nodes(),
         e(&ts_str(a)),
         e(&ts_str(b))
     )?;
@@ -537,7 +527,7 @@ pub fn html_body(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             e(&n.name),
             e(n.mode.as_deref().unwrap_or("?")),
             e(n.version.as_deref().unwrap_or("?")),
-            server_lifetimes(n),
+            n.lifetimes.len(),
             e(&lifetime_ends(t, n))
         )?;
     }
@@ -645,9 +635,9 @@ fn timeline_svg(r: &Report, a: i64, b: i64, w: &mut dyn Write) -> io::Result<()>
             y + 12.0
         )?;
     }
-    let starts: usize = t.nodes.iter().map(server_lifetimes).sum();
+    let starts: usize = t.nodes.iter().map(|n| n.lifetimes.len()).sum();
     if starts <= TICKS {
-        for (n, node) in t.nodes.iter().enumerate().filter(|(_, n)| !n.is_kernel()) {
+        for (n, node) in t.nodes.iter().enumerate() {
             let y = LANE * n as f64;
             for &l in &node.lifetimes {
                 if let Some(ts) = t.lifetimes[l].first.as_ref().and_then(|c| c.ts()) {

@@ -178,10 +178,18 @@ pub struct Node {
 pub const KERNEL_MODE: &str = "kernel";
 
 impl Node {
-    /// Whether this is a host's kernel log rather than a server: its
-    /// pseudo-process is not a server lifetime and is not counted as one.
+    /// Whether this is a host's kernel log rather than a server. Such a
+    /// node lists no lifetimes: the pseudo-process its lines were grouped
+    /// under is not a server process.
     pub fn is_kernel(&self) -> bool {
         self.mode.as_deref() == Some(KERNEL_MODE)
+    }
+}
+
+impl Timeline {
+    /// Nodes that are servers (not a host's kernel log).
+    pub fn server_nodes(&self) -> usize {
+        self.nodes.iter().filter(|n| !n.is_kernel()).count()
     }
 }
 
@@ -1464,6 +1472,7 @@ fn finish(t: &mut Timeline, sets: &[String]) {
     for (node, k) in t.nodes.iter_mut().zip(kernel_only) {
         if node.port.is_none() && node.mode.is_none() && k == Some(true) {
             node.mode = Some(Arc::from(KERNEL_MODE));
+            node.lifetimes.clear();
         }
     }
     // Lifetimes of a node in time order, then end classes.
