@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::logs::{analyze_dir, file_lines, only};
+use common::logs::{analyze_dir, cited_lines, file_lines, only};
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/12-aof-fsync-stall/debian-7.0.15";
@@ -30,15 +30,6 @@ fn log_lines() -> Vec<String> {
     file_lines(LOG)
 }
 
-fn lines(i: &Value) -> Vec<u64> {
-    i["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["line"].as_u64().unwrap())
-        .collect()
-}
-
 #[test]
 fn incidents_are_two_stall_bursts_and_the_overcommit_warning() {
     let doc = analyze();
@@ -50,7 +41,7 @@ fn incidents_are_two_stall_bursts_and_the_overcommit_warning() {
             (
                 i["kind"].as_str().unwrap().to_string(),
                 i["severity"].as_str().unwrap().to_string(),
-                lines(i),
+                cited_lines(i),
             )
         })
         .collect();
@@ -203,7 +194,7 @@ fn valkey_incidents_are_two_stall_bursts_and_the_overcommit_warning() {
             (
                 i["kind"].as_str().unwrap().to_string(),
                 i["severity"].as_str().unwrap().to_string(),
-                lines(i),
+                cited_lines(i),
             )
         })
         .collect();

@@ -18,7 +18,7 @@
 
 mod common;
 
-use common::logs::{analyze_dir, file_lines, only};
+use common::logs::{analyze_dir, cited_paths, file_lines, only};
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/13-bgsave-child-oom/debian-7.0.15";
@@ -38,21 +38,6 @@ type Cite = (String, u64);
 /// (kind, severity, evidence) of an incident.
 type Summary = (String, String, Vec<Cite>);
 
-/// (file, line) of each piece of an incident's evidence.
-fn cites(i: &Value) -> Vec<Cite> {
-    i["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["file"].as_str().unwrap().to_string(),
-                e["line"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn incidents_are_the_hazard_the_child_kill_and_the_killed_bgsave() {
     let doc = analyze();
@@ -64,7 +49,7 @@ fn incidents_are_the_hazard_the_child_kill_and_the_killed_bgsave() {
             (
                 i["kind"].as_str().unwrap().to_string(),
                 i["severity"].as_str().unwrap().to_string(),
-                cites(i),
+                cited_paths(i),
             )
         })
         .collect();
@@ -319,7 +304,7 @@ fn valkey_incidents_are_the_hazard_and_the_killed_bgsave() {
             (
                 i["kind"].as_str().unwrap().to_string(),
                 i["severity"].as_str().unwrap().to_string(),
-                cites(i),
+                cited_paths(i),
             )
         })
         .collect();

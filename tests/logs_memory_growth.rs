@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::logs::{analyze_dir, only};
+use common::logs::{analyze_dir, cited_lines, only};
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/11-memory-growth/debian-7.0.15";
@@ -23,15 +23,6 @@ const VK_LOG: &str = "testdata/logs/11-memory-growth/valkey-9.1.2/redis.log";
 
 fn analyze() -> Value {
     analyze_dir(DIR)
-}
-
-fn lines(i: &Value) -> Vec<u64> {
-    i["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["line"].as_u64().unwrap())
-        .collect()
 }
 
 #[test]
@@ -45,7 +36,7 @@ fn incidents_are_the_restarts_the_growth_and_the_overcommit_warning() {
             (
                 i["kind"].as_str().unwrap().to_string(),
                 i["severity"].as_str().unwrap().to_string(),
-                lines(i),
+                cited_lines(i),
             )
         })
         .collect();
@@ -195,7 +186,7 @@ fn valkey_incidents_are_the_restarts_the_growth_and_the_overcommit_warning() {
             (
                 i["kind"].as_str().unwrap().to_string(),
                 i["severity"].as_str().unwrap().to_string(),
-                lines(i),
+                cited_lines(i),
             )
         })
         .collect();

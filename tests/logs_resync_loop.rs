@@ -13,8 +13,11 @@
 //! of the syncing replica at 1 MB of output buffer (primary.log:15, 25, 35,
 //! 45, 55), six `Full resync from primary` lines, then a sync that finished.
 
+mod common;
+
 use std::process::Command;
 
+use common::logs::cites;
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/10-resync-loop/debian-7.0.15";
@@ -48,22 +51,6 @@ fn incident<'a>(doc: &'a Value, kind: &str) -> &'a Value {
         .collect();
     assert_eq!(found.len(), 1, "one {kind} incident expected");
     found[0]
-}
-
-/// (file name, line) pairs of an incident's evidence.
-fn cites(i: &Value) -> Vec<(String, u64)> {
-    i["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            let f = e["file"].as_str().unwrap();
-            (
-                f.rsplit('/').next().unwrap().to_string(),
-                e["line"].as_u64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 fn at(file: &str, lines: &[u64]) -> Vec<(String, u64)> {

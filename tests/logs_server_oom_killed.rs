@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::logs::{analyze_dir, file_lines, only};
+use common::logs::{analyze_dir, cited_paths, file_lines, only};
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/14-server-oom-killed/debian-7.0.15";
@@ -30,21 +30,6 @@ type Cite = (String, u64);
 /// (kind, severity, evidence) of an incident.
 type Summary = (String, String, Vec<Cite>);
 
-/// (file, line) of each piece of an incident's evidence.
-fn cites(i: &Value) -> Vec<Cite> {
-    i["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["file"].as_str().unwrap().to_string(),
-                e["line"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn incidents_are_the_unclean_restart_the_kill_and_the_hazard() {
     let doc = analyze();
@@ -56,7 +41,7 @@ fn incidents_are_the_unclean_restart_the_kill_and_the_hazard() {
             (
                 i["kind"].as_str().unwrap().to_string(),
                 i["severity"].as_str().unwrap().to_string(),
-                cites(i),
+                cited_paths(i),
             )
         })
         .collect();

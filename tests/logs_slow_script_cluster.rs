@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::logs::analyze_dir;
+use common::logs::{analyze_dir, cites, nodes, pairs};
 use serde_json::Value;
 
 const DIR: &str = "testdata/logs/16-slow-script-cluster/debian-7.0.15";
@@ -38,35 +38,6 @@ fn one<'a>(doc: &'a Value, kind: &str) -> &'a Value {
     let found = all(doc, kind);
     assert_eq!(found.len(), 1, "{kind}: {found:#?}");
     found[0]
-}
-
-/// (file name, line) of each evidence line, in order.
-fn cites(i: &Value) -> Vec<(String, u64)> {
-    i["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            let f = e["file"].as_str().unwrap();
-            (
-                f.rsplit('/').next().unwrap().to_string(),
-                e["line"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn pairs(v: &[(&str, u64)]) -> Vec<(String, u64)> {
-    v.iter().map(|(f, l)| (f.to_string(), *l)).collect()
-}
-
-fn nodes(i: &Value) -> Vec<&str> {
-    i["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap())
-        .collect()
 }
 
 /// The text of line `n` (1-based) of `file` in the scenario directory.

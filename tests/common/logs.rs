@@ -49,3 +49,59 @@ pub fn file_lines(path: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// An incident's evidence as (file name without its directory, line).
+pub fn cites(i: &Value) -> Vec<(String, u64)> {
+    i["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let f = e["file"].as_str().unwrap();
+            (
+                f.rsplit('/').next().unwrap().to_string(),
+                e["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// An incident's evidence as (file path as printed, line).
+pub fn cited_paths(i: &Value) -> Vec<(String, u64)> {
+    i["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap().to_string(),
+                e["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// An incident's evidence lines (single-file scenarios).
+pub fn cited_lines(i: &Value) -> Vec<u64> {
+    i["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect()
+}
+
+/// (file, line) pairs from borrowed names, to compare with [`cites`].
+pub fn pairs(v: &[(&str, u64)]) -> Vec<(String, u64)> {
+    v.iter().map(|(f, l)| (f.to_string(), *l)).collect()
+}
+
+/// An incident's node names.
+pub fn nodes(i: &Value) -> Vec<&str> {
+    i["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect()
+}
