@@ -80,6 +80,7 @@ fn parallel(file: &RdbFile<'_>, profile: &Profile, pool: &rayon::ThreadPool) -> 
     redsleuth::rdb::scan::scan(
         file,
         pool,
+        redsleuth::rdb::scan::Walk::strict(),
         |f| {
             inspect(f, profile, Depth::default(), &mut Vec::new())
                 .map(|v| v.elements.unwrap_or(0))

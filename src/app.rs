@@ -14,6 +14,7 @@ use crate::cli::{
 };
 use crate::commands::{self, check, keys, report as rdb};
 use crate::progress::bytes_bar;
+use crate::rdb::scan::{OnFault, Walk};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -56,6 +57,18 @@ fn io_exit(e: io::Error) -> u8 {
     }
 }
 
+/// How `common`'s flags walk an input whose pages `pager` releases.
+fn walk<'p>(common: &CommonArgs, pager: &'p crate::pages::Pager<'p>) -> Walk<'p> {
+    Walk {
+        on_fault: if common.strict {
+            OnFault::Stop
+        } else {
+            OnFault::Salvage
+        },
+        pager,
+    }
+}
+
 fn display(path: &Path) -> String {
     path.display().to_string()
 }
@@ -91,7 +104,10 @@ fn run_check(a: &CheckArgs, out: &mut dyn Write) -> u8 {
     };
     let pool = commands::pool(a.common.threads);
     let bar = bytes_bar(src.bytes().len() as u64, a.common.quiet);
-    let report = check::check(&file, &pool, &|p| bar.set_position(p));
+    let pager = src.pager();
+    let report = check::check(&file, &pool, walk(&a.common, &pager), &|p| {
+        bar.set_position(p)
+    });
     bar.finish_and_clear();
     let r = match a.format {
         CheckFormat::Text => check::render_text(&report, &path, out),
@@ -103,12 +119,18 @@ fn run_check(a: &CheckArgs, out: &mut dyn Write) -> u8 {
     if report.is_ok() {
         EXIT_OK
     } else {
-        if let Some(e) = report.errors.first() {
+        for e in &report.errors {
             eprintln!("redsleuth: {path}: {e}");
-        } else if let check::Checksum::Mismatch { .. } = report.checksum {
+        }
+        let faults = crate::faults::Faults::from_scan(&path, &report.faults);
+        for s in &faults.skipped {
+            eprintln!("redsleuth: {s}");
+        }
+        if report.checksum.is_mismatch() {
+            // Where redis-check-rdb reports it: the end of the trailer.
             eprintln!(
-                "redsleuth: {path}: checksum mismatch at byte {}",
-                report.bytes
+                "redsleuth: {path}: checksum mismatch at byte {}: {}",
+                report.bytes, report.checksum
             );
         }
         EXIT_CORRUPT
@@ -139,9 +161,11 @@ fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
     let pool = commands::pool(a.common.threads);
     let bar = bytes_bar(src.bytes().len() as u64, a.common.quiet);
     let mut w = keys::RowWriter::new(out, a.format == KeysFormat::Csv);
-    let errors = keys::list(
+    let pager = src.pager();
+    let listed = keys::list(
         &file,
         &pool,
+        walk(&a.common, &pager),
         &filter,
         &model,
         a.common.redact,
@@ -152,10 +176,23 @@ fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
     if let Some(e) = w.error.take() {
         return io_exit(e);
     }
-    for e in &errors {
+    let faults = crate::faults::Faults::from_scan(&path, &listed.faults);
+    let mut all: Vec<&crate::rdb::Error> = listed.errors.iter().collect();
+    all.extend(listed.faults.iter().map(|f| &f.error));
+    all.sort_by_key(|e| e.offset);
+    for e in all {
         eprintln!("redsleuth: {path}: {e}");
     }
-    if errors.is_empty() {
+    for s in &faults.skipped {
+        eprintln!("redsleuth: {s}");
+    }
+    if listed.checksum.is_mismatch() {
+        eprintln!(
+            "redsleuth: {path}: checksum {}: every row was printed, but the file's contents are not what was written",
+            listed.checksum
+        );
+    }
+    if listed.is_ok() {
         EXIT_OK
     } else {
         EXIT_CORRUPT
@@ -221,16 +258,22 @@ fn analyze_files(
             Ok(f) => f,
             Err(e) => {
                 eprintln!("redsleuth: {shown}: {e}");
-                total.errors.push(format!("{shown}: {e}"));
+                total.errors.push(crate::faults::ReadError::new(&shown, &e));
                 corrupt = true;
                 continue;
             }
         };
         let bar = bytes_bar(src.bytes().len() as u64, common.quiet);
-        let s = rdb::analyze(&file, &shown, &pool, opts, &|p| bar.set_position(p));
+        let pager = src.pager();
+        let s = rdb::analyze(&file, &shown, &pool, walk(common, &pager), opts, &|p| {
+            bar.set_position(p)
+        });
         bar.finish_and_clear();
         for e in &s.errors {
             eprintln!("redsleuth: {e}");
+        }
+        for k in &s.skipped {
+            eprintln!("redsleuth: {k}");
         }
         corrupt |= !s.errors.is_empty();
         total.merge(&s);

@@ -47,6 +47,10 @@ pub struct CommonArgs {
     /// Hide key names in every output (each key becomes a stable token).
     #[arg(long)]
     pub redact: bool,
+    /// Stop at the first corrupt record instead of skipping past it to read
+    /// the rest of the file.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `check` arguments.

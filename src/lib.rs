@@ -8,7 +8,8 @@
 //! ```
 //!
 //! * [`source`] hands out a whole input as `&[u8]` (memory-mapped, or
-//!   decompressed from `.gz`/`.lz4`/`.zst`).
+//!   decompressed from `.gz`/`.lz4`/`.zst`); [`pages`] releases a map's
+//!   pages behind its readers so memory stays flat on any file size.
 //! * [`rdb`] reads RDB files of every version: [`rdb::RdbFile::parse`] checks
 //!   the header and yields borrowed [`rdb::Frame`]s, one per key, without
 //!   decoding values; [`rdb::value`] decodes a frame's value as far as asked.
@@ -24,9 +25,11 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod escape;
+pub mod faults;
 pub mod html;
 pub mod logs;
 pub mod memory;
+pub mod pages;
 pub mod progress;
 pub mod rdb;
 pub mod source;

@@ -147,6 +147,15 @@ impl Source {
         }
     }
 
+    /// A pager that releases this input's mapped pages behind its readers
+    /// (a no-op for inputs held in memory).
+    pub fn pager(&self) -> crate::pages::Pager<'_> {
+        crate::pages::Pager::new(match &self.bytes {
+            Bytes::Mapped(m) => Some(m),
+            Bytes::Owned(_) => None,
+        })
+    }
+
     /// The path as given on the command line.
     pub fn path(&self) -> &Path {
         &self.path

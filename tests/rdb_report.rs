@@ -32,7 +32,14 @@ fn summary_with(path: &Path, threads: usize, allocator: Allocator, redact: bool)
         allocator,
         cluster: false,
     };
-    analyze(&file, &path.display().to_string(), &pool, &opts, &|_| {})
+    analyze(
+        &file,
+        &path.display().to_string(),
+        &pool,
+        redsleuth::rdb::scan::Walk::salvage(),
+        &opts,
+        &|_| {},
+    )
 }
 
 fn json(s: &Summary) -> Value {

@@ -208,16 +208,40 @@ pub fn findings(s: &Summary) -> Vec<Finding> {
         });
     }
     if !s.errors.is_empty() {
-        out.push(Finding {
-            id: "corrupt-input",
-            severity: Severity::Critical,
-            summary: format!(
-                "{} fault(s) while reading; figures cover what could be read",
-                s.errors.len()
-            ),
-            evidence: s.errors.clone(),
-        });
+        out.push(corrupt_input(s));
     }
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
+}
+
+/// What the figures rest on when the input was damaged: how many faults,
+/// how many bytes and (estimated) keys were lost, and where.
+fn corrupt_input(s: &Summary) -> Finding {
+    let bytes: u64 = s.sources.iter().map(|x| x.bytes).sum();
+    let skipped: u64 = s.skipped.iter().map(|k| k.bytes).sum();
+    let lost: u64 = s.skipped.iter().map(|k| k.keys_lost_estimate).sum();
+    let summary = if s.skipped.is_empty() {
+        format!(
+            "{} fault(s) while reading; figures cover what could be read",
+            s.errors.len()
+        )
+    } else {
+        format!(
+            "{} fault(s) while reading: {} in {} range(s) skipped ({} of the input), about {} key(s) lost of {} read; figures cover what could be read",
+            s.errors.len(),
+            human_bytes(skipped),
+            s.skipped.len(),
+            pct(ratio(skipped, bytes)),
+            lost,
+            s.total.keys
+        )
+    };
+    let mut evidence: Vec<String> = s.errors.iter().map(|e| e.to_string()).collect();
+    evidence.extend(s.skipped.iter().map(|k| k.to_string()));
+    Finding {
+        id: "corrupt-input",
+        severity: Severity::Critical,
+        summary,
+        evidence,
+    }
 }

@@ -37,8 +37,8 @@ pub struct SourceInfo {
     pub used_mem: Option<u64>,
     /// All AUX fields (values escaped).
     pub aux: BTreeMap<String, String>,
-    /// Checksum verdict: `ok`, `absent`, `mismatch`, `not_reached`.
-    pub checksum: String,
+    /// Checksum verdict, with the stored and computed values.
+    pub checksum: crate::faults::Checksum,
 }
 
 /// Server family and version.
@@ -109,8 +109,10 @@ pub struct Summary {
     /// Bytes lost to allocator size-class rounding of the values' main
     /// allocations (strings, listpacks, ziplists, intsets, quicklist nodes).
     pub rounding_waste: u64,
-    /// Faults met (already formatted with file and offset).
-    pub errors: Vec<String>,
+    /// Faults met, in file order per input.
+    pub errors: Vec<crate::faults::ReadError>,
+    /// Bytes skipped past faults to read on.
+    pub skipped: Vec<crate::faults::SkippedRange>,
     /// How many keys each top-N list keeps.
     pub top: usize,
 }
@@ -132,6 +134,7 @@ impl Summary {
             idle: (0, 0),
             rounding_waste: 0,
             errors: Vec::new(),
+            skipped: Vec::new(),
             top,
         }
     }
@@ -260,6 +263,7 @@ impl Summary {
         self.idle.0 += o.idle.0;
         self.idle.1 += o.idle.1;
         self.errors.extend(o.errors.iter().cloned());
+        self.skipped.extend(o.skipped.iter().cloned());
     }
 
     /// Sum of `used-mem` over the inputs that recorded it.
@@ -320,6 +324,7 @@ impl Summary {
             },
             "findings": findings,
             "errors": self.errors,
+            "skipped": self.skipped,
             "top": self.top,
         })
     }
@@ -382,6 +387,7 @@ impl Summary {
             f["cold_memory_bytes"].as_u64()?,
         );
         s.errors = serde_json::from_value(v["errors"].clone()).unwrap_or_default();
+        s.skipped = serde_json::from_value(v["skipped"].clone()).unwrap_or_default();
         Some(s)
     }
 }

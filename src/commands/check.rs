@@ -8,6 +8,8 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
+use crate::faults::{Checksum, ChecksumStatus, ReadError, SkippedRange};
+use crate::rdb::scan::{Fault, Walk};
 use crate::rdb::value::{inspect, Depth};
 use crate::rdb::{self, Error, Profile, RdbFile, Record};
 
@@ -20,24 +22,6 @@ pub struct DbCount {
     pub expires: u64,
     /// What RESIZEDB announced, if the writer wrote it.
     pub announced: Option<(u64, u64)>,
-}
-
-/// The checksum verdict.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Checksum {
-    /// Stored and computed CRC-64 agree.
-    Ok(u64),
-    /// The file carries none (version < 5, or written with `rdbchecksum no`).
-    Absent,
-    /// They differ.
-    Mismatch {
-        /// Stored value.
-        stored: u64,
-        /// Computed value.
-        computed: u64,
-    },
-    /// The walk never reached the trailer.
-    NotReached,
 }
 
 /// Everything `check` found.
@@ -67,9 +51,12 @@ pub struct CheckReport {
     pub eof_offset: Option<u64>,
     /// Bytes after the trailer (an AOF tail after an RDB preamble).
     pub trailing_bytes: u64,
-    /// Faults: the one that stopped the walk, and bad values inside
-    /// well-framed keys.
+    /// Every fault in file order: records the framer could not read, and
+    /// bad values inside well-framed keys.
     pub errors: Vec<Error>,
+    /// The framer's faults, with the ranges skipped past them and the keys
+    /// read on either side.
+    pub faults: Vec<Fault>,
 }
 
 impl CheckReport {
@@ -83,15 +70,28 @@ impl CheckReport {
         self.dbs.values().map(|d| d.expires).sum()
     }
 
+    /// Bytes skipped past faults.
+    pub fn skipped_bytes(&self) -> u64 {
+        self.faults
+            .iter()
+            .filter_map(|f| f.skipped.map(|s| s.bytes()))
+            .sum()
+    }
+
     /// True when nothing was wrong.
     pub fn is_ok(&self) -> bool {
-        self.errors.is_empty() && !matches!(self.checksum, Checksum::Mismatch { .. })
+        self.errors.is_empty() && !self.checksum.is_mismatch()
     }
 }
 
 /// Checks a whole file, validating every value's inner encoding in parallel
 /// and the checksum on a second thread.
-pub fn check(file: &RdbFile<'_>, pool: &rayon::ThreadPool, progress: &dyn Fn(u64)) -> CheckReport {
+pub fn check(
+    file: &RdbFile<'_>,
+    pool: &rayon::ThreadPool,
+    walk: Walk<'_>,
+    progress: &dyn Fn(u64),
+) -> CheckReport {
     let profile = file.profile();
     let mut report = CheckReport {
         bytes: file.data().len() as u64,
@@ -103,10 +103,11 @@ pub fn check(file: &RdbFile<'_>, pool: &rayon::ThreadPool, progress: &dyn Fn(u64
         functions: 0,
         module_aux: 0,
         slot_info: 0,
-        checksum: Checksum::NotReached,
+        checksum: Checksum::default(),
         eof_offset: None,
         trailing_bytes: 0,
         errors: Vec::new(),
+        faults: Vec::new(),
     };
     let mut eof = None;
     let mut current_db = 0u64;
@@ -115,9 +116,10 @@ pub fn check(file: &RdbFile<'_>, pool: &rayon::ThreadPool, progress: &dyn Fn(u64
         inspect(f, &profile, Depth::default(), &mut scratch)
             .map(|v| (v.type_name.as_str().to_string(), v.encoding))
     };
-    let (fatal, crc) = rdb::scan::scan_with_checksum(
+    let (faults, crc) = rdb::scan::scan_with_checksum(
         file,
         pool,
+        walk,
         work,
         |rec, res| match rec {
             Record::Aux { key, value, .. } => {
@@ -157,22 +159,17 @@ pub fn check(file: &RdbFile<'_>, pool: &rayon::ThreadPool, progress: &dyn Fn(u64
         },
         progress,
     );
-    if let Some(e) = fatal {
-        report.errors.insert(0, e);
-    }
+    report.errors.extend(faults.iter().map(|f| f.error.clone()));
+    report.errors.sort_by_key(|e| e.offset);
+    report.faults = faults;
     if let Some((offset, stored)) = eof {
-        report.checksum = match file.verify_checksum_with(offset, stored, crc) {
-            Ok(true) => Checksum::Ok(stored.unwrap_or(0)),
-            Ok(false) => Checksum::Absent,
-            Err(Error {
-                kind: rdb::ErrorKind::Checksum { stored, computed },
-                ..
-            }) => Checksum::Mismatch { stored, computed },
-            Err(e) => {
+        let verdict = file.verify_checksum_with(offset, stored, crc);
+        report.checksum = Checksum::from_verify(stored, &verdict);
+        if let Err(e) = verdict {
+            if report.checksum.status == ChecksumStatus::NotReached {
                 report.errors.push(e);
-                Checksum::NotReached
             }
-        };
+        }
     }
     report
 }
@@ -235,17 +232,44 @@ pub fn render_text(r: &CheckReport, path: &str, out: &mut dyn Write) -> io::Resu
             r.trailing_bytes
         )?;
     }
-    let crc = match &r.checksum {
-        Checksum::Ok(c) => format!("OK (crc64 {c:016x})"),
-        Checksum::Absent => "not present in this file".to_string(),
-        Checksum::Mismatch { stored, computed } => {
-            format!("MISMATCH: stored {stored:016x}, computed {computed:016x}")
-        }
-        Checksum::NotReached => "not verified (end of file not reached)".to_string(),
-    };
-    writeln!(out, "checksum   {crc}")?;
+    writeln!(out, "checksum   {}", r.checksum)?;
     for e in &r.errors {
         writeln!(out, "error      {e}")?;
+        match r.faults.iter().find(|f| f.error == *e) {
+            Some(Fault {
+                skipped: Some(s),
+                keys_before,
+                keys_after,
+                ..
+            }) => writeln!(
+                out,
+                "skipped    bytes {}..{} ({} bytes, ~{} keys lost); {keys_before} keys read before, {keys_after} after",
+                s.from,
+                s.to,
+                s.bytes(),
+                s.keys_lost_estimate
+            )?,
+            Some(Fault {
+                skipped: None,
+                keys_before,
+                ..
+            }) => writeln!(out, "stopped    {keys_before} keys read before the fault")?,
+            None => {}
+        }
+    }
+    if r.skipped_bytes() > 0 {
+        let lost: u64 = r
+            .faults
+            .iter()
+            .filter_map(|f| f.skipped.map(|s| s.keys_lost_estimate))
+            .sum();
+        writeln!(
+            out,
+            "salvaged   {} keys read; {} bytes in {} range(s) skipped, ~{lost} keys lost",
+            r.keys(),
+            r.skipped_bytes(),
+            r.faults.iter().filter(|f| f.skipped.is_some()).count()
+        )?;
     }
     writeln!(
         out,
@@ -271,29 +295,24 @@ pub fn render_json(r: &CheckReport, path: &str, out: &mut dyn Write) -> io::Resu
         .iter()
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect();
-    let checksum = match &r.checksum {
-        Checksum::Ok(c) => json!({"status": "ok", "crc64": format!("{c:016x}")}),
-        Checksum::Absent => json!({"status": "absent"}),
-        Checksum::Mismatch { stored, computed } => json!({"status": "mismatch",
-            "stored": format!("{stored:016x}"), "computed": format!("{computed:016x}")}),
-        Checksum::NotReached => json!({"status": "not_reached"}),
-    };
-    let errors: Vec<Value> = r
-        .errors
+    let errors: Vec<ReadError> = r.errors.iter().map(|e| ReadError::new(path, e)).collect();
+    let skipped: Vec<SkippedRange> = r
+        .faults
         .iter()
-        .map(|e| json!({"offset": e.offset, "context": e.context, "message": e.to_string()}))
+        .filter_map(|f| SkippedRange::new(path, f))
         .collect();
     let v = json!({
         "tool": {"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")},
         "source": {"path": path, "bytes": r.bytes, "rdb_version": r.header.version,
             "magic": r.header.magic, "server": {"family": r.profile.family,
             "version": format!("{}.{}.{}", r.profile.version.0, r.profile.version.1, r.profile.version.2)},
-            "aux": aux, "checksum": checksum},
+            "aux": aux, "checksum": r.checksum},
         "keyspace": {"keys": r.keys(), "expires": r.expires(), "dbs": dbs},
         "types": types,
         "functions": r.functions,
         "ok": r.is_ok(),
         "errors": errors,
+        "skipped": skipped,
     });
     serde_json::to_writer_pretty(&mut *out, &v)?;
     writeln!(out)

@@ -7,7 +7,9 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use crate::escape::{glob_match, show_key};
+use crate::faults::Checksum;
 use crate::memory::Model;
+use crate::rdb::scan::{Fault, Walk};
 use crate::rdb::value::{inspect, Depth, ValueInfo};
 use crate::rdb::{self, Error, Frame, RdbFile, Record};
 
@@ -110,18 +112,38 @@ pub fn row(f: &Frame<'_>, key: &[u8], v: &ValueInfo, memory_bytes: u64, redact: 
     }
 }
 
-/// Lists keys, calling `emit` for each row in file order. Returns the faults
-/// met; a fault inside one value skips that row only, a framing fault stops
-/// the walk.
+/// What went wrong listing one file.
+#[derive(Debug, Default)]
+pub struct Listed {
+    /// Bad values inside well-framed keys (each skips its row only).
+    pub errors: Vec<Error>,
+    /// Records the framer could not read, with what was skipped past them.
+    pub faults: Vec<Fault>,
+    /// The checksum verdict, computed alongside the walk.
+    pub checksum: Checksum,
+}
+
+impl Listed {
+    /// True when every row was read from a file that checks out.
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty() && self.faults.is_empty() && !self.checksum.is_mismatch()
+    }
+}
+
+/// Lists keys, calling `emit` for each row in file order. A fault inside one
+/// value skips that row only; a framing fault is salvaged past (or stops
+/// the walk, as `walk` says).
+#[allow(clippy::too_many_arguments)]
 pub fn list(
     file: &RdbFile<'_>,
     pool: &rayon::ThreadPool,
+    walk: Walk<'_>,
     filter: &Filter,
     model: &Model,
     redact: bool,
     progress: &dyn Fn(u64),
     emit: &mut dyn FnMut(Row),
-) -> Vec<Error> {
+) -> Listed {
     let profile = file.profile();
     let depth = Depth {
         element_lengths: model.needs_element_lengths(),
@@ -153,22 +175,35 @@ pub fn list(
         let memory = model.key_memory(f, key.len() as u64, &v);
         Some(Ok(row(f, &key, &v, memory, redact)))
     };
-    let fatal = rdb::scan::scan(
+    let mut eof = None;
+    let (faults, crc) = rdb::scan::scan_with_checksum(
         file,
         pool,
+        walk,
         work,
-        |rec, res| {
-            if let (Record::Key(_), Some(Some(r))) = (rec, res) {
-                match r {
-                    Ok(row) => emit(row),
-                    Err(e) => errors.push(e),
-                }
-            }
+        |rec, res| match (rec, res) {
+            (Record::Key(_), Some(Some(r))) => match r {
+                Ok(row) => emit(row),
+                Err(e) => errors.push(e),
+            },
+            (
+                Record::Eof {
+                    offset, stored_crc, ..
+                },
+                _,
+            ) => eof = Some((*offset, *stored_crc)),
+            _ => {}
         },
         progress,
     );
-    errors.extend(fatal);
-    errors
+    let checksum = eof.map_or_else(Checksum::default, |(offset, stored)| {
+        Checksum::from_verify(stored, &file.verify_checksum_with(offset, stored, crc))
+    });
+    Listed {
+        errors,
+        faults,
+        checksum,
+    }
 }
 
 /// Writes rows as NDJSON or CSV.

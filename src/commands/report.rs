@@ -11,8 +11,10 @@ use crate::analyze::findings::{findings, human_bytes, Finding};
 use crate::analyze::patterns::normalize_key;
 use crate::analyze::summary::{KeyRecord, ServerInfo, SourceInfo, Summary, TTL_BUCKETS};
 use crate::escape::show_key;
+use crate::faults::{Checksum, Faults, ReadError};
 use crate::html::escape as html;
 use crate::memory::{Allocator, Model};
+use crate::rdb::scan::Walk;
 use crate::rdb::value::{inspect, Depth};
 use crate::rdb::{self, Frame, Profile, RdbFile, Record};
 
@@ -43,6 +45,7 @@ pub fn analyze(
     file: &RdbFile<'_>,
     path: &str,
     pool: &rayon::ThreadPool,
+    walk: Walk<'_>,
     opts: &Options,
     progress: &dyn Fn(u64),
 ) -> Summary {
@@ -64,7 +67,7 @@ pub fn analyze(
                 profile.version.0, profile.version.1, profile.version.2
             ),
         },
-        checksum: "not_reached".into(),
+        checksum: Checksum::default(),
         ..SourceInfo::default()
     };
     let work = |f: &Frame<'_>| -> Result<KeyRecord, rdb::Error> {
@@ -95,9 +98,10 @@ pub fn analyze(
     };
     let mut eof = None;
     let mut now_ms = None;
-    let (fatal, crc) = rdb::scan::scan_with_checksum(
+    let (faults, crc) = rdb::scan::scan_with_checksum(
         file,
         pool,
+        walk,
         work,
         |rec, res| match (rec, res) {
             (Record::Aux { key, value, .. }, _) => {
@@ -121,7 +125,7 @@ pub fn analyze(
                 let key = f.key.to_cow().unwrap_or_default();
                 summary.absorb(&k, &|| show_key(&key, opts.redact), now_ms)
             }
-            (Record::Key(_), Some(Err(e))) => summary.errors.push(format!("{path}: {e}")),
+            (Record::Key(_), Some(Err(e))) => summary.errors.push(ReadError::new(path, &e)),
             (
                 Record::Eof {
                     offset, stored_crc, ..
@@ -132,18 +136,16 @@ pub fn analyze(
         },
         progress,
     );
-    if let Some(e) = fatal {
-        summary.errors.push(format!("{path}: {e}"));
-    }
+    let found = Faults::from_scan(path, &faults);
+    summary.errors.extend(found.errors);
+    summary.errors.sort_by_key(|e| e.offset);
+    summary.skipped.extend(found.skipped);
     if let Some((offset, stored)) = eof {
-        source.checksum = match file.verify_checksum_with(offset, stored, crc) {
-            Ok(true) => "ok".into(),
-            Ok(false) => "absent".into(),
-            Err(e) => {
-                summary.errors.push(format!("{path}: {e}"));
-                "mismatch".into()
-            }
-        };
+        let verdict = file.verify_checksum_with(offset, stored, crc);
+        source.checksum = Checksum::from_verify(stored, &verdict);
+        if let Err(e) = verdict {
+            summary.errors.push(ReadError::new(path, &e));
+        }
     }
     summary.sources.push(source);
     summary
@@ -363,6 +365,9 @@ pub fn render_text(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::Resul
     for e in &s.errors {
         writeln!(out, "\nerror: {e}")?;
     }
+    for k in &s.skipped {
+        writeln!(out, "skipped: {k}")?;
+    }
     Ok(())
 }
 
@@ -442,6 +447,15 @@ pub fn render_markdown(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::R
     for (b, (k, m)) in TTL_BUCKETS.iter().zip(s.ttl.iter()) {
         writeln!(out, "| {b} | {k} | {} |", human_bytes(*m))?;
     }
+    if !s.errors.is_empty() {
+        writeln!(out, "\n## Faults in the input\n")?;
+        for e in &s.errors {
+            writeln!(out, "- error: `{e}`")?;
+        }
+        for k in &s.skipped {
+            writeln!(out, "- skipped: {k}")?;
+        }
+    }
     Ok(())
 }
 
@@ -474,7 +488,7 @@ pub fn render_html_body(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::
             html(&src.server.family),
             html(&src.server.version),
             src.bytes,
-            html(&src.checksum)
+            html(&src.checksum.to_string())
         )?;
     }
     writeln!(
@@ -554,7 +568,18 @@ pub fn render_html_body(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::
     }
     writeln!(out, "</table>")?;
     for e in &s.errors {
-        writeln!(out, "<p class=\"critical\">error: {}</p>", html(e))?;
+        writeln!(
+            out,
+            "<p class=\"critical\">error: {}</p>",
+            html(&e.to_string())
+        )?;
+    }
+    for k in &s.skipped {
+        writeln!(
+            out,
+            "<p class=\"critical\">skipped: {}</p>",
+            html(&k.to_string())
+        )?;
     }
     Ok(())
 }

@@ -4,8 +4,11 @@
 //! expensive work (LZF, listpack walks, memory estimates) happens in parallel
 //! workers.
 //!
-//! RDB has no sync markers, so after the first error the walk stops: nothing
-//! past a fault can be trusted. Everything framed before it stands.
+//! RDB has no sync markers. A strict walk stops at the first fault;
+//! everything framed before it stands. A salvaging walk
+//! ([`Records::salvaging`]) hands the fault to [`super::salvage`], which looks
+//! for the next offset where records parse plausibly, and goes on from there:
+//! after a torn write or a bad sector most of a dump is still readable.
 
 use nom::number::complete::{le_i32, u8 as byte};
 
@@ -17,6 +20,7 @@ use super::primitives::{
     parse_binary_double, parse_len, parse_ms, parse_string, parse_string_double, parse_u64_le,
     skip_string, take_len, PError, PResult, RdbString,
 };
+use super::salvage::{self, Skipped};
 use super::stream::parse_stream;
 
 /// One key as framed: where it is, what it is, and its raw value bytes.
@@ -122,6 +126,77 @@ pub enum Record<'a> {
     },
 }
 
+/// Prefix opcodes read but not yet attached to a key. Redis's loader keeps
+/// them across AUX and SELECTDB records until the next key consumes them
+/// (KeyDB writes an `mvcc-tstamp` AUX between a key's expiry and the key).
+#[derive(Debug, Clone, Copy, Default)]
+struct Pending {
+    /// Offset of the first prefix opcode.
+    start: Option<usize>,
+    expire_ms: Option<i64>,
+    idle_s: Option<u64>,
+    freq: Option<u8>,
+    meta_classes: u8,
+}
+
+/// What the walk has seen of the file's keys, so a resync can tell whether a
+/// candidate record looks like them.
+#[derive(Debug, Clone, Default)]
+pub struct KeyStats {
+    /// Keys framed.
+    pub keys: u64,
+    /// Bytes of those keys' records, prefixes included.
+    pub record_bytes: u64,
+    /// Keys whose name was sampled for [`KeyStats::printable`].
+    pub sampled: u32,
+    /// Sampled names made only of printable ASCII.
+    pub printable: u32,
+    /// Leading words of names seen ([`salvage::name_prefix`]), a few hundred
+    /// at most.
+    pub prefixes: std::collections::HashSet<Vec<u8>>,
+}
+
+impl KeyStats {
+    /// Mean bytes per key record, when any key was read.
+    pub fn mean_record_bytes(&self) -> Option<u64> {
+        (self.keys > 0).then(|| (self.record_bytes / self.keys).max(1))
+    }
+
+    /// True unless the file is seen to hold binary names: then a candidate
+    /// with a binary name is unlike the file's keys. Most keyspaces are
+    /// printable, so that is the assumption before there is evidence.
+    pub fn names_printable(&self) -> bool {
+        self.sampled < 8 || self.printable * 20 >= self.sampled * 19
+    }
+
+    fn note(&mut self, key: &RdbString<'_>, bytes: u64) {
+        // Sampling one name in 16 (every one of the first thousands, for the
+        // prefixes) keeps the framer's hot path cheap.
+        if self.keys.is_multiple_of(16) || self.keys < 4096 {
+            let name: &[u8] = match key {
+                RdbString::Raw(k) => {
+                    if self.keys.is_multiple_of(16) {
+                        self.sampled += 1;
+                        self.printable += u32::from(salvage::printable(k));
+                    }
+                    k
+                }
+                // An integer name has no leading word.
+                RdbString::Int(_) => b"",
+                RdbString::Lzf { .. } => b"\0lzf",
+            };
+            if self.prefixes.len() < salvage::MAX_PREFIXES {
+                let p = salvage::name_prefix(name);
+                if !self.prefixes.contains(p) {
+                    self.prefixes.insert(p.to_vec());
+                }
+            }
+        }
+        self.keys += 1;
+        self.record_bytes += bytes;
+    }
+}
+
 /// The sequential record walk over a whole file.
 pub struct Records<'a> {
     data: &'a [u8],
@@ -130,6 +205,11 @@ pub struct Records<'a> {
     version: u32,
     db: u64,
     done: bool,
+    pending: Pending,
+    stats: KeyStats,
+    salvage: Option<salvage::Budget>,
+    skipped: Option<Skipped>,
+    track: bool,
 }
 
 impl<'a> Records<'a> {
@@ -142,12 +222,43 @@ impl<'a> Records<'a> {
             version,
             db: 0,
             done: false,
+            pending: Pending::default(),
+            stats: KeyStats::default(),
+            salvage: None,
+            skipped: None,
+            track: true,
         }
+    }
+
+    /// Makes the walk go on past faults: after an error, the next record is
+    /// the first plausible one found by [`salvage::resync`], and
+    /// [`Records::take_skipped`] tells which bytes were passed over.
+    pub fn salvaging(mut self) -> Records<'a> {
+        self.salvage = Some(salvage::Budget::for_file(self.data.len()));
+        self
+    }
+
+    /// A lookahead walk for a resync candidate: it starts in database `db`
+    /// (there is no SELECTDB to go by) and learns nothing about names.
+    pub(crate) fn probe(mut self, db: u64) -> Records<'a> {
+        self.db = db;
+        self.track = false;
+        self
     }
 
     /// Byte offset of the next record.
     pub fn position(&self) -> u64 {
         self.pos as u64
+    }
+
+    /// What was learnt of the keys framed so far.
+    pub fn stats(&self) -> &KeyStats {
+        &self.stats
+    }
+
+    /// The range passed over after the last error, once per error.
+    pub fn take_skipped(&mut self) -> Option<Skipped> {
+        self.skipped.take()
     }
 
     fn offset_of(&self, rest: &[u8]) -> u64 {
@@ -171,12 +282,15 @@ impl<'a> Records<'a> {
 
     fn next_record(&mut self) -> Result<Record<'a>> {
         let data = self.data;
-        let start = self.pos;
-        let mut i = data.get(start..).unwrap_or(&[]);
-        let mut expire_ms = None;
-        let mut idle_s = None;
-        let mut freq = None;
-        let mut meta_classes = 0u8;
+        let mut i = data.get(self.pos..).unwrap_or(&[]);
+        let Pending {
+            start,
+            mut expire_ms,
+            mut idle_s,
+            mut freq,
+            mut meta_classes,
+        } = std::mem::take(&mut self.pending);
+        let start = start.unwrap_or(self.pos);
         loop {
             let here = i;
             let (rest, op) = byte::<_, PError<'_>>(i).map_err(|e| self.lift(e, "reading type"))?;
@@ -336,9 +450,25 @@ impl<'a> Records<'a> {
                         meta_classes,
                     };
                     i = r;
+                    if self.track {
+                        self.stats.note(&key, self.offset_of(r) - start as u64);
+                    }
                     Record::Key(frame)
                 }
             };
+            // Prefixes survive the records that are not keys, as in Redis's
+            // loader.
+            let prefixed =
+                expire_ms.is_some() || idle_s.is_some() || freq.is_some() || meta_classes > 0;
+            if prefixed && !matches!(rec, Record::Key(_)) {
+                self.pending = Pending {
+                    start: Some(start),
+                    expire_ms,
+                    idle_s,
+                    freq,
+                    meta_classes,
+                };
+            }
             self.pos = self.offset_of(i) as usize;
             return Ok(rec);
         }
@@ -352,9 +482,36 @@ impl<'a> Iterator for Records<'a> {
         if self.done {
             return None;
         }
+        let from = self.pending.start.unwrap_or(self.pos);
         let r = self.next_record();
         if r.is_err() {
-            self.done = true;
+            self.pending = Pending::default();
+            match self.salvage.as_mut() {
+                None => self.done = true,
+                Some(budget) => {
+                    let found = salvage::resync(
+                        self.data,
+                        from,
+                        self.magic,
+                        self.version,
+                        self.db,
+                        &self.stats,
+                        budget,
+                    );
+                    let to = found.unwrap_or(self.data.len());
+                    let lost = self
+                        .stats
+                        .mean_record_bytes()
+                        .map_or(1, |m| ((to - from) as u64).div_ceil(m));
+                    self.skipped = Some(Skipped {
+                        from: from as u64,
+                        to: to as u64,
+                        keys_lost_estimate: lost,
+                    });
+                    self.pos = to;
+                    self.done = found.is_none();
+                }
+            }
         }
         Some(r)
     }

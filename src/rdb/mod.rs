@@ -18,6 +18,7 @@ pub mod lzf;
 pub mod module;
 pub mod primitives;
 pub mod profile;
+pub mod salvage;
 pub mod scan;
 pub mod stream;
 pub mod value;

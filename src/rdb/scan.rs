@@ -4,8 +4,13 @@
 //!
 //! Order is kept by construction (one batch at a time, `par_iter().collect()`
 //! keeps positions), so output is identical for `--threads 1` and
-//! `--threads N`. The channel holds at most a few batches, so memory stays flat
-//! however large the file: frames borrow the map and are dropped once sunk.
+//! `--threads N`. The channel holds at most a few batches, and the
+//! [`Pager`] releases the map's pages once a batch is sunk, so memory stays
+//! flat however large the file.
+//!
+//! A fault does not end a salvaging walk: it is recorded with the range the
+//! framer skipped to find records again ([`super::salvage`]), and the walk
+//! goes on. A strict walk stops at the first fault, as redis-check-rdb does.
 
 use std::sync::mpsc::sync_channel;
 
@@ -13,49 +18,124 @@ use rayon::prelude::*;
 
 use super::error::Error;
 use super::frame::{Frame, Record};
-use super::RdbFile;
+use super::salvage::Skipped;
+use super::{crc64, RdbFile};
+use crate::pages::Pager;
 
 /// Records per batch: large enough to amortise the channel and the rayon
 /// fan-out, small enough to keep every core busy on small files.
 const BATCH_RECORDS: usize = 2048;
 /// Value bytes per batch, so batches of huge values stay bounded too.
 const BATCH_BYTES: usize = 8 << 20;
+/// The checksum thread reports its progress every this many bytes.
+const CRC_CHUNK: usize = 4 << 20;
+
+/// How a walk meets a fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnFault {
+    /// Record it, skip to the next plausible record and go on.
+    #[default]
+    Salvage,
+    /// Stop there.
+    Stop,
+}
+
+/// How to walk a file: what to do on a fault, and whose pages to release.
+#[derive(Clone, Copy)]
+pub struct Walk<'p> {
+    /// Salvage or stop.
+    pub on_fault: OnFault,
+    /// Releases the input's pages behind the walk.
+    pub pager: &'p Pager<'p>,
+}
+
+static NO_PAGER: std::sync::OnceLock<Pager<'static>> = std::sync::OnceLock::new();
+
+impl Walk<'static> {
+    /// Salvaging, releasing nothing: for inputs held in memory and tests.
+    pub fn salvage() -> Walk<'static> {
+        Walk {
+            on_fault: OnFault::Salvage,
+            pager: NO_PAGER.get_or_init(Pager::none),
+        }
+    }
+
+    /// Stopping at the first fault, releasing nothing.
+    pub fn strict() -> Walk<'static> {
+        Walk {
+            on_fault: OnFault::Stop,
+            ..Walk::salvage()
+        }
+    }
+}
+
+/// A fault met by the framer: what was wrong where, the bytes skipped to
+/// read on (none when the walk stopped), and the keys read on either side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// The error, with its byte offset.
+    pub error: Error,
+    /// The range passed over; `None` when the walk stopped here.
+    pub skipped: Option<Skipped>,
+    /// Keys framed before the fault.
+    pub keys_before: u64,
+    /// Keys framed after it, up to the next fault or the end.
+    pub keys_after: u64,
+}
 
 /// [`scan`], with the file's CRC-64 computed on a thread of its own
-/// meanwhile ([`RdbFile::speculative_checksum`]), for files that carry one
-/// (RDB 5+): returns the stopping error and the checksum to pass to
+/// meanwhile, for files that carry one (RDB 5+): returns the faults and the
+/// checksum of everything but the last 8 bytes, to pass to
 /// [`RdbFile::verify_checksum_with`].
 pub fn scan_with_checksum<'a, R, W, S, P>(
     file: &RdbFile<'a>,
     pool: &rayon::ThreadPool,
+    walk: Walk<'_>,
     work: W,
     sink: S,
     progress: P,
-) -> (Option<Error>, Option<(u64, u64)>)
+) -> (Vec<Fault>, Option<(u64, u64)>)
 where
     R: Send,
     W: Fn(&Frame<'a>) -> R + Sync,
     S: FnMut(&Record<'a>, Option<R>),
     P: Fn(u64),
 {
+    let pager = walk.pager;
     std::thread::scope(|sc| {
-        let crc = (file.header().version >= 5).then(|| sc.spawn(|| file.speculative_checksum()));
-        let fatal = scan(file, pool, work, sink, progress);
-        (fatal, crc.and_then(|h| h.join().ok()))
+        let crc = (file.header().version >= 5).then(|| {
+            pager.checksum_starts();
+            sc.spawn(move || {
+                let data = file.data();
+                let covered = data.len().saturating_sub(8);
+                let crc =
+                    crc64::crc64_chunked(&data[..covered], CRC_CHUNK, |p| pager.checksum_at(p));
+                pager.checksum_done();
+                (covered as u64, crc)
+            })
+        });
+        let faults = scan(file, pool, walk, work, sink, progress);
+        (faults, crc.and_then(|h| h.join().ok()))
     })
+}
+
+enum Msg<'a> {
+    Batch(Vec<Record<'a>>, u64),
+    Fault(Error, Option<Skipped>),
 }
 
 /// Reads every record of `file`, applying `work` to each key frame in parallel
 /// on `pool`, and calls `sink` with each record and its result in file order.
 /// `progress` receives the framer's byte position after each batch. Returns
-/// the error that stopped the walk, if any; everything before it was sunk.
+/// the faults met, in file order; everything readable around them was sunk.
 pub fn scan<'a, R, W, S, P>(
     file: &RdbFile<'a>,
     pool: &rayon::ThreadPool,
+    walk: Walk<'_>,
     work: W,
     mut sink: S,
     progress: P,
-) -> Option<Error>
+) -> Vec<Fault>
 where
     R: Send,
     W: Fn(&Frame<'a>) -> R + Sync,
@@ -63,12 +143,21 @@ where
     P: Fn(u64),
 {
     let depth = 2 * pool.current_num_threads().max(1);
-    let (tx, rx) = sync_channel::<Result<(Vec<Record<'a>>, u64), Error>>(depth);
+    let (tx, rx) = sync_channel::<Msg<'a>>(depth);
+    let mut faults: Vec<Fault> = Vec::new();
+    let mut keys = 0u64;
     std::thread::scope(|scope| {
-        let mut records = file.records();
+        let mut records = match walk.on_fault {
+            OnFault::Salvage => file.records().salvaging(),
+            OnFault::Stop => file.records(),
+        };
         scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH_RECORDS);
             let mut bytes = 0usize;
+            let flush = |batch: &mut Vec<Record<'a>>, pos: u64| {
+                let full = std::mem::replace(batch, Vec::with_capacity(BATCH_RECORDS));
+                full.is_empty() || tx.send(Msg::Batch(full, pos)).is_ok()
+            };
             loop {
                 match records.next() {
                     Some(Ok(rec)) => {
@@ -77,25 +166,21 @@ where
                         }
                         batch.push(rec);
                         if batch.len() >= BATCH_RECORDS || bytes >= BATCH_BYTES {
-                            let full =
-                                std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
                             bytes = 0;
-                            if tx.send(Ok((full, records.position()))).is_err() {
+                            if !flush(&mut batch, records.position()) {
                                 return;
                             }
                         }
                     }
                     Some(Err(e)) => {
-                        if !batch.is_empty() {
-                            let _ = tx.send(Ok((std::mem::take(&mut batch), records.position())));
+                        let skipped = records.take_skipped();
+                        let at = skipped.map_or(records.position(), |s| s.from);
+                        if !flush(&mut batch, at) || tx.send(Msg::Fault(e, skipped)).is_err() {
+                            return;
                         }
-                        let _ = tx.send(Err(e));
-                        return;
                     }
                     None => {
-                        if !batch.is_empty() {
-                            let _ = tx.send(Ok((batch, records.position())));
-                        }
+                        flush(&mut batch, records.position());
                         return;
                     }
                 }
@@ -103,7 +188,7 @@ where
         });
         for msg in rx {
             match msg {
-                Ok((batch, pos)) => {
+                Msg::Batch(batch, pos) => {
                     let results: Vec<Option<R>> = pool.install(|| {
                         batch
                             .par_iter()
@@ -114,13 +199,36 @@ where
                             .collect()
                     });
                     for (rec, res) in batch.iter().zip(results) {
+                        keys += u64::from(matches!(rec, Record::Key(_)));
                         sink(rec, res);
                     }
+                    drop(batch);
+                    walk.pager.reader_at(pos);
                     progress(pos);
                 }
-                Err(e) => return Some(e),
+                Msg::Fault(error, skipped) => {
+                    if let Some(s) = &skipped {
+                        walk.pager.reader_at(s.to);
+                    }
+                    faults.push(Fault {
+                        error,
+                        skipped,
+                        keys_before: keys,
+                        keys_after: 0,
+                    })
+                }
             }
         }
-        None
-    })
+        walk.pager.reader_done();
+    });
+    let ends: Vec<u64> = faults
+        .iter()
+        .skip(1)
+        .map(|f| f.keys_before)
+        .chain(std::iter::once(keys))
+        .collect();
+    for (f, end) in faults.iter_mut().zip(ends) {
+        f.keys_after = end - f.keys_before;
+    }
+    faults
 }

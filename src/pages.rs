@@ -1,0 +1,233 @@
+//! Releasing the pages of a mapped input behind its readers, so a 50 GB dump
+//! is read with a resident set of tens of MiB instead of its size.
+//!
+//! A map's pages stay in the process's resident set once touched, and peak
+//! RSS (what `time -v`, `top` and a container's memory limit see) then grows
+//! to the file's size even though every byte is read once. After the readers
+//! have passed a range, `MADV_DONTNEED` drops it from the process; the page
+//! cache keeps it, and a late access (a borrowed key still being formatted)
+//! faults it back in from the file, so releasing never changes what is read.
+//!
+//! Two readers walk a dump at once: the record walk and the checksum
+//! thread. A range is released only when both are past it, and the one that
+//! runs ahead waits for the other once it is [`WINDOW`] bytes in front, so
+//! the resident set is bounded by the window plus the batches in flight.
+
+use std::sync::{Condvar, Mutex};
+
+use memmap2::{Mmap, UncheckedAdvice};
+
+/// How far one reader may run ahead of the other.
+pub const WINDOW: u64 = 64 << 20;
+/// Release in steps of this many bytes, to keep the system calls rare.
+const STEP: u64 = 8 << 20;
+/// Released ranges end on this boundary, a multiple of every page size.
+const ALIGN: u64 = 64 << 10;
+
+#[derive(Debug)]
+struct Marks {
+    reader: u64,
+    checksum: u64,
+    released: u64,
+}
+
+/// Tracks how far the readers of one map have come and releases what is
+/// behind both. For inputs held in memory (decompressed, stdin) it does
+/// nothing: there is no file to fault pages back from.
+#[derive(Debug)]
+pub struct Pager<'m> {
+    map: Option<&'m Mmap>,
+    marks: Mutex<Marks>,
+    moved: Condvar,
+}
+
+impl<'m> Pager<'m> {
+    /// A pager for `map`, with no checksum reader (see
+    /// [`Pager::checksum_starts`]).
+    pub fn new(map: Option<&'m Mmap>) -> Pager<'m> {
+        Pager {
+            map,
+            marks: Mutex::new(Marks {
+                reader: 0,
+                checksum: u64::MAX,
+                released: 0,
+            }),
+            moved: Condvar::new(),
+        }
+    }
+
+    /// A pager that releases nothing.
+    pub fn none() -> Pager<'static> {
+        Pager::new(None)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Marks> {
+        self.marks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A checksum reader starts at offset 0: ranges wait for it too.
+    pub fn checksum_starts(&self) {
+        if self.map.is_some() {
+            self.lock().checksum = 0;
+        }
+    }
+
+    /// The checksum reader is past `pos`; it waits while it is more than
+    /// [`WINDOW`] ahead of the record walk.
+    pub fn checksum_at(&self, pos: u64) {
+        if self.map.is_none() {
+            return;
+        }
+        let mut m = self.lock();
+        m.checksum = pos;
+        self.release(&mut m);
+        self.moved.notify_all();
+        while m.checksum > m.reader.saturating_add(WINDOW) {
+            m = self.moved.wait(m).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The checksum reader is done (or gave up): it holds nothing back.
+    pub fn checksum_done(&self) {
+        if self.map.is_none() {
+            return;
+        }
+        let mut m = self.lock();
+        m.checksum = u64::MAX;
+        self.release(&mut m);
+        self.moved.notify_all();
+    }
+
+    /// The record walk no longer needs anything before `pos`; it waits while
+    /// it is more than [`WINDOW`] ahead of the checksum reader.
+    pub fn reader_at(&self, pos: u64) {
+        if self.map.is_none() {
+            return;
+        }
+        let mut m = self.lock();
+        m.reader = m.reader.max(pos);
+        self.release(&mut m);
+        self.moved.notify_all();
+        while m.reader > m.checksum.saturating_add(WINDOW) {
+            m = self.moved.wait(m).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The record walk is over: nothing waits for it any more.
+    pub fn reader_done(&self) {
+        if self.map.is_none() {
+            return;
+        }
+        let mut m = self.lock();
+        m.reader = u64::MAX;
+        self.release(&mut m);
+        self.moved.notify_all();
+    }
+
+    fn release(&self, m: &mut Marks) {
+        let Some(map) = self.map else { return };
+        let behind = m.reader.min(m.checksum).min(map.len() as u64);
+        let upto = behind - behind % ALIGN;
+        if upto < m.released + STEP && upto < map.len() as u64 - map.len() as u64 % ALIGN {
+            return;
+        }
+        if upto <= m.released {
+            return;
+        }
+        // SAFETY: the map is a read-only, file-backed mapping (Source maps
+        // with `Mmap::map`, never copy-on-write), so MADV_DONTNEED drops our
+        // page-table entries and nothing else: a later read of the range
+        // faults the same bytes back in from the file. Slices borrowed from
+        // the map stay valid and keep their contents, under the contract
+        // the map itself already rests on (the file is not modified while
+        // mapped; see Source::open).
+        #[allow(unsafe_code)]
+        let r = unsafe {
+            map.unchecked_advise_range(
+                UncheckedAdvice::DontNeed,
+                m.released as usize,
+                (upto - m.released) as usize,
+            )
+        };
+        // Advice is advice: a kernel that refuses it leaves the pages
+        // resident, which costs memory, not correctness.
+        let _ = r;
+        m.released = upto;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Resident file-backed pages (shared memory too, for a tmpfs TMPDIR).
+    fn rss_file_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap()
+        };
+        field("RssFile:") + field("RssShmem:")
+    }
+
+    fn scratch_dir(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("redsleuth-{name}-{}", std::process::id()))
+    }
+
+    #[test]
+    fn released_ranges_leave_the_resident_set_and_read_back_the_same() {
+        let dir = scratch_dir("pages");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("data");
+        let len = 96usize << 20;
+        let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        // SAFETY: the file is private to this test and not modified.
+        #[allow(unsafe_code)]
+        let map = unsafe { Mmap::map(&file) }.unwrap();
+        let before = rss_file_kib();
+        let sum: u64 = map.iter().map(|&b| u64::from(b)).sum();
+        let touched = rss_file_kib();
+        assert!(
+            touched >= before + 90 * 1024,
+            "reading 96 MiB maps it: {before} -> {touched} KiB"
+        );
+        let pager = Pager::new(Some(&map));
+        pager.reader_done();
+        let released = rss_file_kib();
+        assert!(
+            released + 90 * 1024 <= touched,
+            "released: {touched} -> {released} KiB"
+        );
+        // Read again: the same bytes fault back in from the file.
+        let again: u64 = map.iter().map(|&b| u64::from(b)).sum();
+        assert_eq!(sum, again);
+        assert_eq!(&map[len - 10..], &bytes[len - 10..]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_checksum_reader_holds_ranges_back() {
+        let dir = scratch_dir("pages2");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("data");
+        std::fs::write(&path, vec![7u8; 32 << 20]).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        // SAFETY: the file is private to this test and not modified.
+        #[allow(unsafe_code)]
+        let map = unsafe { Mmap::map(&file) }.unwrap();
+        let pager = Pager::new(Some(&map));
+        pager.checksum_starts();
+        pager.reader_at(30 << 20);
+        assert_eq!(pager.lock().released, 0, "the checksum is still at 0");
+        pager.checksum_at(16 << 20);
+        assert_eq!(pager.lock().released, 16 << 20);
+        pager.checksum_done();
+        assert_eq!(pager.lock().released, 30 << 20);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
