@@ -194,3 +194,81 @@ fn module_and_stream_values_are_skipped_structurally() {
         2
     );
 }
+
+/// KeyDB writes an `mvcc-tstamp` AUX between a key's expiry (and LRU/LFU)
+/// and the key; Redis's loader keeps the pending prefixes across it, and so
+/// must we.
+#[test]
+fn prefixes_survive_an_aux_between_them_and_their_key() {
+    let mut v = b"REDIS0009".to_vec();
+    v.extend_from_slice(b"\xFE\x00");
+    let expiry_at = v.len() as u64;
+    v.extend_from_slice(&[0xFC, 0x00, 0x68, 0xE5, 0xCF, 0x8B, 0x01, 0x00, 0x00]);
+    v.extend_from_slice(b"\xF8\x05"); // IDLE 5 s
+    v.extend_from_slice(b"\xFA\x0Bmvcc-tstamp\x0512345");
+    v.extend_from_slice(b"\x00\x03foo\x03bar");
+    // A key after it has no prefixes of its own.
+    v.extend_from_slice(b"\x00\x03baz\x03qux");
+    v.extend_from_slice(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let (recs, err) = walk(&v);
+    assert!(err.is_none(), "{err:?}");
+    assert!(matches!(recs[1], Record::Aux { .. }));
+    let Record::Key(f) = recs[2] else {
+        panic!("{:?}", recs[2])
+    };
+    assert_eq!(f.key, RdbString::Raw(b"foo"));
+    assert_eq!(f.expire_ms, Some(1_700_000_000_000));
+    assert_eq!(f.idle_s, Some(5));
+    assert_eq!(f.offset, expiry_at, "the record starts at its first prefix");
+    let Record::Key(g) = recs[3] else {
+        panic!("{:?}", recs[3])
+    };
+    assert_eq!(g.expire_ms, None);
+    assert_eq!(g.idle_s, None);
+}
+
+/// A salvaging walk reports the bad record, skips it and reads the rest.
+#[test]
+fn a_salvaging_walk_reads_past_an_unknown_type() {
+    let mut v = b"REDIS0009".to_vec();
+    v.extend_from_slice(b"\xFE\x00");
+    let bad = v.len() as u64;
+    v.extend_from_slice(b"\xEE\x03foo\x03bar");
+    let good = v.len() as u64;
+    for k in [b"key:1", b"key:2", b"key:3"] {
+        v.extend_from_slice(b"\x00\x05");
+        v.extend_from_slice(k);
+        v.extend_from_slice(b"\x01v");
+    }
+    v.extend_from_slice(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let file = RdbFile::parse(&v).unwrap();
+    let mut recs = file.records().salvaging();
+    let mut keys = Vec::new();
+    let mut errors = Vec::new();
+    let mut skipped = Vec::new();
+    while let Some(r) = recs.next() {
+        match r {
+            Ok(Record::Key(f)) => keys.push(f.key),
+            Ok(_) => {}
+            Err(e) => {
+                errors.push(e.offset);
+                skipped.extend(recs.take_skipped());
+            }
+        }
+    }
+    assert_eq!(errors, [bad]);
+    assert_eq!(skipped.len(), 1);
+    assert_eq!((skipped[0].from, skipped[0].to), (bad, good));
+    assert_eq!(
+        keys,
+        [
+            RdbString::Raw(b"key:1"),
+            RdbString::Raw(b"key:2"),
+            RdbString::Raw(b"key:3")
+        ]
+    );
+    // The strict walk stops there.
+    let (strict, err) = walk(&v);
+    assert_eq!(err.map(|e| e.offset), Some(bad));
+    assert_eq!(strict.len(), 1);
+}
