@@ -105,10 +105,13 @@ fn run_check(a: &CheckArgs, out: &mut dyn Write) -> u8 {
     let pool = commands::pool(a.common.threads);
     let bar = bytes_bar(src.bytes().len() as u64, a.common.quiet);
     let pager = src.pager();
-    let report = check::check(&file, &pool, walk(&a.common, &pager), &|p| {
+    let mut report = check::check(&file, &pool, walk(&a.common, &pager), &|p| {
         bar.set_position(p)
     });
     bar.finish_and_clear();
+    if a.common.redact {
+        report.aux = report.aux.redacted();
+    }
     let r = match a.format {
         CheckFormat::Text => check::render_text(&report, &path, out),
         CheckFormat::Json => check::render_json(&report, &path, out),

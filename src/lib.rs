@@ -22,6 +22,7 @@
 
 pub mod analyze;
 pub mod app;
+pub mod aux;
 pub mod cli;
 pub mod commands;
 pub mod escape;

@@ -376,3 +376,113 @@ fn post_incident_report_in_html_is_one_redacted_page() {
     assert!(!red.contains("60182"), "client addresses leak");
     assert!(red.contains("output_buffer_disconnect"));
 }
+
+/// Redis's own test dump of empty collections: Redis 7.0.15 loads it with
+/// DBSIZE 0 and logs `rdbLoadObject skipping empty key` nine times, in this
+/// order (the key names say their layout). Each is a fault at its record's
+/// offset, and the walk reads on to the end.
+#[test]
+fn empty_keys_are_faults_with_offsets_and_the_walk_goes_on() {
+    let path = "testdata/rdb/public/redis/corrupt_empty_keys.rdb";
+    let logged = [
+        "set",
+        "hash",
+        "list_ziplist",
+        "zset",
+        "zset_listpack",
+        "hash_ziplist",
+        "list_quicklist",
+        "zset_ziplist",
+        "list_quicklist_empty_ziplist",
+    ];
+    for strict in [false, true] {
+        let mut args = vec!["check", "--format", "json", path];
+        if strict {
+            args.push("--strict");
+        }
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 3, "{err}");
+        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(j["keyspace"]["keys"], 0);
+        assert_eq!(j["source"]["checksum"]["status"], "ok");
+        let errors = j["errors"].as_array().unwrap();
+        let offsets: Vec<u64> = errors
+            .iter()
+            .map(|e| e["offset"].as_u64().unwrap())
+            .collect();
+        assert_eq!(offsets, [94, 100, 107, 133, 140, 163, 185, 202, 228]);
+        for (e, name) in errors.iter().zip(logged) {
+            let ty = name.split('_').next().unwrap();
+            let msg = e["message"].as_str().unwrap();
+            assert!(msg.starts_with(&format!("empty {ty} at byte")), "{msg}");
+        }
+        assert!(j["skipped"].as_array().unwrap().is_empty());
+    }
+}
+
+/// A hand-built RDB 9 dump: two cached Lua scripts (Redis 5 and 6 save each
+/// as its own `lua` AUX field) and one string key.
+fn two_scripts_dump() -> Vec<u8> {
+    let mut v = b"REDIS0009".to_vec();
+    for (k, val) in [
+        (&b"redis-ver"[..], &b"6.2.14"[..]),
+        (b"lua", b"return 1"),
+        (b"lua", b"return redis.call('get', KEYS[1])"),
+    ] {
+        v.push(0xFA);
+        v.push(k.len() as u8);
+        v.extend_from_slice(k);
+        v.push(val.len() as u8);
+        v.extend_from_slice(val);
+    }
+    v.extend_from_slice(b"\xFE\x00\x00\x03foo\x03bar");
+    v.extend_from_slice(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 0]);
+    v
+}
+
+#[test]
+fn repeated_aux_fields_are_all_kept_and_redaction_hides_scripts() {
+    let dir = std::env::temp_dir().join(format!("redsleuth-aux-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("scripts.rdb");
+    std::fs::write(&path, two_scripts_dump()).unwrap();
+    let p = path.to_str().unwrap();
+    for cmd in ["rdb", "check"] {
+        let (code, out, err) = run(&[cmd, "--format", "json", p]);
+        assert_eq!(code, 0, "{cmd}: {err}");
+        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let aux = &j["source"]["aux"];
+        assert_eq!(aux["redis-ver"], "6.2.14", "{cmd}");
+        assert_eq!(
+            aux["lua"],
+            serde_json::json!(["return 1", "return redis.call('get', KEYS[1])"]),
+            "{cmd}"
+        );
+        let (_, out, _) = run(&[cmd, "--format", "json", "--redact", p]);
+        assert!(!out.contains("return"), "{cmd}: {out}");
+        let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            j["source"]["aux"]["lua"],
+            serde_json::json!(["<redacted: 8 bytes>", "<redacted: 33 bytes>"])
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A module value of the 4.0 release candidates has no length: it is
+/// reported as unsupported (not corrupt) at the value's offset.
+#[test]
+fn a_pre_ga_module_value_is_reported_unsupported() {
+    let dir = std::env::temp_dir().join(format!("redsleuth-mod-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("module.rdb");
+    let mut v = b"REDIS0008\xFE\x00\x06\x03mod".to_vec();
+    v.extend_from_slice(&[0x81, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x01]);
+    v.extend_from_slice(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 0]);
+    std::fs::write(&path, v).unwrap();
+    let (code, _, err) = run(&["check", "--strict", path.to_str().unwrap()]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("unsupported at byte 16"), "{err}");
+    assert!(!err.contains("corrupt"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

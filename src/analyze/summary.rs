@@ -35,8 +35,9 @@ pub struct SourceInfo {
     pub ctime: Option<i64>,
     /// `used-mem` AUX: bytes the server had allocated when saving.
     pub used_mem: Option<u64>,
-    /// All AUX fields (values escaped).
-    pub aux: BTreeMap<String, String>,
+    /// All AUX fields in file order, repeated names included (values
+    /// escaped).
+    pub aux: crate::aux::AuxFields,
     /// Checksum verdict, with the stored and computed values.
     pub checksum: crate::faults::Checksum,
 }

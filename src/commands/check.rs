@@ -34,7 +34,7 @@ pub struct CheckReport {
     /// Server profile.
     pub profile: Profile,
     /// AUX fields in file order (values escaped).
-    pub aux: Vec<(String, String)>,
+    pub aux: crate::aux::AuxFields,
     /// Per database.
     pub dbs: BTreeMap<u64, DbCount>,
     /// Keys per (type, encoding).
@@ -97,7 +97,7 @@ pub fn check(
         bytes: file.data().len() as u64,
         header: file.header(),
         profile,
-        aux: Vec::new(),
+        aux: crate::aux::AuxFields::default(),
         dbs: BTreeMap::new(),
         types: BTreeMap::new(),
         functions: 0,
@@ -124,7 +124,7 @@ pub fn check(
         |rec, res| match rec {
             Record::Aux { key, value, .. } => {
                 let (k, v) = super::aux_text(key, value);
-                report.aux.push((k, v));
+                report.aux.push(k, v);
             }
             Record::SelectDb { db, .. } => {
                 current_db = *db;
@@ -191,11 +191,11 @@ pub fn render_text(r: &CheckReport, path: &str, out: &mut dyn Write) -> io::Resu
         "format     {magic} (written by {}{guess})",
         r.profile.label()
     )?;
-    for (k, v) in &r.aux {
+    for (k, v) in r.aux.iter() {
         let v = if v.len() > 60 {
             format!("{}… ({} bytes)", &v[..v.floor_char_boundary(57)], v.len())
         } else {
-            v.clone()
+            v.to_string()
         };
         writeln!(out, "aux        {k} = {v}")?;
     }
@@ -249,6 +249,8 @@ pub fn render_text(r: &CheckReport, path: &str, out: &mut dyn Write) -> io::Resu
                 s.bytes(),
                 s.keys_lost_estimate
             )?,
+            // The record was passed over whole; the error line says so.
+            Some(Fault { error, .. }) if error.is_skippable() => {}
             Some(Fault {
                 skipped: None,
                 keys_before,
@@ -290,11 +292,6 @@ pub fn render_json(r: &CheckReport, path: &str, out: &mut dyn Write) -> io::Resu
         .iter()
         .map(|((t, e), n)| json!({"type": t, "encoding": e, "keys": n}))
         .collect();
-    let aux: serde_json::Map<String, Value> = r
-        .aux
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
     let errors: Vec<ReadError> = r.errors.iter().map(|e| ReadError::new(path, e)).collect();
     let skipped: Vec<SkippedRange> = r
         .faults
@@ -306,7 +303,7 @@ pub fn render_json(r: &CheckReport, path: &str, out: &mut dyn Write) -> io::Resu
         "source": {"path": path, "bytes": r.bytes, "rdb_version": r.header.version,
             "magic": r.header.magic, "server": {"family": r.profile.family,
             "version": format!("{}.{}.{}", r.profile.version.0, r.profile.version.1, r.profile.version.2)},
-            "aux": aux, "checksum": r.checksum},
+            "aux": r.aux, "checksum": r.checksum},
         "keyspace": {"keys": r.keys(), "expires": r.expires(), "dbs": dbs},
         "types": types,
         "functions": r.functions,

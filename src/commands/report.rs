@@ -114,10 +114,7 @@ pub fn analyze(
                     "used-mem" => source.used_mem = v.parse().ok(),
                     _ => {}
                 }
-                // Lua script bodies are code, not facts about the dump.
-                if k != "lua" {
-                    source.aux.insert(k, v);
-                }
+                source.aux.push(k, v);
             }
             (Record::Key(f), Some(Ok(k))) => {
                 // The key borrows the map (copied only when int-encoded or
@@ -146,6 +143,9 @@ pub fn analyze(
         if let Err(e) = verdict {
             summary.errors.push(ReadError::new(path, &e));
         }
+    }
+    if opts.redact {
+        source.aux = source.aux.redacted();
     }
     summary.sources.push(source);
     summary

@@ -66,6 +66,13 @@ pub enum ErrorKind {
     UnsupportedVersion(u32),
     /// A type byte or opcode no known server writes at this version.
     UnknownType(u8),
+    /// A well-formed collection with no elements, which Redis's loader
+    /// skips (`rdbLoadObject skipping empty key`); older servers wrote them.
+    /// The record is passed over and the walk goes on, even a strict one.
+    EmptyKey(&'static str),
+    /// A value only its own loader can read: a module type of the 4.0
+    /// release candidates carries no length, so nothing else can skip it.
+    Unsupported(&'static str),
     /// The CRC-64 trailer does not match the file's contents.
     Checksum {
         /// The checksum stored in the file.
@@ -134,6 +141,12 @@ impl Error {
     pub fn is_truncated(&self) -> bool {
         self.kind == ErrorKind::Truncated
     }
+
+    /// True for a fault that leaves the framing intact: the record was
+    /// passed over whole and the next one starts right after it.
+    pub fn is_skippable(&self) -> bool {
+        matches!(self.kind, ErrorKind::EmptyKey(_))
+    }
 }
 
 impl fmt::Display for Error {
@@ -167,6 +180,16 @@ impl fmt::Display for Error {
                 f,
                 "unknown type or opcode {} (0x{:02x}) at byte {} while {}",
                 t, t, self.offset, self.context
+            ),
+            ErrorKind::EmptyKey(t) => write!(
+                f,
+                "empty {} at byte {}: skipped, as Redis skips an empty key when loading",
+                t, self.offset
+            ),
+            ErrorKind::Unsupported(what) => write!(
+                f,
+                "unsupported at byte {} while {}: {}",
+                self.offset, self.context, what
             ),
             ErrorKind::Checksum { stored, computed } => write!(
                 f,

@@ -434,7 +434,25 @@ impl<'a> Records<'a> {
                     };
                     let (r, key) = parse_string(rest).map_err(|e| self.lift(e, "reading key"))?;
                     let value_start = r;
+                    if kind == Kind::ModulePreGa {
+                        return Err(Error {
+                            offset: self.offset_of(value_start),
+                            context: "reading value",
+                            kind: ErrorKind::Unsupported(
+                                "a module value in the format of the 4.0 release candidates \
+                                 carries no length; only its module's loader can read or skip it",
+                            ),
+                        });
+                    }
                     let r = skip_value(r, kind).map_err(|e| self.lift(e, "reading value"))?;
+                    if empty_collection(kind, &value_start[..value_start.len() - r.len()]) {
+                        self.pos = self.offset_of(r) as usize;
+                        return Err(Error {
+                            offset: start as u64,
+                            context: "reading value",
+                            kind: ErrorKind::EmptyKey(kind.type_name()),
+                        });
+                    }
                     let value_len = value_start.len() - r.len();
                     let frame = Frame {
                         offset: start as u64,
@@ -482,16 +500,21 @@ impl<'a> Iterator for Records<'a> {
         if self.done {
             return None;
         }
+        // A fault's range starts at its record, expiry and idle prefixes
+        // included, even when an AUX record came between them and the key;
+        // the search for the next record starts after what was already
+        // returned, so no record is returned twice.
         let from = self.pending.start.unwrap_or(self.pos);
+        let search_from = self.pos;
         let r = self.next_record();
-        if r.is_err() {
+        if r.as_ref().is_err_and(|e| !e.is_skippable()) {
             self.pending = Pending::default();
             match self.salvage.as_mut() {
                 None => self.done = true,
                 Some(budget) => {
                     let found = salvage::resync(
                         self.data,
-                        from,
+                        search_from.max(from),
                         self.magic,
                         self.version,
                         self.db,
@@ -515,6 +538,70 @@ impl<'a> Iterator for Records<'a> {
         }
         Some(r)
     }
+}
+
+/// True for a collection with no elements, which Redis's loader refuses as
+/// an empty key. Compact encodings are judged by their blob header; they are
+/// never LZF-compressed when empty (Redis compresses only strings over 20
+/// bytes, and the empty ziplist, listpack, intset and zipmap are shorter).
+fn empty_collection(kind: Kind, value: &[u8]) -> bool {
+    let header = |at: usize, width: usize| -> Option<u32> {
+        let (_, s) = parse_string(value).ok()?;
+        let RdbString::Raw(blob) = s else {
+            return None;
+        };
+        let b = blob.get(at..at + width)?;
+        Some(b.iter().rev().fold(0u32, |n, &x| n << 8 | u32::from(x)))
+    };
+    match kind {
+        Kind::List | Kind::Set | Kind::Zset | Kind::Zset2 | Kind::Hash | Kind::ValkeyHash2 => {
+            matches!(parse_len(value), Ok((_, 0)))
+        }
+        Kind::ListQuicklist | Kind::ListQuicklist2 => quicklist_is_empty(kind, value),
+        // zllen, a little-endian u16 after zlbytes and zltail.
+        Kind::ListZiplist | Kind::ZsetZiplist | Kind::HashZiplist => header(8, 2) == Some(0),
+        // The element count, a little-endian u16 after the total size.
+        Kind::SetListpack | Kind::ZsetListpack | Kind::HashListpack => header(4, 2) == Some(0),
+        // The length, a little-endian u32 after the encoding.
+        Kind::SetIntset => header(4, 4) == Some(0),
+        // zmlen, the first byte.
+        Kind::HashZipmap => header(0, 1) == Some(0),
+        _ => false,
+    }
+}
+
+/// True for a quicklist with no nodes or only empty ones: Redis's loader
+/// drops empty nodes and then refuses the list left with none.
+fn quicklist_is_empty(kind: Kind, value: &[u8]) -> bool {
+    let Ok((mut r, nodes)) = parse_len(value) else {
+        return false;
+    };
+    for _ in 0..nodes {
+        if kind == Kind::ListQuicklist2 {
+            match parse_len(r) {
+                // A plain node holds one element.
+                Ok((_, 1)) | Err(_) => return false,
+                Ok((r2, _)) => r = r2,
+            }
+        }
+        let Ok((r2, node)) = parse_string(r) else {
+            return false;
+        };
+        r = r2;
+        // An empty ziplist or listpack is too short to have been compressed.
+        let RdbString::Raw(blob) = node else {
+            return false;
+        };
+        let count = if kind == Kind::ListQuicklist {
+            blob.get(8..10)
+        } else {
+            blob.get(4..6)
+        };
+        if count != Some(&[0, 0][..]) {
+            return false;
+        }
+    }
+    true
 }
 
 /// 7.0 release-candidate function: name, engine, optional description, code.

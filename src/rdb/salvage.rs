@@ -204,6 +204,9 @@ impl Probe<'_> {
             let before = recs.position() as usize;
             let rec = match recs.next() {
                 Some(Ok(r)) => r,
+                // An empty key ends a candidate too: in unknown bytes a type
+                // byte, a short name and a zero count are more often noise
+                // than a record an old server wrote.
                 Some(Err(e)) => {
                     let at = (e.offset as usize).max(before);
                     if e.is_truncated() && window_cut {

@@ -227,6 +227,34 @@ fn prefixes_survive_an_aux_between_them_and_their_key() {
     assert_eq!(g.idle_s, None);
 }
 
+/// Three string keys `key:1` … `key:3` and the EOF trailer, appended to `v`.
+fn three_keys_and_eof(v: &mut Vec<u8>) {
+    for k in [b"key:1", b"key:2", b"key:3"] {
+        v.extend_from_slice(b"\x00\x05");
+        v.extend_from_slice(k);
+        v.extend_from_slice(b"\x01v");
+    }
+    v.extend_from_slice(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 0]);
+}
+
+/// A salvaging walk of `data`: the records read, the faults' offsets and
+/// the ranges skipped.
+fn salvage_all(data: &[u8]) -> (Vec<Record<'_>>, Vec<u64>, Vec<salvage::Skipped>) {
+    let file = RdbFile::parse(data).unwrap();
+    let mut recs = file.records().salvaging();
+    let (mut read, mut errors, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
+    while let Some(r) = recs.next() {
+        match r {
+            Ok(r) => read.push(r),
+            Err(e) => {
+                errors.push(e.offset);
+                skipped.extend(recs.take_skipped());
+            }
+        }
+    }
+    (read, errors, skipped)
+}
+
 /// A salvaging walk reports the bad record, skips it and reads the rest.
 #[test]
 fn a_salvaging_walk_reads_past_an_unknown_type() {
@@ -235,27 +263,15 @@ fn a_salvaging_walk_reads_past_an_unknown_type() {
     let bad = v.len() as u64;
     v.extend_from_slice(b"\xEE\x03foo\x03bar");
     let good = v.len() as u64;
-    for k in [b"key:1", b"key:2", b"key:3"] {
-        v.extend_from_slice(b"\x00\x05");
-        v.extend_from_slice(k);
-        v.extend_from_slice(b"\x01v");
-    }
-    v.extend_from_slice(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 0]);
-    let file = RdbFile::parse(&v).unwrap();
-    let mut recs = file.records().salvaging();
-    let mut keys = Vec::new();
-    let mut errors = Vec::new();
-    let mut skipped = Vec::new();
-    while let Some(r) = recs.next() {
-        match r {
-            Ok(Record::Key(f)) => keys.push(f.key),
-            Ok(_) => {}
-            Err(e) => {
-                errors.push(e.offset);
-                skipped.extend(recs.take_skipped());
-            }
-        }
-    }
+    three_keys_and_eof(&mut v);
+    let (read, errors, skipped) = salvage_all(&v);
+    let keys: Vec<RdbString<'_>> = read
+        .iter()
+        .filter_map(|r| match r {
+            Record::Key(f) => Some(f.key),
+            _ => None,
+        })
+        .collect();
     assert_eq!(errors, [bad]);
     assert_eq!(skipped.len(), 1);
     assert_eq!((skipped[0].from, skipped[0].to), (bad, good));
@@ -271,4 +287,123 @@ fn a_salvaging_walk_reads_past_an_unknown_type() {
     let (strict, err) = walk(&v);
     assert_eq!(err.map(|e| e.offset), Some(bad));
     assert_eq!(strict.len(), 1);
+}
+
+/// A fault after an AUX that sat between an expiry and its key: the range
+/// lost starts at the expiry, but the AUX already returned is not read again.
+#[test]
+fn a_fault_after_an_aux_does_not_return_the_aux_twice() {
+    let mut v = b"REDIS0009".to_vec();
+    v.extend_from_slice(b"\xFE\x00");
+    let expiry_at = v.len() as u64;
+    v.extend_from_slice(&[0xFC, 0x00, 0x68, 0xE5, 0xCF, 0x8B, 0x01, 0x00, 0x00]);
+    v.extend_from_slice(b"\xFA\x0Bmvcc-tstamp\x0512345");
+    let bad = v.len() as u64;
+    v.extend_from_slice(b"\xEE\x03foo\x03bar");
+    let good = v.len() as u64;
+    three_keys_and_eof(&mut v);
+    let (read, errors, skipped) = salvage_all(&v);
+    let aux = read
+        .iter()
+        .filter(|r| matches!(r, Record::Aux { .. }))
+        .count();
+    let keys = read.iter().filter(|r| matches!(r, Record::Key(_))).count();
+    assert_eq!(aux, 1);
+    assert_eq!(keys, 3);
+    assert_eq!(errors, [bad]);
+    assert_eq!((skipped[0].from, skipped[0].to), (expiry_at, good));
+}
+
+/// Every record of a strict walk, faults included, without stopping at them.
+fn walk_all(data: &[u8]) -> (Vec<String>, Vec<Error>) {
+    let file = RdbFile::parse(data).unwrap();
+    let (mut keys, mut errors) = (Vec::new(), Vec::new());
+    for r in file.records() {
+        match r {
+            Ok(Record::Key(f)) => {
+                keys.push(String::from_utf8_lossy(&f.key.to_cow().unwrap()).into_owned())
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    (keys, errors)
+}
+
+/// Empty collections of every layout Redis's loader refuses (`rdbLoadObject
+/// skipping empty key`): each is a fault at its record, passed over, and the
+/// walk goes on to the key after it, strict or not.
+#[test]
+fn empty_collections_are_faults_the_walk_reads_past() {
+    let ziplist: &[u8] = &[11, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0xFF];
+    let listpack: &[u8] = &[7, 0, 0, 0, 0, 0, 0xFF];
+    let intset: &[u8] = &[2, 0, 0, 0, 0, 0, 0, 0];
+    let zipmap: &[u8] = &[0, 0xFF];
+    let cases: [(u8, &[u8], &str); 9] = [
+        (1, &[0], "list"),
+        (2, &[0], "set"),
+        (4, &[0], "hash"),
+        (14, &[0], "list"),
+        (10, ziplist, "list"),
+        (13, ziplist, "hash"),
+        (20, listpack, "set"),
+        (11, intset, "set"),
+        (9, zipmap, "hash"),
+    ];
+    for (t, payload, name) in cases {
+        let mut v = b"REDIS0009".to_vec();
+        v.extend_from_slice(b"\xFE\x00\x00\x01a\x01x");
+        let at = v.len() as u64;
+        v.extend_from_slice(&[t, 1, b'e']);
+        if t == 1 || t == 2 || t == 4 || t == 14 {
+            v.extend_from_slice(payload);
+        } else {
+            v.push(payload.len() as u8);
+            v.extend_from_slice(payload);
+        }
+        v.extend_from_slice(b"\x00\x01b\x01y");
+        v.extend_from_slice(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let (keys, errors) = walk_all(&v);
+        assert_eq!(keys, ["a", "b"], "type {t}");
+        assert_eq!(errors.len(), 1, "type {t}");
+        assert_eq!(errors[0].offset, at, "type {t}");
+        assert_eq!(errors[0].kind, ErrorKind::EmptyKey(name), "type {t}");
+        assert!(errors[0].to_string().contains("skipped"), "{}", errors[0]);
+    }
+}
+
+/// A non-empty compact value is not mistaken for an empty one.
+#[test]
+fn a_one_element_intset_is_not_empty() {
+    let mut v = b"REDIS0009".to_vec();
+    v.extend_from_slice(b"\xFE\x00\x0B\x01s\x0A\x02\x00\x00\x00\x01\x00\x00\x00\x07\x00");
+    v.extend_from_slice(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 0]);
+    let (keys, errors) = walk_all(&v);
+    assert_eq!(keys, ["s"]);
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// A module value of the 4.0 release candidates cannot be framed: it is
+/// reported as unsupported, not as corruption, and a salvaging walk finds
+/// the keys after it.
+#[test]
+fn a_pre_ga_module_value_is_unsupported() {
+    let mut v = b"REDIS0008".to_vec();
+    v.extend_from_slice(b"\xFE\x00");
+    v.extend_from_slice(b"\x06\x03mod");
+    let value_at = v.len() as u64;
+    v.extend_from_slice(&[
+        0x81, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x01, 0x02, 0x03,
+    ]);
+    three_keys_and_eof(&mut v);
+    let (recs, err) = walk(&v);
+    assert!(matches!(recs[..], [Record::SelectDb { .. }]), "{recs:?}");
+    let err = err.unwrap();
+    assert_eq!(err.offset, value_at);
+    assert!(matches!(err.kind, ErrorKind::Unsupported(_)), "{err}");
+    assert!(err.to_string().starts_with("unsupported at byte"), "{err}");
+    let (read, errors, _) = salvage_all(&v);
+    assert_eq!(errors, [value_at]);
+    let keys = read.iter().filter(|r| matches!(r, Record::Key(_))).count();
+    assert_eq!(keys, 3);
 }

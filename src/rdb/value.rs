@@ -416,11 +416,9 @@ pub fn inspect(
                         .map_err(blob_err(&l))?
                 };
                 if n == 0 {
-                    return Err(Error::corrupt(
-                        l.payload,
-                        "decoding list",
-                        "empty quicklist node",
-                    ));
+                    // Redis's loader drops an empty node silently; the list
+                    // it builds has one node fewer.
+                    continue;
                 }
                 total += n as u64;
                 packed_nodes += 1;
@@ -432,7 +430,7 @@ pub fn inspect(
             // after shrinking within the conversion hysteresis, so one packed
             // node means listpack; the listpack can exceed the 8 KiB node
             // limit, because a push converts only once it no longer fits.
-            let enc = if profile.listpack_lists() && nodes == 1 && packed_nodes == 1 {
+            let enc = if profile.listpack_lists() && shape.nodes.len() == 1 && packed_nodes == 1 {
                 "listpack"
             } else {
                 "quicklist"
