@@ -27,6 +27,7 @@ pub const EXIT_CORRUPT: u8 = 3;
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> u8 {
+    crate::color::init(cli.color);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let code = match cli.command {
@@ -40,6 +41,24 @@ pub fn run(cli: Cli) -> u8 {
             Ok(code) => code,
             Err(e) => io_exit(e),
         },
+        Command::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(a.shell, &mut cmd, "redsleuth", &mut out);
+            EXIT_OK
+        }
+        Command::Man(a) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let r = match &a.out_dir {
+                None => clap_mangen::Man::new(cmd).render(&mut out),
+                Some(dir) => std::fs::create_dir_all(dir)
+                    .and_then(|()| clap_mangen::generate_to(cmd, dir))
+                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display()))),
+            };
+            match r {
+                Ok(()) => EXIT_OK,
+                Err(e) => io_exit(e),
+            }
+        }
     };
     match out.flush() {
         Ok(()) => code,
@@ -305,6 +324,7 @@ fn render_report(
             serde_json::to_writer_pretty(&mut *out, &s.to_json(&findings))?;
             writeln!(out)?;
         }
+        ReportFormat::Prometheus => commands::prometheus::render(s, out)?,
     }
     Ok(findings)
 }
@@ -335,7 +355,10 @@ fn run_rdb(a: &RdbArgs, out: &mut dyn Write) -> u8 {
 }
 
 fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> u8 {
-    if a.report.format == ReportFormat::Html {
+    if matches!(
+        a.report.format,
+        ReportFormat::Html | ReportFormat::Prometheus
+    ) {
         eprintln!("redsleuth: diff writes text, json or markdown; use --format markdown");
         return EXIT_ERROR;
     }

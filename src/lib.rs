@@ -23,6 +23,7 @@
 pub mod analyze;
 pub mod app;
 pub mod cli;
+pub mod color;
 pub mod commands;
 pub mod escape;
 pub mod faults;

@@ -243,7 +243,9 @@ pub fn render_text(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::Resul
     if !f.is_empty() {
         writeln!(out, "\nFindings")?;
         for x in f {
-            writeln!(out, "  [{:?}] {}: {}", x.severity, x.id, x.summary)?;
+            let sev = format!("{:?}", x.severity);
+            let sev = crate::color::paint(&sev, &sev);
+            writeln!(out, "  [{sev}] {}: {}", x.id, x.summary)?;
             for e in &x.evidence {
                 writeln!(out, "      evidence: {e}")?;
             }
