@@ -263,6 +263,7 @@ fn analyze_files(
 ) -> Result<(Summary, bool), u8> {
     let pool = commands::pool(common.threads);
     let mut total = Summary::new(opts.top);
+    total.redacted = opts.redact;
     let mut corrupt = false;
     for path in files {
         let shown = display(path);
@@ -496,32 +497,40 @@ fn write_diff(
 }
 
 fn run_merge(a: &MergeArgs, out: &mut dyn Write) -> u8 {
-    let mut total: Option<Summary> = None;
+    use crate::commands::merge::{self, Report};
+    let mut keyspace = Vec::new();
+    let mut logs = Vec::new();
     for p in &a.reports {
-        let v: serde_json::Value = match std::fs::read(p)
-            .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-        {
-            Ok(v) => v,
+        match merge::read(p) {
+            Ok(Report::Keyspace(s)) => keyspace.push((display(p), *s)),
+            Ok(Report::Logs(v)) => logs.push((display(p), v)),
             Err(e) => {
-                eprintln!("redsleuth: {}: {e}", display(p));
+                eprintln!("redsleuth: {e}");
                 return EXIT_ERROR;
             }
-        };
-        let Some(s) = Summary::from_json(&v) else {
-            eprintln!(
-                "redsleuth: {}: not a report written by `redsleuth rdb --format json`",
-                display(p)
-            );
-            return EXIT_ERROR;
-        };
-        match &mut total {
-            None => total = Some(s),
-            Some(t) => t.merge(&s),
         }
     }
-    let Some(total) = total else {
+    if !keyspace.is_empty() && !logs.is_empty() {
+        eprintln!(
+            "redsleuth: merge takes keyspace reports or log reports, not both ({} is a log report, {} a keyspace report)",
+            logs[0].0, keyspace[0].0
+        );
         return EXIT_ERROR;
+    }
+    if !logs.is_empty() {
+        eprintln!("redsleuth: merging log reports is not supported yet");
+        return EXIT_ERROR;
+    }
+    let opts = merge::Options {
+        top: a.top,
+        redact: a.redact,
+    };
+    let total = match merge::keyspace(keyspace, opts) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("redsleuth: {e}");
+            return EXIT_ERROR;
+        }
     };
     let corrupt = !total.errors.is_empty();
     match render_report(&total, a.format, out) {

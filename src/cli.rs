@@ -243,7 +243,8 @@ pub struct DiffArgs {
 /// `merge` arguments.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// JSON reports written by `rdb --format json`.
+    /// JSON reports written by `rdb --format json` (or by `logs --format
+    /// json`), or by earlier merges of them; all of one kind.
     #[arg(required = true)]
     pub reports: Vec<PathBuf>,
     /// Output format.
@@ -252,6 +253,14 @@ pub struct MergeArgs {
     /// Exit 1 when a finding at or above this severity exists.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
+    /// Keys per top-N list and patterns shown (default: the largest of the
+    /// inputs').
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Hide key names in every output; inputs may then mix redacted and
+    /// plain reports.
+    #[arg(long)]
+    pub redact: bool,
 }
 
 /// `report` arguments.

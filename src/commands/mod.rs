@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod keys;
+pub mod merge;
 pub mod prometheus;
 pub mod report;
 

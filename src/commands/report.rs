@@ -56,6 +56,7 @@ pub fn analyze(
         element_lengths: model.needs_element_lengths(),
     };
     let mut summary = Summary::new(opts.top);
+    summary.redacted = opts.redact;
     let mut source = SourceInfo {
         path: path.to_string(),
         bytes: file.data().len() as u64,
@@ -170,6 +171,12 @@ fn rounding_waste(info: &crate::rdb::value::ValueInfo, allocator: Allocator) -> 
         "quicklist" => info.shape.nodes.iter().map(|&(b, _)| waste(b)).sum(),
         _ => 0,
     }
+}
+
+/// The pattern `rdb --redact` writes for keys of the plain `pattern` (as
+/// shown: escaped, `*` for variables).
+pub fn redact_pattern(pattern: &str) -> String {
+    normalize_key(&redacted_tokens(&crate::escape::unescape_key(pattern)))
 }
 
 /// Under `--redact`, patterns are built from a key whose literal words are
