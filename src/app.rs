@@ -27,6 +27,7 @@ pub const EXIT_CORRUPT: u8 = 3;
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> u8 {
+    crate::color::init(cli.color);
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let code = match cli.command {
@@ -40,6 +41,24 @@ pub fn run(cli: Cli) -> u8 {
             Ok(code) => code,
             Err(e) => io_exit(e),
         },
+        Command::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(a.shell, &mut cmd, "redsleuth", &mut out);
+            EXIT_OK
+        }
+        Command::Man(a) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let r = match &a.out_dir {
+                None => clap_mangen::Man::new(cmd).render(&mut out),
+                Some(dir) => std::fs::create_dir_all(dir)
+                    .and_then(|()| clap_mangen::generate_to(cmd, dir))
+                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display()))),
+            };
+            match r {
+                Ok(()) => EXIT_OK,
+                Err(e) => io_exit(e),
+            }
+        }
     };
     match out.flush() {
         Ok(()) => code,
@@ -247,6 +266,7 @@ fn analyze_files(
 ) -> Result<(Summary, bool), u8> {
     let pool = commands::pool(common.threads);
     let mut total = Summary::new(opts.top);
+    total.redacted = opts.redact;
     let mut corrupt = false;
     for path in files {
         let shown = display(path);
@@ -308,6 +328,7 @@ fn render_report(
             serde_json::to_writer_pretty(&mut *out, &s.to_json(&findings))?;
             writeln!(out)?;
         }
+        ReportFormat::Prometheus => commands::prometheus::render(s, out)?,
     }
     Ok(findings)
 }
@@ -338,7 +359,10 @@ fn run_rdb(a: &RdbArgs, out: &mut dyn Write) -> u8 {
 }
 
 fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> u8 {
-    if a.report.format == ReportFormat::Html {
+    if matches!(
+        a.report.format,
+        ReportFormat::Html | ReportFormat::Prometheus
+    ) {
         eprintln!("redsleuth: diff writes text, json or markdown; use --format markdown");
         return EXIT_ERROR;
     }
@@ -476,32 +500,40 @@ fn write_diff(
 }
 
 fn run_merge(a: &MergeArgs, out: &mut dyn Write) -> u8 {
-    let mut total: Option<Summary> = None;
+    use crate::commands::merge::{self, Report};
+    let mut keyspace = Vec::new();
+    let mut logs = Vec::new();
     for p in &a.reports {
-        let v: serde_json::Value = match std::fs::read(p)
-            .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-        {
-            Ok(v) => v,
+        match merge::read(p) {
+            Ok(Report::Keyspace(s)) => keyspace.push((display(p), *s)),
+            Ok(Report::Logs(v)) => logs.push((display(p), v)),
             Err(e) => {
-                eprintln!("redsleuth: {}: {e}", display(p));
+                eprintln!("redsleuth: {e}");
                 return EXIT_ERROR;
             }
-        };
-        let Some(s) = Summary::from_json(&v) else {
-            eprintln!(
-                "redsleuth: {}: not a report written by `redsleuth rdb --format json`",
-                display(p)
-            );
-            return EXIT_ERROR;
-        };
-        match &mut total {
-            None => total = Some(s),
-            Some(t) => t.merge(&s),
         }
     }
-    let Some(total) = total else {
+    if !keyspace.is_empty() && !logs.is_empty() {
+        eprintln!(
+            "redsleuth: merge takes keyspace reports or log reports, not both ({} is a log report, {} a keyspace report)",
+            logs[0].0, keyspace[0].0
+        );
         return EXIT_ERROR;
+    }
+    if !logs.is_empty() {
+        eprintln!("redsleuth: merging log reports is not supported yet");
+        return EXIT_ERROR;
+    }
+    let opts = merge::Options {
+        top: a.top,
+        redact: a.redact,
+    };
+    let total = match merge::keyspace(keyspace, opts) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("redsleuth: {e}");
+            return EXIT_ERROR;
+        }
     };
     let corrupt = !total.errors.is_empty();
     match render_report(&total, a.format, out) {

@@ -9,6 +9,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "redsleuth", version, about, long_about = None)]
 pub struct Cli {
+    /// Colour text output: auto (a terminal, unless `NO_COLOR` is set),
+    /// always, or never.
+    #[arg(long, global = true, value_enum, default_value_t = crate::color::ColorWhen::Auto, value_name = "WHEN")]
+    pub color: crate::color::ColorWhen,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -26,13 +30,36 @@ pub enum Command {
     Rdb(RdbArgs),
     /// Growth between two snapshots, per pattern.
     Diff(DiffArgs),
-    /// Combine per-shard `rdb --format json` reports into one.
+    /// Combine per-shard `rdb --format json` reports, or per-node/per-day
+    /// `logs --format json` reports, into one.
     Merge(MergeArgs),
     /// A post-incident write-up: the keyspace report of the dumps and the
     /// log analysis in one document.
     Report(PostmortemArgs),
     /// Analyze Redis/Valkey server logs: timeline, events, incidents.
     Logs(crate::logs::cli::LogsArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) to stdout, or write one page per
+    /// subcommand into a directory.
+    Man(ManArgs),
+}
+
+/// `man` arguments.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `redsleuth.1` and one `redsleuth-SUBCOMMAND.1` per subcommand
+    /// into this directory instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// `completions` arguments.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Options shared by the RDB subcommands.
@@ -120,6 +147,9 @@ pub enum ReportFormat {
     Markdown,
     /// A self-contained HTML page.
     Html,
+    /// Prometheus text exposition of the keyspace summary (keys, memory,
+    /// TTL coverage per pattern), for node_exporter's textfile collector.
+    Prometheus,
 }
 
 /// Severity threshold for `--fail-on`.
@@ -213,7 +243,8 @@ pub struct DiffArgs {
 /// `merge` arguments.
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// JSON reports written by `rdb --format json`.
+    /// JSON reports written by `rdb --format json` (or by `logs --format
+    /// json`), or by earlier merges of them; all of one kind.
     #[arg(required = true)]
     pub reports: Vec<PathBuf>,
     /// Output format.
@@ -222,6 +253,14 @@ pub struct MergeArgs {
     /// Exit 1 when a finding at or above this severity exists.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
+    /// Keys per top-N list and patterns shown (default: the largest of the
+    /// inputs').
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Hide key names in every output; inputs may then mix redacted and
+    /// plain reports.
+    #[arg(long)]
+    pub redact: bool,
 }
 
 /// `report` arguments.

@@ -33,6 +33,36 @@ pub fn escape_key(key: &[u8]) -> String {
     out
 }
 
+/// The bytes an [`escape_key`] text stands for (`\\` and `\xNN` decoded;
+/// anything else, including a malformed escape, taken as written).
+pub fn unescape_key(shown: &str) -> Vec<u8> {
+    let b = shown.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            if b.get(i + 1) == Some(&b'\\') {
+                out.push(b'\\');
+                i += 2;
+                continue;
+            }
+            if b.get(i + 1) == Some(&b'x') {
+                let hex = b
+                    .get(i + 2..i + 4)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    out.push(v);
+                    i += 4;
+                    continue;
+                }
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
 /// A stable, non-reversible token standing for `key` under `--redact`.
 pub fn redact_key(key: &[u8]) -> String {
     // FNV-1a 64: stable across runs and platforms, no dependency; this is
@@ -158,6 +188,19 @@ mod tests {
         assert_eq!(escape_key(b"a\\b"), "a\\\\b");
         assert_eq!(escape_key("ключ:é".as_bytes()), "ключ:é");
         assert_eq!(escape_key(b"tab\there"), "tab\\x09here");
+    }
+
+    #[test]
+    fn unescape_inverts_escape() {
+        for k in [
+            &b"plain:key"[..],
+            b"bin:\x00\xff\x7f",
+            b"back\\slash\\x41",
+            "unicode:\u{43a}\u{1f511}".as_bytes(),
+            b"\n\t",
+        ] {
+            assert_eq!(unescape_key(&escape_key(k)), k, "{}", escape_key(k));
+        }
     }
 
     #[test]

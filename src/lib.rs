@@ -24,6 +24,7 @@ pub mod analyze;
 pub mod app;
 pub mod aux;
 pub mod cli;
+pub mod color;
 pub mod commands;
 pub mod escape;
 pub mod faults;

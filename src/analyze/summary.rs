@@ -116,6 +116,8 @@ pub struct Summary {
     pub skipped: Vec<crate::faults::SkippedRange>,
     /// How many keys each top-N list keeps.
     pub top: usize,
+    /// Key names were replaced by `--redact` tokens.
+    pub redacted: bool,
 }
 
 impl Summary {
@@ -137,6 +139,7 @@ impl Summary {
             errors: Vec::new(),
             skipped: Vec::new(),
             top,
+            redacted: false,
         }
     }
 
@@ -265,6 +268,48 @@ impl Summary {
         self.idle.1 += o.idle.1;
         self.errors.extend(o.errors.iter().cloned());
         self.skipped.extend(o.skipped.iter().cloned());
+        self.redacted |= o.redacted;
+    }
+
+    /// Replaces every key name still shown (top lists, patterns' largest
+    /// members) by its `--redact` token, and every pattern by `pattern` of
+    /// it, as `rdb --redact` would have written them; a summary already
+    /// redacted is left as it is.
+    pub fn redact(&mut self, pattern: &dyn Fn(&str) -> String) {
+        if self.redacted {
+            return;
+        }
+        let f = |k: &str| {
+            if is_redacted(k) {
+                k.to_string()
+            } else {
+                crate::escape::redact_key(&crate::escape::unescape_key(k))
+            }
+        };
+        self.top_memory = self.top_memory.map_keys(&f);
+        self.big_hashes = self.big_hashes.map_keys(&f);
+        for l in self.top_elements.values_mut() {
+            *l = l.map_keys(&f);
+        }
+        let mut table = PatternTable::default();
+        for (p, mut st) in self.patterns.patterns() {
+            if let Some((_, _, k)) = st.largest.as_mut() {
+                *k = f(k);
+            }
+            table.add_pattern(&pattern(&p), &st);
+        }
+        table.truncated_keys = self.patterns.truncated_keys;
+        self.patterns = table;
+        self.redacted = true;
+    }
+
+    /// Every key name the summary shows.
+    fn shown_keys(&self) -> impl Iterator<Item = &str> {
+        self.top_memory
+            .items()
+            .chain(self.big_hashes.items())
+            .chain(self.top_elements.values().flat_map(|l| l.items()))
+            .map(|k| k.key.as_str())
     }
 
     /// Sum of `used-mem` over the inputs that recorded it.
@@ -327,6 +372,7 @@ impl Summary {
             "errors": self.errors,
             "skipped": self.skipped,
             "top": self.top,
+            "redacted": self.redacted,
         })
     }
 
@@ -389,6 +435,12 @@ impl Summary {
         );
         s.errors = serde_json::from_value(v["errors"].clone()).unwrap_or_default();
         s.skipped = serde_json::from_value(v["skipped"].clone()).unwrap_or_default();
+        // Reports written before the field existed: redacted when the keys
+        // they show are tokens.
+        s.redacted = match v["redacted"].as_bool() {
+            Some(r) => r,
+            None => s.shown_keys().next().is_some_and(is_redacted),
+        };
         Some(s)
     }
 }
@@ -410,6 +462,11 @@ fn pattern_stats(p: &Value) -> Option<Stats> {
             ))
         }),
     })
+}
+
+/// Whether a shown key is a `--redact` token.
+fn is_redacted(k: &str) -> bool {
+    k.starts_with("<redacted:") && k.ends_with('>')
 }
 
 fn round4(x: f64) -> f64 {

@@ -71,6 +71,19 @@ impl TopN {
         }
     }
 
+    /// The same list with every key passed through `f` (re-sorted, since
+    /// ties are ordered by key).
+    pub fn map_keys(&self, f: &dyn Fn(&str) -> String) -> TopN {
+        let mut t = TopN::new(self.cap);
+        for (s, k) in &self.items {
+            t.offer(*s, || TopKey {
+                key: f(&k.key),
+                ..k.clone()
+            });
+        }
+        t
+    }
+
     /// Items, best first.
     pub fn items(&self) -> impl Iterator<Item = &TopKey> {
         self.items.iter().map(|i| &i.1)

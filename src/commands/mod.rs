@@ -3,6 +3,8 @@
 
 pub mod check;
 pub mod keys;
+pub mod merge;
+pub mod prometheus;
 pub mod report;
 
 use std::path::Path;

@@ -56,6 +56,7 @@ pub fn analyze(
         element_lengths: model.needs_element_lengths(),
     };
     let mut summary = Summary::new(opts.top);
+    summary.redacted = opts.redact;
     let mut source = SourceInfo {
         path: path.to_string(),
         bytes: file.data().len() as u64,
@@ -172,6 +173,12 @@ fn rounding_waste(info: &crate::rdb::value::ValueInfo, allocator: Allocator) -> 
     }
 }
 
+/// The pattern `rdb --redact` writes for keys of the plain `pattern` (as
+/// shown: escaped, `*` for variables).
+pub fn redact_pattern(pattern: &str) -> String {
+    normalize_key(&redacted_tokens(&crate::escape::unescape_key(pattern)))
+}
+
 /// Under `--redact`, patterns are built from a key whose literal words are
 /// replaced by stable pseudonyms, so structure (`<t1>:*:<t2>`, `<t3>_*`)
 /// survives but no name does. A pseudonym is `w` and eight letters: no
@@ -243,7 +250,9 @@ pub fn render_text(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::Resul
     if !f.is_empty() {
         writeln!(out, "\nFindings")?;
         for x in f {
-            writeln!(out, "  [{:?}] {}: {}", x.severity, x.id, x.summary)?;
+            let sev = format!("{:?}", x.severity);
+            let sev = crate::color::paint(&sev, &sev);
+            writeln!(out, "  [{sev}] {}: {}", x.id, x.summary)?;
             for e in &x.evidence {
                 writeln!(out, "      evidence: {e}")?;
             }

@@ -208,7 +208,7 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             w,
             "\n[{}] {} {}  {} → {}  {}",
             k + 1,
-            i.severity.name().to_uppercase(),
+            crate::color::paint(&i.severity.name().to_uppercase(), i.severity.name()),
             i.kind,
             ts_str(i.start),
             hms(i.end),

@@ -60,3 +60,33 @@ pub fn dump_for(truth: &Path) -> PathBuf {
         truth.with_file_name(format!("{stem}.aof"))
     }
 }
+
+/// The Python interpreter of the CI venv (`REDSLEUTH_PYTHON`, set by
+/// `.ci/run`), for the tests that check outputs with Python's own parsers
+/// or run the Spark job. Unset outside CI: `None`, and the caller skips
+/// with a note. Unset under CI (`CI` or `REDSLEUTH_CI` set): a failure, so
+/// a CI run can never pass by skipping.
+pub fn python() -> Option<PathBuf> {
+    match std::env::var_os("REDSLEUTH_PYTHON") {
+        Some(p) if !p.is_empty() => {
+            let p = PathBuf::from(p);
+            assert!(
+                p.exists(),
+                "REDSLEUTH_PYTHON={} does not exist",
+                p.display()
+            );
+            Some(p)
+        }
+        _ => {
+            let ci = ["CI", "REDSLEUTH_CI"]
+                .iter()
+                .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+            assert!(
+                !ci,
+                "REDSLEUTH_PYTHON is unset under CI; .ci/run sets it to its venv's python"
+            );
+            eprintln!("skipped: REDSLEUTH_PYTHON is unset (run .ci/run, or point it at a python with prometheus-client)");
+            None
+        }
+    }
+}
