@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# What salvage costs: the same dump whole and with FAULTS seeded damages
+# (8-byte overwrites, evenly spread, seeded), read by `check` and
+# `rdb --format json`, side by side in one run, median of RUNS, with peak RSS
+# (`/usr/bin/time -v`, file-backed pages of the map included).
+#
+#   benches/salvage-cost.sh DUMP.rdb [FAULTS=10] [RUNS=3] [SEED=1]
+#
+# The damaged copy goes to $TMPDIR; results to benches/results/<date>-<host>-salvage.md.
+set -euo pipefail
+DUMP=${1:?usage: salvage-cost.sh DUMP.rdb [FAULTS] [RUNS] [SEED]}
+FAULTS=${2:-10}
+RUNS=${3:-3}
+SEED=${4:-1}
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+BIN=$PWD/target/release/redsleuth
+DAMAGED=${TMPDIR:-/tmp}/salvage-cost-$$.rdb
+trap 'rm -f "$DAMAGED" "$DAMAGED.time"' EXIT
+cp "$DUMP" "$DAMAGED"
+python3 - "$DAMAGED" "$FAULTS" "$SEED" <<'PY'
+import os, random, sys
+path, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+size = os.path.getsize(path)
+rng = random.Random(seed)
+with open(path, "r+b") as f:
+    for i in range(n):
+        # One fault in each of n equal slices of the body (header and
+        # trailer left alone), at a seeded place inside it.
+        lo = 9 + (size - 18) * i // n
+        hi = 9 + (size - 18) * (i + 1) // n - 8
+        f.seek(rng.randrange(lo, hi))
+        f.write(rng.randbytes(8))
+PY
+mkdir -p benches/results
+out=benches/results/$(date +%Y-%m-%d)-$(hostname)-salvage.md
+median() { python3 -c 'import statistics,sys; print(f"{statistics.median(map(float,sys.argv[1:])):.3f}")' "$@"; }
+declare -A wall rss
+cmds=("check" "rdb --format json")
+for c in "${cmds[@]}"; do
+  for f in "$DUMP" "$DAMAGED"; do
+    ws=() ; rs=()
+    for _ in $(seq "$RUNS"); do
+      # shellcheck disable=SC2086
+      /usr/bin/time -o "$DAMAGED.time" -f "%e %M" "$BIN" $c --quiet "$f" > /dev/null 2>&1 || true
+      line=$(tail -1 "$DAMAGED.time")
+      ws+=("${line% *}"); rs+=("${line#* }")
+    done
+    wall["$c|$f"]=$(median "${ws[@]}")
+    rss["$c|$f"]=$(median "${rs[@]}" | cut -d. -f1)
+  done
+done
+faults=$(set +o pipefail; "$BIN" check --format json --quiet "$DAMAGED" 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+k = d["keyspace"]["keys"]
+lost = sum(s["keys_lost_estimate"] for s in d["skipped"])
+e, s = len(d["errors"]), len(d["skipped"])
+print(f"{e} faults reported, {s} ranges skipped, {k} keys read, ~{lost} estimated lost")' || true)
+whole=$(set +o pipefail; "$BIN" check --format json --quiet "$DUMP" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["keyspace"]["keys"])' || true)
+{
+  echo "# Salvage cost: $(basename "$DUMP") ($(stat -c %s "$DUMP") bytes, $whole keys), $FAULTS seeded 8-byte overwrites (seed $SEED), $(nproc) cores, median of $RUNS, warm cache"
+  echo
+  echo "Damaged copy: $faults."
+  echo
+  echo "| command | whole [s] | damaged [s] | extra | peak RSS whole (KiB) | peak RSS damaged (KiB) |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for c in "${cmds[@]}"; do
+    a=${wall["$c|$DUMP"]}; b=${wall["$c|$DAMAGED"]}
+    echo "| redsleuth $c | $a | $b | $(python3 -c "print(f'{($b/$a-1)*100:+.1f} %' if $a > 0 else 'n/a')") | ${rss["$c|$DUMP"]} | ${rss["$c|$DAMAGED"]} |"
+  done
+} > "$out"
+cat "$out"
