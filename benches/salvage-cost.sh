@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet
 BIN=$PWD/target/release/redsleuth
 DAMAGED=${TMPDIR:-/tmp}/salvage-cost-$$.rdb
-trap 'rm -f "$DAMAGED" "$DAMAGED.time"' EXIT
+trap 'rm -f "$DAMAGED"' EXIT
 cp "$DUMP" "$DAMAGED"
 python3 - "$DAMAGED" "$FAULTS" "$SEED" <<'PY'
 import os, random, sys
@@ -34,20 +34,17 @@ with open(path, "r+b") as f:
 PY
 mkdir -p benches/results
 out=benches/results/$(date +%Y-%m-%d)-$(hostname)-salvage.md
-median() { python3 -c 'import statistics,sys; print(f"{statistics.median(map(float,sys.argv[1:])):.3f}")' "$@"; }
+# shellcheck source=benches/measure.sh
+. benches/measure.sh
+need_time
 declare -A wall rss
 cmds=("check" "rdb --format json")
 for c in "${cmds[@]}"; do
   for f in "$DUMP" "$DAMAGED"; do
-    ws=() ; rs=()
-    for _ in $(seq "$RUNS"); do
-      # shellcheck disable=SC2086
-      /usr/bin/time -o "$DAMAGED.time" -f "%e %M" "$BIN" $c --quiet "$f" > /dev/null 2>&1 || true
-      line=$(tail -1 "$DAMAGED.time")
-      ws+=("${line% *}"); rs+=("${line#* }")
-    done
-    wall["$c|$f"]=$(median "${ws[@]}")
-    rss["$c|$f"]=$(median "${rs[@]}" | cut -d. -f1)
+    # shellcheck disable=SC2086
+    read -r w r < <(measure "$RUNS" "$BIN" $c --quiet "$f")
+    wall["$c|$f"]=$w
+    rss["$c|$f"]=$r
   done
 done
 faults=$(set +o pipefail; "$BIN" check --format json --quiet "$DAMAGED" 2>/dev/null | python3 -c '
