@@ -182,7 +182,8 @@ fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
     };
     let pool = commands::pool(a.common.threads);
     let bar = bytes_bar(src.bytes().len() as u64, a.common.quiet);
-    let mut w = keys::RowWriter::new(out, a.format == KeysFormat::Csv);
+    let csv = a.format == KeysFormat::Csv;
+    let mut w = keys::RowWriter::new(out, csv);
     let pager = src.pager();
     let listed = keys::list(
         &file,
@@ -192,7 +193,16 @@ fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
         &model,
         a.common.redact,
         &|p| bar.set_position(p),
-        &mut |r| w.write(&r),
+        &|r| {
+            let mut line = Vec::with_capacity(192);
+            if csv {
+                r.write_csv(&mut line);
+            } else {
+                r.write_ndjson(&mut line);
+            }
+            line
+        },
+        &mut |line| w.write(&line),
     );
     bar.finish_and_clear();
     if let Some(e) = w.error.take() {

@@ -12,6 +12,12 @@ use std::fmt::Write;
 /// Escapes `key` for display: printable UTF-8 kept, other bytes `\xNN`,
 /// backslash doubled.
 pub fn escape_key(key: &[u8]) -> String {
+    // Most keys are printable ASCII: one check and one copy.
+    if key.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\\') {
+        if let Ok(s) = std::str::from_utf8(key) {
+            return s.to_owned();
+        }
+    }
     let mut out = String::with_capacity(key.len());
     for chunk in key.utf8_chunks() {
         for c in chunk.valid().chars() {

@@ -4,8 +4,6 @@
 
 use std::io::{self, Write};
 
-use serde_json::{json, Value};
-
 use crate::escape::{glob_match, show_key};
 use crate::faults::Checksum;
 use crate::memory::Model;
@@ -49,50 +47,104 @@ pub struct Row {
     pub freq: Option<u8>,
 }
 
-impl Row {
-    /// The row as a JSON object with the contract's field names.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "db": self.db, "key": self.key, "type": self.type_name,
-            "encoding": self.encoding, "elements": self.elements,
-            "memory_bytes": self.memory_bytes, "serialized_bytes": self.serialized_bytes, "expire_at_ms": self.expire_at_ms,
-            "idle_s": self.idle_s, "freq": self.freq,
-        })
-    }
-}
-
 /// Header of the CSV output.
 pub const CSV_HEADER: &str =
     "db,key,type,encoding,elements,memory_bytes,serialized_bytes,expire_at_ms,idle_s,freq";
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// Appends an integer in decimal, without going through `fmt`.
+fn int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// Appends an integer, or `null` (JSON) / nothing (CSV) when absent.
+fn opt_int(out: &mut Vec<u8>, v: Option<impl itoa::Integer>, none: &[u8]) {
+    match v {
+        Some(v) => int(out, v),
+        None => out.extend_from_slice(none),
     }
 }
 
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
+/// Appends a JSON string literal.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
+}
+
+/// Appends a CSV field, quoted when it holds a separator, quote or newline.
+fn csv_field(out: &mut Vec<u8>, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        for part in s.split('"').enumerate() {
+            if part.0 > 0 {
+                out.extend_from_slice(b"\"\"");
+            }
+            out.extend_from_slice(part.1.as_bytes());
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(s.as_bytes());
+    }
 }
 
 impl Row {
-    /// The row as one CSV line (no newline).
-    pub fn to_csv(&self) -> String {
-        format!(
-            "{},{},{},{},{},{},{},{},{},{}",
-            self.db,
-            csv_field(&self.key),
-            csv_field(&self.type_name),
-            self.encoding,
-            opt(self.elements),
-            self.memory_bytes,
-            self.serialized_bytes,
-            opt(self.expire_at_ms),
-            opt(self.idle_s),
-            opt(self.freq)
-        )
+    /// Appends the row as one NDJSON line (with its newline). Fields are in
+    /// the contract's (alphabetical) order. Rows are formatted on the worker
+    /// threads, so this is written straight into bytes: a `serde_json::Value`
+    /// per row cost a dozen allocations and a map, and made formatting the
+    /// bottleneck of a multi-GB listing.
+    pub fn write_ndjson(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"db\":");
+        int(out, self.db);
+        out.extend_from_slice(b",\"elements\":");
+        opt_int(out, self.elements, b"null");
+        out.extend_from_slice(b",\"encoding\":");
+        json_str(out, self.encoding);
+        out.extend_from_slice(b",\"expire_at_ms\":");
+        opt_int(out, self.expire_at_ms, b"null");
+        out.extend_from_slice(b",\"freq\":");
+        opt_int(out, self.freq, b"null");
+        out.extend_from_slice(b",\"idle_s\":");
+        opt_int(out, self.idle_s, b"null");
+        out.extend_from_slice(b",\"key\":");
+        json_str(out, &self.key);
+        out.extend_from_slice(b",\"memory_bytes\":");
+        int(out, self.memory_bytes);
+        out.extend_from_slice(b",\"serialized_bytes\":");
+        int(out, self.serialized_bytes);
+        out.extend_from_slice(b",\"type\":");
+        json_str(out, &self.type_name);
+        out.extend_from_slice(b"}\n");
+    }
+
+    /// Appends the row as one CSV line (with its newline), in
+    /// [`CSV_HEADER`]'s order.
+    pub fn write_csv(&self, out: &mut Vec<u8>) {
+        int(out, self.db);
+        out.push(b',');
+        csv_field(out, &self.key);
+        out.push(b',');
+        csv_field(out, &self.type_name);
+        out.push(b',');
+        out.extend_from_slice(self.encoding.as_bytes());
+        out.push(b',');
+        opt_int(out, self.elements, b"");
+        out.push(b',');
+        int(out, self.memory_bytes);
+        out.push(b',');
+        int(out, self.serialized_bytes);
+        out.push(b',');
+        opt_int(out, self.expire_at_ms, b"");
+        out.push(b',');
+        opt_int(out, self.idle_s, b"");
+        out.push(b',');
+        opt_int(out, self.freq, b"");
+        out.push(b'\n');
     }
 }
 
@@ -130,11 +182,13 @@ impl Listed {
     }
 }
 
-/// Lists keys, calling `emit` for each row in file order. A fault inside one
-/// value skips that row only; a framing fault is salvaged past (or stops
-/// the walk, as `walk` says).
+/// Lists keys: each row is built and passed through `make` on the worker
+/// threads (formatting it there keeps the in-order `emit` to a copy), then
+/// `emit` receives the results in file order. A fault inside one value
+/// skips that row only; a framing fault is salvaged past (or stops the walk,
+/// as `walk` says).
 #[allow(clippy::too_many_arguments)]
-pub fn list(
+pub fn list<T: Send>(
     file: &RdbFile<'_>,
     pool: &rayon::ThreadPool,
     walk: Walk<'_>,
@@ -142,14 +196,15 @@ pub fn list(
     model: &Model,
     redact: bool,
     progress: &dyn Fn(u64),
-    emit: &mut dyn FnMut(Row),
+    make: &(dyn Fn(Row) -> T + Sync),
+    emit: &mut dyn FnMut(T),
 ) -> Listed {
     let profile = file.profile();
     let depth = Depth {
         element_lengths: model.needs_element_lengths(),
     };
     let mut errors = Vec::new();
-    let work = |f: &Frame<'_>| -> Option<Result<Row, Error>> {
+    let work = |f: &Frame<'_>| -> Option<Result<T, Error>> {
         if filter.db.is_some_and(|db| db != f.db) {
             return None;
         }
@@ -173,7 +228,7 @@ pub fn list(
             }
         }
         let memory = model.key_memory(f, key.len() as u64, &v);
-        Some(Ok(row(f, &key, &v, memory, redact)))
+        Some(Ok(make(row(f, &key, &v, memory, redact))))
     };
     let mut eof = None;
     let (faults, crc) = rdb::scan::scan_with_checksum(
@@ -206,10 +261,9 @@ pub fn list(
     }
 }
 
-/// Writes rows as NDJSON or CSV.
+/// Writes formatted rows (see [`Row::write_ndjson`], [`Row::write_csv`]).
 pub struct RowWriter<'w> {
     out: &'w mut dyn Write,
-    csv: bool,
     /// First I/O error met (a closed pipe ends output quietly).
     pub error: Option<io::Error>,
 }
@@ -217,11 +271,7 @@ pub struct RowWriter<'w> {
 impl<'w> RowWriter<'w> {
     /// Starts output; writes the CSV header when `csv`.
     pub fn new(out: &'w mut dyn Write, csv: bool) -> RowWriter<'w> {
-        let mut w = RowWriter {
-            out,
-            csv,
-            error: None,
-        };
+        let mut w = RowWriter { out, error: None };
         if csv {
             let r = writeln!(w.out, "{CSV_HEADER}");
             w.note(r);
@@ -235,18 +285,65 @@ impl<'w> RowWriter<'w> {
         }
     }
 
-    /// Writes one row.
-    pub fn write(&mut self, row: &Row) {
-        if self.error.is_some() {
-            return;
+    /// Writes one formatted row.
+    pub fn write(&mut self, line: &[u8]) {
+        if self.error.is_none() {
+            let r = self.out.write_all(line);
+            self.note(r);
         }
-        let r = if self.csv {
-            writeln!(self.out, "{}", row.to_csv())
-        } else {
-            serde_json::to_writer(&mut *self.out, &row.to_json())
-                .map_err(io::Error::from)
-                .and_then(|_| writeln!(self.out))
-        };
-        self.note(r);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(key: &str) -> Row {
+        Row {
+            db: 3,
+            key: key.to_string(),
+            type_name: "hash".to_string(),
+            encoding: "listpack",
+            elements: Some(12),
+            memory_bytes: 240,
+            serialized_bytes: 97,
+            expire_at_ms: Some(-1),
+            idle_s: None,
+            freq: Some(5),
+        }
+    }
+
+    #[test]
+    fn ndjson_rows_are_json_in_contract_order() {
+        for key in ["user:1", "q\"uote,comma\\back", "ctl\u{1}x", "ключ"] {
+            let mut line = Vec::new();
+            sample(key).write_ndjson(&mut line);
+            assert_eq!(line.last(), Some(&b'\n'));
+            let v: serde_json::Value = serde_json::from_slice(&line).unwrap();
+            assert_eq!(v["key"], key);
+            assert_eq!(v["idle_s"], serde_json::Value::Null);
+            assert_eq!(v["expire_at_ms"], -1);
+            // Fields in the contract's order, as serde_json's map writes them.
+            assert_eq!(
+                std::str::from_utf8(&line).unwrap().trim_end(),
+                serde_json::to_string(&v).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn csv_rows_quote_separators() {
+        let mut line = Vec::new();
+        sample("a,\"b\"").write_csv(&mut line);
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "3,\"a,\"\"b\"\"\",hash,listpack,12,240,97,-1,,5\n"
+        );
+        let mut line = Vec::new();
+        sample("plain").write_csv(&mut line);
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "3,plain,hash,listpack,12,240,97,-1,,5\n"
+        );
     }
 }
