@@ -1,10 +1,14 @@
 //! Input sources: one type that hands out the whole input as `&[u8]`.
 //!
 //! Plain files are memory-mapped, so a 50 GB dump costs page cache, not heap.
-//! Compressed inputs (`.gz`, `.lz4` frame, `.zst`) and standard input (`-`) are
-//! read into memory, because RDB framing needs random access to the whole
-//! stream and logs need line numbers in the decompressed text. This is the
-//! first stage of the data flow: `source → framer → analyzers → render`.
+//! Compressed inputs (`.gz`, `.lz4` frame, `.zst`) and standard input (`-`)
+//! are streamed through a fixed buffer into an unlinked temporary file, which
+//! is then mapped the same way: the RDB reader needs random access to the
+//! whole stream (salvage resynchronises forwards, the checksum runs on its
+//! own thread, cited log lines are read back), and a spooled map gives it
+//! that with memory bounded by the pager's window instead of a heap copy of
+//! the decompressed size. This is the first stage of the data flow:
+//! `source → framer → analyzers → render`.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -71,9 +75,8 @@ impl Source {
             source,
         };
         if path == Path::new("-") {
-            let mut raw = Vec::new();
-            io::stdin().lock().read_to_end(&mut raw).map_err(wrap)?;
-            return Source::from_vec(path.to_path_buf(), raw).map_err(wrap);
+            let (mut r, compression) = open_stream(path)?;
+            return Source::spooled(path, &mut *r, compression, None).map_err(wrap);
         }
         let file = File::open(path).map_err(wrap)?;
         let on_disk = file.metadata().map_err(wrap)?.len();
@@ -113,10 +116,39 @@ impl Source {
                 on_disk,
             });
         }
-        let raw = decompress(&map, compression).map_err(wrap)?;
+        drop(map);
+        let (mut r, compression) = open_stream(path)?;
+        Source::spooled(path, &mut *r, compression, Some(on_disk)).map_err(wrap)
+    }
+
+    /// Copies a (decompressing) stream into an unlinked temporary file in
+    /// `$TMPDIR` and maps it. The copy goes through a 1 MiB buffer, so
+    /// memory does not grow with the stream; the file vanishes with the map.
+    fn spooled(
+        path: &Path,
+        r: &mut dyn Read,
+        compression: Compression,
+        on_disk: Option<u64>,
+    ) -> io::Result<Source> {
+        let mut file = tempfile::tempfile()?;
+        let mut w = io::BufWriter::with_capacity(1 << 20, &mut file);
+        let copied = io::copy(r, &mut w)?;
+        w.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let on_disk = on_disk.unwrap_or(copied);
+        let bytes = if copied == 0 {
+            Bytes::Owned(Vec::new())
+        } else {
+            // SAFETY: as for plain files above; the file is private to this
+            // process (unlinked at creation), so nothing else can truncate it.
+            #[allow(unsafe_code)]
+            let map = unsafe { Mmap::map(&file)? };
+            #[cfg(unix)]
+            let _ = map.advise(memmap2::Advice::Sequential);
+            Bytes::Mapped(map)
+        };
         Ok(Source {
             path: path.to_path_buf(),
-            bytes: Bytes::Owned(raw),
+            bytes,
             compression,
             on_disk,
         })
