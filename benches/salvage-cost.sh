@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What salvage costs: the same dump whole and with FAULTS seeded damages
-# (8-byte overwrites, evenly spread, seeded), read by `check` and
+# (8-byte deletions, evenly spread, seeded), read by `check` and
 # `rdb --format json`, side by side in one run, median of RUNS, with peak RSS
 # (`/usr/bin/time -v`, file-backed pages of the map included).
 #
@@ -17,20 +17,27 @@ cargo build --release --quiet
 BIN=$PWD/target/release/redsleuth
 DAMAGED=${TMPDIR:-/tmp}/salvage-cost-$$.rdb
 trap 'rm -f "$DAMAGED"' EXIT
-cp "$DUMP" "$DAMAGED"
-python3 - "$DAMAGED" "$FAULTS" "$SEED" <<'PY'
+python3 - "$DUMP" "$DAMAGED" "$FAULTS" "$SEED" <<'PY'
 import os, random, sys
-path, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-size = os.path.getsize(path)
+src, dst, n, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+size = os.path.getsize(src)
 rng = random.Random(seed)
-with open(path, "r+b") as f:
-    for i in range(n):
-        # One fault in each of n equal slices of the body (header and
-        # trailer left alone), at a seeded place inside it.
-        lo = 9 + (size - 18) * i // n
-        hi = 9 + (size - 18) * (i + 1) // n - 8
-        f.seek(rng.randrange(lo, hi))
-        f.write(rng.randbytes(8))
+# One fault in each of n equal slices of the body (header and trailer left
+# alone), at a seeded place inside it: 8 bytes deleted there. An overwrite
+# mostly lands inside a string's payload, which only the checksum notices;
+# a deletion shifts everything after it, so the framer meets a bad record
+# and has to resynchronise, which is the cost measured here.
+cuts = [rng.randrange(9 + (size - 18) * i // n, 9 + (size - 18) * (i + 1) // n - 8) for i in range(n)]
+with open(src, "rb") as f, open(dst, "wb") as g:
+    pos = 0
+    for c in cuts + [size]:
+        while pos < c:
+            chunk = f.read(min(1 << 24, c - pos))
+            g.write(chunk)
+            pos += len(chunk)
+        if c < size:
+            f.seek(8, 1)
+            pos += 8
 PY
 mkdir -p benches/results
 out=benches/results/$(date +%Y-%m-%d)-$(hostname)-salvage.md
@@ -56,7 +63,7 @@ e, s = len(d["errors"]), len(d["skipped"])
 print(f"{e} faults reported, {s} ranges skipped, {k} keys read, ~{lost} estimated lost")' || true)
 whole=$(set +o pipefail; "$BIN" check --format json --quiet "$DUMP" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["keyspace"]["keys"])' || true)
 {
-  echo "# Salvage cost: $(basename "$DUMP") ($(stat -c %s "$DUMP") bytes, $whole keys), $FAULTS seeded 8-byte overwrites (seed $SEED), $(nproc) cores, median of $RUNS, warm cache"
+  echo "# Salvage cost: $(basename "$DUMP") ($(stat -c %s "$DUMP") bytes, $whole keys), $FAULTS seeded 8-byte deletions (seed $SEED), $(nproc) cores, median of $RUNS, warm cache"
   echo
   echo "Damaged copy: $faults."
   echo
