@@ -26,8 +26,11 @@ pub const EXIT_ERROR: u8 = 2;
 pub const EXIT_CORRUPT: u8 = 3;
 
 /// Runs a parsed command line; returns the process exit code.
-pub fn run(cli: Cli) -> u8 {
+pub fn run(mut cli: Cli) -> u8 {
     crate::color::init(cli.color);
+    if let Err(code) = apply_redact_key(&mut cli.command) {
+        return code;
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let code = match cli.command {
@@ -63,6 +66,35 @@ pub fn run(cli: Cli) -> u8 {
     match out.flush() {
         Ok(()) => code,
         Err(e) => io_exit(e).max(code),
+    }
+}
+
+/// `--redact-key FILE` implies `--redact` and keys every token of the run
+/// with the file's secret; an unreadable or short file is a usage error.
+fn apply_redact_key(cmd: &mut Command) -> Result<(), u8> {
+    let (key, redact) = match cmd {
+        Command::Check(a) => (&a.common.redact_key, &mut a.common.redact),
+        Command::Keys(a) => (&a.common.redact_key, &mut a.common.redact),
+        Command::Rdb(a) => (&a.common.redact_key, &mut a.common.redact),
+        Command::Diff(a) => (&a.common.redact_key, &mut a.common.redact),
+        Command::Report(a) => (&a.common.redact_key, &mut a.common.redact),
+        Command::Merge(a) => (&a.redact_key, &mut a.redact),
+        Command::Logs(a) => (&a.redact_key, &mut a.redact),
+        Command::Completions(_) | Command::Man(_) => return Ok(()),
+    };
+    let Some(path) = key else {
+        return Ok(());
+    };
+    *redact = true;
+    match crate::escape::redact_secret_from_file(path) {
+        Ok(secret) => {
+            crate::escape::set_redact_secret(secret);
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("redsleuth: {e}");
+            Err(EXIT_ERROR)
+        }
     }
 }
 

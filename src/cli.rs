@@ -71,9 +71,15 @@ pub struct CommonArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Hide key names in every output (each key becomes a stable token).
+    /// Hide key names in every output (each key becomes a token keyed by a
+    /// secret drawn at random for this run).
     #[arg(long)]
     pub redact: bool,
+    /// Key the --redact tokens with the secret in FILE (at least 16 bytes;
+    /// implies --redact), so reports of several runs line up for diff and
+    /// merge.
+    #[arg(long, value_name = "FILE")]
+    pub redact_key: Option<PathBuf>,
     /// Stop at the first corrupt record instead of skipping past it to read
     /// the rest of the file.
     #[arg(long)]
@@ -261,6 +267,10 @@ pub struct MergeArgs {
     /// plain reports.
     #[arg(long)]
     pub redact: bool,
+    /// Key the --redact tokens with the secret in FILE (implies --redact):
+    /// the same file as the `rdb --redact-key` runs gives the same tokens.
+    #[arg(long, value_name = "FILE")]
+    pub redact_key: Option<PathBuf>,
 }
 
 /// `report` arguments.
