@@ -121,12 +121,12 @@ fn walk<'p>(common: &CommonArgs, pager: &'p crate::pages::Pager<'p>) -> Walk<'p>
 }
 
 fn display(path: &Path) -> String {
-    path.display().to_string()
+    crate::source::shown(path)
 }
 
 /// Opens an input; an unreadable one is exit 2.
-fn open_input(path: &Path) -> Result<crate::source::Source, u8> {
-    commands::open(path).map_err(|e| {
+fn open_input(path: &Path, quiet: bool) -> Result<crate::source::Source, u8> {
+    commands::open_progress(path, quiet).map_err(|e| {
         eprintln!("redsleuth: {e}");
         EXIT_ERROR
     })
@@ -144,7 +144,7 @@ fn parse_input<'s>(
 }
 
 fn run_check(a: &CheckArgs, out: &mut dyn Write) -> u8 {
-    let src = match open_input(&a.file) {
+    let src = match open_input(&a.file, a.common.quiet) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -192,7 +192,15 @@ fn run_check(a: &CheckArgs, out: &mut dyn Write) -> u8 {
 }
 
 fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
-    let src = match open_input(&a.file) {
+    let checks = [
+        a.type_name.as_deref().map(keys::check_type),
+        a.encoding.as_deref().map(keys::check_encoding),
+    ];
+    if let Some(e) = checks.into_iter().flatten().find_map(Result::err) {
+        eprintln!("redsleuth: {e}");
+        return EXIT_ERROR;
+    }
+    let src = match open_input(&a.file, a.common.quiet) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -210,6 +218,7 @@ fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
     let filter = keys::Filter {
         pattern: a.pattern.as_ref().map(|p| p.as_bytes().to_vec()),
         type_name: a.type_name.clone(),
+        encoding: a.encoding.clone(),
         db: a.db,
     };
     let pool = commands::pool(a.common.threads);
@@ -302,7 +311,7 @@ fn analyze_files(
     let mut corrupt = false;
     for path in files {
         let shown = display(path);
-        let src = match commands::open(path) {
+        let src = match commands::open_progress(path, common.quiet) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("redsleuth: {e}");

@@ -119,9 +119,15 @@ pub struct KeysArgs {
     /// Only keys matching this Redis glob (`user:*:feed`).
     #[arg(long = "match", value_name = "GLOB")]
     pub pattern: Option<String>,
-    /// Only keys of this type (`string`, `hash`, … or a module type name).
+    /// Only keys of this type: string, list, set, zset, hash, stream, array,
+    /// or a module type name (ReJSON-RL, vectorset, …).
     #[arg(long = "type", value_name = "TYPE")]
     pub type_name: Option<String>,
+    /// Only keys of this encoding (what OBJECT ENCODING returned): raw, int,
+    /// embstr, linkedlist, ziplist, quicklist, listpack, listpackex, intset,
+    /// hashtable, skiplist, zipmap, stream, sliced-array.
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<String>,
     /// Only keys in this database.
     #[arg(long)]
     pub db: Option<u64>,

@@ -38,6 +38,63 @@ impl Compression {
     }
 }
 
+/// How an input's path is shown in reports and messages: as given, except
+/// standard input (`-`), which is `<stdin>`.
+pub fn shown(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// A compression recognised by its magic bytes but not read: xz and bzip2
+/// inputs would otherwise be judged as corrupt dumps or as files without a
+/// log line.
+pub fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => Some("xz"),
+        [b'B', b'Z', b'h', b'1'..=b'9', 0x31, 0x41, 0x59, 0x26, 0x53, 0x59, ..] => Some("bzip2"),
+        // An empty bzip2 stream: header then the end-of-stream marker.
+        [b'B', b'Z', b'h', b'1'..=b'9', 0x17, 0x72, 0x45, 0x38, 0x50, 0x90, ..] => Some("bzip2"),
+        _ => None,
+    }
+}
+
+fn refuse_unsupported(head: &[u8]) -> io::Result<()> {
+    match unsupported_compression(head) {
+        None => Ok(()),
+        Some(name) => {
+            let tool = if name == "xz" { "xz" } else { "bzip2" };
+            Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{name}-compressed input is not supported (gzip, LZ4 frame and zstd are); \
+                     decompress it first, e.g. `{tool} -dc FILE | redsleuth SUBCOMMAND -`"
+                ),
+            ))
+        }
+    }
+}
+
+/// Reads standard input to its end, reporting the bytes read so far (the
+/// size is not known in advance, so progress is a count, not a fraction).
+pub fn read_stdin(progress: &dyn Fn(u64)) -> io::Result<Vec<u8>> {
+    let mut raw = Vec::new();
+    let mut stdin = io::stdin().lock();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(0) => return Ok(raw),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        raw.extend_from_slice(&buf[..n]);
+        progress(raw.len() as u64);
+    }
+}
+
 enum Bytes {
     Mapped(Mmap),
     Owned(Vec<u8>),
@@ -53,7 +110,7 @@ pub struct Source {
 
 /// An error opening or decompressing an input, with the path it concerns.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {source}", path.display())]
+#[error("{}: {source}", shown(path))]
 pub struct SourceError {
     /// The input's path as given.
     pub path: PathBuf,
@@ -66,13 +123,18 @@ impl Source {
     /// Opens `path` (`-` is standard input), decompressing it when its magic
     /// bytes say it is gzip, LZ4 frame or zstd.
     pub fn open(path: &Path) -> Result<Source, SourceError> {
+        Source::open_with_progress(path, &|_| {})
+    }
+
+    /// [`Source::open`], reporting the bytes read so far when the input is
+    /// standard input (the one input read before any walk starts).
+    pub fn open_with_progress(path: &Path, progress: &dyn Fn(u64)) -> Result<Source, SourceError> {
         let wrap = |source: io::Error| SourceError {
             path: path.to_path_buf(),
             source,
         };
         if path == Path::new("-") {
-            let mut raw = Vec::new();
-            io::stdin().lock().read_to_end(&mut raw).map_err(wrap)?;
+            let raw = read_stdin(progress).map_err(wrap)?;
             return Source::from_vec(path.to_path_buf(), raw).map_err(wrap);
         }
         let file = File::open(path).map_err(wrap)?;
@@ -104,6 +166,7 @@ impl Source {
         };
         #[cfg(unix)]
         let _ = map.advise(memmap2::Advice::Sequential);
+        refuse_unsupported(&map).map_err(wrap)?;
         let compression = Compression::sniff(&map);
         if compression == Compression::None {
             return Ok(Source {
@@ -125,6 +188,7 @@ impl Source {
     /// Wraps bytes already in memory, decompressing them if their magic says so.
     pub fn from_vec(path: PathBuf, raw: Vec<u8>) -> io::Result<Source> {
         let on_disk = raw.len() as u64;
+        refuse_unsupported(&raw)?;
         let compression = Compression::sniff(&raw);
         let bytes = if compression == Compression::None {
             raw
@@ -202,7 +266,7 @@ pub fn open_stream(path: &Path) -> Result<(Box<dyn Read + Send>, Compression), S
     } else {
         Box::new(File::open(path).map_err(wrap)?)
     };
-    let mut head = [0u8; 4];
+    let mut head = [0u8; 10];
     let mut got = 0;
     while got < head.len() {
         let n = file.read(&mut head[got..]).map_err(wrap)?;
@@ -211,6 +275,7 @@ pub fn open_stream(path: &Path) -> Result<(Box<dyn Read + Send>, Compression), S
         }
         got += n;
     }
+    refuse_unsupported(&head[..got]).map_err(wrap)?;
     let compression = Compression::sniff(&head[..got]);
     let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head[..got].to_vec()).chain(file));
     let reader: Box<dyn Read + Send> = match compression {
@@ -261,6 +326,20 @@ mod tests {
             assert_eq!(src.compression(), c);
             assert_eq!(src.bytes(), &text[..]);
         }
+    }
+
+    #[test]
+    fn xz_and_bzip2_say_which_compression_is_unsupported() {
+        // `printf '' | xz | od`, `printf 'x' | bzip2 | od`.
+        let xz = [0xfd, b'7', b'z', b'X', b'Z', 0, 0, 4, 0xe6, 0xd6];
+        let bz = *b"BZh91AY&SY\x00";
+        for (raw, name) in [(&xz[..], "xz-compressed"), (&bz[..], "bzip2-compressed")] {
+            let e = Source::from_vec("x".into(), raw.to_vec()).err().unwrap();
+            assert!(e.to_string().contains(name), "{e}");
+        }
+        // A text that merely starts with `BZh` is text.
+        assert!(Source::from_vec("x".into(), b"BZh is a word".to_vec()).is_ok());
+        assert_eq!(shown(Path::new("-")), "<stdin>");
     }
 
     #[test]
