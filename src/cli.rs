@@ -164,15 +164,36 @@ pub enum ReportFormat {
     Prometheus,
 }
 
-/// Severity threshold for `--fail-on`.
+/// Severity threshold for `--fail-on`: the one scale of dump findings and
+/// log incidents (info < low < medium < high < critical).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     /// Any finding.
     Info,
-    /// Warnings and critical findings.
-    Warning,
-    /// Critical findings only.
+    /// Low and above.
+    Low,
+    /// Medium and above (`warning`, the name of the former three-step
+    /// scale, is accepted for it).
+    #[value(alias = "warning")]
+    Medium,
+    /// High and critical.
+    High,
+    /// Critical only.
     Critical,
+}
+
+impl FailOn {
+    /// The severity this threshold starts at.
+    pub fn severity(self) -> crate::analyze::findings::Severity {
+        use crate::analyze::findings::Severity;
+        match self {
+            FailOn::Info => Severity::Info,
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+            FailOn::Critical => Severity::Critical,
+        }
+    }
 }
 
 /// Options of the keyspace report.
@@ -229,6 +250,13 @@ pub struct RdbArgs {
     /// RDB files (one per shard is fine; `-` for stdin).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Only keys matching this Redis glob (`user:*:feed`): every section
+    /// covers those keys.
+    #[arg(long = "match", value_name = "GLOB")]
+    pub pattern: Option<String>,
+    /// Only keys in this database.
+    #[arg(long)]
+    pub db: Option<u64>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub report: ReportArgs,
@@ -244,12 +272,40 @@ pub struct DiffArgs {
     pub old: PathBuf,
     /// The newer snapshot.
     pub new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Patterns shown (biggest movers first).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub top: usize,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub report: ReportArgs,
+    pub model: ModelArgs,
+    /// A pattern growing faster than this per hour (between the two
+    /// `ctime`s; the whole change when a dump has none) is a
+    /// `pattern-growth` finding: medium, high at ten times the rate,
+    /// critical at a hundred. Bytes, or with KiB, MiB, GiB, TiB.
+    #[arg(long, default_value = "64MiB", value_name = "SIZE")]
+    pub growth_per_hour: String,
+    /// Exit 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub common: CommonArgs,
+}
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Human-readable text.
+    Text,
+    /// One JSON object.
+    Json,
+    /// Markdown, ready to paste into a write-up.
+    Markdown,
+    /// A self-contained HTML page.
+    Html,
 }
 
 /// `merge` arguments.
@@ -291,9 +347,24 @@ pub struct PostmortemArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PostmortemFormat::Markdown)]
     pub format: PostmortemFormat,
-    /// Keys per top-N list and patterns shown.
+    /// Keys per top-N list and patterns shown, and incidents kept.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub top: usize,
+    /// Only log events and incidents at or after this time
+    /// (`YYYY-MM-DD[ HH:MM[:SS]]`).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only log events and incidents at or before this time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only these nodes in the log analysis (`:6379`, or a port number);
+    /// repeatable.
+    #[arg(long)]
+    pub node: Vec<String>,
+    /// Exit 1 when a dump finding or a log incident at or above this
+    /// severity exists.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub model: ModelArgs,
@@ -311,4 +382,7 @@ pub enum PostmortemFormat {
     Text,
     /// One self-contained HTML page (keyspace report, then log analysis).
     Html,
+    /// One JSON object: `keyspace` as `rdb --format json` writes it, `logs`
+    /// as `logs --format json` does.
+    Json,
 }

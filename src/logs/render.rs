@@ -660,6 +660,7 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
         lines: u64,
         metrics: Value,
         nodes: Vec<Value>,
+        schema_version: u32,
         tool: Value,
         unparsed_samples: Vec<Value>,
     }
@@ -671,6 +672,7 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
         lines: t.lines,
         metrics,
         nodes,
+        schema_version: crate::SCHEMA_VERSION,
         tool: json!({"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")}),
         unparsed_samples: unparsed,
     };
