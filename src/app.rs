@@ -5,12 +5,12 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use crate::analyze::findings::{Finding, Severity};
+use crate::analyze::findings::Finding;
 use crate::analyze::Summary;
+use crate::cli::DiffFormat;
 use crate::cli::{
     AllocatorArg, CheckArgs, CheckFormat, Cli, Command, CommonArgs, DiffArgs, FailOn, KeysArgs,
-    KeysFormat, MergeArgs, ModelArgs, PostmortemArgs, PostmortemFormat, RdbArgs, ReportArgs,
-    ReportFormat,
+    KeysFormat, MergeArgs, ModelArgs, PostmortemArgs, PostmortemFormat, RdbArgs, ReportFormat,
 };
 use crate::commands::{self, check, keys, report as rdb};
 use crate::progress::bytes_bar;
@@ -26,8 +26,11 @@ pub const EXIT_ERROR: u8 = 2;
 pub const EXIT_CORRUPT: u8 = 3;
 
 /// Runs a parsed command line; returns the process exit code.
-pub fn run(cli: Cli) -> u8 {
+pub fn run(mut cli: Cli) -> u8 {
     crate::color::init(cli.color);
+    if let Err(code) = apply_redact_key(&mut cli.command) {
+        return code;
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let code = match cli.command {
@@ -66,6 +69,35 @@ pub fn run(cli: Cli) -> u8 {
     }
 }
 
+/// `--redact-key FILE` implies `--redact` and keys every token of the run
+/// with the file's secret; an unreadable or short file is a usage error.
+fn apply_redact_key(cmd: &mut Command) -> Result<(), u8> {
+    let (key, redact) = match cmd {
+        Command::Check(a) => (&a.common.redact_key, &mut a.common.redact),
+        Command::Keys(a) => (&a.common.redact_key, &mut a.common.redact),
+        Command::Rdb(a) => (&a.common.redact_key, &mut a.common.redact),
+        Command::Diff(a) => (&a.common.redact_key, &mut a.common.redact),
+        Command::Report(a) => (&a.common.redact_key, &mut a.common.redact),
+        Command::Merge(a) => (&a.redact_key, &mut a.redact),
+        Command::Logs(a) => (&a.redact_key, &mut a.redact),
+        Command::Completions(_) | Command::Man(_) => return Ok(()),
+    };
+    let Some(path) = key else {
+        return Ok(());
+    };
+    *redact = true;
+    match crate::escape::redact_secret_from_file(path) {
+        Ok(secret) => {
+            crate::escape::set_redact_secret(secret);
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("redsleuth: {e}");
+            Err(EXIT_ERROR)
+        }
+    }
+}
+
 /// A closed pipe (`| head`) is not an error; anything else is exit 2.
 fn io_exit(e: io::Error) -> u8 {
     if e.kind() == io::ErrorKind::BrokenPipe {
@@ -89,12 +121,12 @@ fn walk<'p>(common: &CommonArgs, pager: &'p crate::pages::Pager<'p>) -> Walk<'p>
 }
 
 fn display(path: &Path) -> String {
-    path.display().to_string()
+    crate::source::shown(path)
 }
 
 /// Opens an input; an unreadable one is exit 2.
-fn open_input(path: &Path) -> Result<crate::source::Source, u8> {
-    commands::open(path).map_err(|e| {
+fn open_input(path: &Path, quiet: bool) -> Result<crate::source::Source, u8> {
+    commands::open_progress(path, quiet).map_err(|e| {
         eprintln!("redsleuth: {e}");
         EXIT_ERROR
     })
@@ -112,7 +144,7 @@ fn parse_input<'s>(
 }
 
 fn run_check(a: &CheckArgs, out: &mut dyn Write) -> u8 {
-    let src = match open_input(&a.file) {
+    let src = match open_input(&a.file, a.common.quiet) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -160,7 +192,15 @@ fn run_check(a: &CheckArgs, out: &mut dyn Write) -> u8 {
 }
 
 fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
-    let src = match open_input(&a.file) {
+    let checks = [
+        a.type_name.as_deref().map(keys::check_type),
+        a.encoding.as_deref().map(keys::check_encoding),
+    ];
+    if let Some(e) = checks.into_iter().flatten().find_map(Result::err) {
+        eprintln!("redsleuth: {e}");
+        return EXIT_ERROR;
+    }
+    let src = match open_input(&a.file, a.common.quiet) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -178,6 +218,7 @@ fn run_keys(a: &KeysArgs, out: &mut dyn Write) -> u8 {
     let filter = keys::Filter {
         pattern: a.pattern.as_ref().map(|p| p.as_bytes().to_vec()),
         type_name: a.type_name.clone(),
+        encoding: a.encoding.clone(),
         db: a.db,
     };
     let pool = commands::pool(a.common.threads);
@@ -256,14 +297,14 @@ fn model_choice(
     Ok((model, allocator))
 }
 
-fn options(r: &ReportArgs, common: &CommonArgs) -> Result<rdb::Options, u8> {
-    let (model, allocator) = model_choice(&r.model)?;
+fn options(top: usize, m: &ModelArgs, common: &CommonArgs) -> Result<rdb::Options, u8> {
+    let (model, allocator) = model_choice(m)?;
     Ok(rdb::Options {
-        top: r.top.max(1),
+        top: top.max(1),
         redact: common.redact,
         model,
         allocator,
-        cluster: r.model.cluster,
+        cluster: m.cluster,
     })
 }
 
@@ -272,6 +313,7 @@ fn options(r: &ReportArgs, common: &CommonArgs) -> Result<rdb::Options, u8> {
 fn analyze_files(
     files: &[std::path::PathBuf],
     opts: &rdb::Options,
+    filter: &rdb::KeyFilter,
     common: &CommonArgs,
 ) -> Result<(Summary, bool), u8> {
     let pool = commands::pool(common.threads);
@@ -280,7 +322,7 @@ fn analyze_files(
     let mut corrupt = false;
     for path in files {
         let shown = display(path);
-        let src = match commands::open(path) {
+        let src = match commands::open_progress(path, common.quiet) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("redsleuth: {e}");
@@ -298,9 +340,15 @@ fn analyze_files(
         };
         let bar = bytes_bar(src.bytes().len() as u64, common.quiet);
         let pager = src.pager();
-        let s = rdb::analyze(&file, &shown, &pool, walk(common, &pager), opts, &|p| {
-            bar.set_position(p)
-        });
+        let s = rdb::analyze_filtered(
+            &file,
+            &shown,
+            &pool,
+            walk(common, &pager),
+            opts,
+            filter,
+            &|p| bar.set_position(p),
+        );
         bar.finish_and_clear();
         for e in &s.errors {
             eprintln!("redsleuth: {e}");
@@ -315,11 +363,8 @@ fn analyze_files(
 }
 
 fn fails(findings: &[Finding], fail_on: Option<FailOn>) -> bool {
-    let min = match fail_on {
-        None => return false,
-        Some(FailOn::Info) => Severity::Info,
-        Some(FailOn::Warning) => Severity::Warning,
-        Some(FailOn::Critical) => Severity::Critical,
+    let Some(min) = fail_on.map(FailOn::severity) else {
+        return false;
     };
     findings.iter().any(|f| f.severity >= min)
 }
@@ -354,11 +399,15 @@ fn exit_for(corrupt: bool, findings: &[Finding], fail_on: Option<FailOn>) -> u8 
 }
 
 fn run_rdb(a: &RdbArgs, out: &mut dyn Write) -> u8 {
-    let opts = match options(&a.report, &a.common) {
+    let opts = match options(a.report.top, &a.report.model, &a.common) {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let (summary, corrupt) = match analyze_files(&a.files, &opts, &a.common) {
+    let filter = rdb::KeyFilter {
+        pattern: a.pattern.as_ref().map(|p| p.as_bytes().to_vec()),
+        db: a.db,
+    };
+    let (summary, corrupt) = match analyze_files(&a.files, &opts, &filter, &a.common) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -369,21 +418,26 @@ fn run_rdb(a: &RdbArgs, out: &mut dyn Write) -> u8 {
 }
 
 fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> u8 {
-    if matches!(
-        a.report.format,
-        ReportFormat::Html | ReportFormat::Prometheus
-    ) {
-        eprintln!("redsleuth: diff writes text, json or markdown; use --format markdown");
+    let Some(threshold) = parse_size(&a.growth_per_hour) else {
+        eprintln!(
+            "redsleuth: --growth-per-hour {}: expected bytes, or a number with KiB, MiB, GiB or TiB",
+            a.growth_per_hour
+        );
         return EXIT_ERROR;
-    }
-    let opts = match options(&a.report, &a.common) {
+    };
+    let opts = match options(a.top, &a.model, &a.common) {
         Ok(o) => o,
         Err(code) => return code,
     };
     let mut sides = Vec::new();
     let mut corrupt = false;
     for p in [&a.old, &a.new] {
-        match analyze_files(std::slice::from_ref(p), &opts, &a.common) {
+        match analyze_files(
+            std::slice::from_ref(p),
+            &opts,
+            &rdb::KeyFilter::default(),
+            &a.common,
+        ) {
             Ok((s, c)) => {
                 corrupt |= c;
                 sides.push(s);
@@ -392,50 +446,71 @@ fn run_diff(a: &DiffArgs, out: &mut dyn Write) -> u8 {
         }
     }
     let (changes, hours) = crate::analyze::diff::diff(&sides[0], &sides[1]);
-    let r = match a.report.format {
-        ReportFormat::Json => {
+    let findings = crate::analyze::diff::growth_findings(&changes, hours, threshold);
+    let r = match a.format {
+        DiffFormat::Json => {
+            let errors: Vec<_> = sides.iter().flat_map(|s| s.errors.iter()).collect();
+            let skipped: Vec<_> = sides.iter().flat_map(|s| s.skipped.iter()).collect();
             let v = serde_json::json!({
+                "schema_version": crate::SCHEMA_VERSION,
                 "tool": {"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")},
                 "old": sides[0].sources.first(), "new": sides[1].sources.first(),
                 "hours_between": hours,
                 "total": {"keys": [sides[0].total.keys, sides[1].total.keys],
                     "memory_bytes": [sides[0].total.memory_bytes, sides[1].total.memory_bytes]},
-                "patterns": changes,
+                "patterns": changes.iter().take(a.top.max(1)).collect::<Vec<_>>(),
+                "patterns_total": changes.len(),
+                "top": a.top.max(1),
+                "growth_per_hour_threshold": threshold,
+                "findings": findings,
+                "errors": errors,
+                "skipped": skipped,
+                "redacted": opts.redact,
             });
             serde_json::to_writer_pretty(&mut *out, &v)
                 .map_err(io::Error::from)
                 .and_then(|_| writeln!(out))
         }
-        f => write_diff(
-            &sides,
-            &changes,
-            hours,
-            f == ReportFormat::Markdown,
-            a.report.top,
-            out,
-        ),
+        f => write_diff(&sides, &changes, &findings, hours, f, a.top.max(1), out),
     };
     match r {
-        Ok(()) => {
-            if corrupt {
-                EXIT_CORRUPT
-            } else {
-                EXIT_OK
-            }
-        }
+        Ok(()) => exit_for(corrupt, &findings, a.fail_on),
         Err(e) => io_exit(e),
     }
+}
+
+/// `64MiB`, `1.5 GiB`, `500kb`, `1048576`: bytes.
+fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    (n.is_finite() && n >= 0.0).then_some((n * mult) as u64)
 }
 
 fn write_diff(
     sides: &[Summary],
     changes: &[crate::analyze::diff::Change],
+    findings: &[Finding],
     hours: Option<f64>,
-    markdown: bool,
+    format: DiffFormat,
     top: usize,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     use crate::analyze::findings::human_bytes;
+    use crate::html::escape as h;
+    let markdown = format == DiffFormat::Markdown;
+    let html = format == DiffFormat::Html;
     let signed = |x: i128| {
         if x < 0 {
             format!("-{}", human_bytes((-x) as u64))
@@ -449,16 +524,79 @@ fn write_diff(
         Some(h) => format!(" over {:.0} min", h * 60.0),
         None => String::new(),
     };
-    writeln!(
-        out,
-        "{}{} keys → {} keys, {} → {}{span}\n",
-        if markdown { "# Snapshot diff\n\n" } else { "" },
+    let headline = format!(
+        "{} keys → {} keys, {} → {}{span}",
         o.keys,
         n.keys,
         human_bytes(o.memory_bytes),
         human_bytes(n.memory_bytes)
-    )?;
-    if markdown {
+    );
+    if html {
+        crate::html::page_start(out, "redsleuth snapshot diff")?;
+        writeln!(out, "<h1>Snapshot diff</h1>")?;
+        writeln!(out, "<ul>")?;
+        for (side, s) in ["old", "new"].iter().zip(sides) {
+            for src in &s.sources {
+                writeln!(
+                    out,
+                    "<li>{side}: <code>{}</code>, RDB {} from {} {}, checksum {}</li>",
+                    h(&src.path),
+                    src.rdb_version,
+                    h(&src.server.family),
+                    h(&src.server.version),
+                    h(&src.checksum.to_string())
+                )?;
+            }
+        }
+        writeln!(out, "</ul><p>{}</p>", h(&headline))?;
+    } else if markdown {
+        writeln!(out, "# Snapshot diff\n\n{headline}\n")?;
+    } else {
+        writeln!(out, "{headline}\n")?;
+    }
+    if !findings.is_empty() {
+        if html {
+            writeln!(out, "<h2>Findings</h2><ul>")?;
+        } else if markdown {
+            writeln!(out, "## Findings\n")?;
+        } else {
+            writeln!(out, "Findings")?;
+        }
+        for x in findings {
+            let sev = x.severity.name();
+            if html {
+                writeln!(
+                    out,
+                    "<li><b class=\"{sev}\">{sev}</b> <code>{}</code>: {}<ul>",
+                    x.id,
+                    h(&x.summary)
+                )?;
+                for e in &x.evidence {
+                    writeln!(out, "<li>{}</li>", h(e))?;
+                }
+                writeln!(out, "</ul></li>")?;
+            } else if markdown {
+                writeln!(out, "- **{sev}** `{}`: {}", x.id, x.summary)?;
+                for e in &x.evidence {
+                    writeln!(out, "  - {e}")?;
+                }
+            } else {
+                let tag = crate::color::paint(&sev.to_uppercase(), sev);
+                writeln!(out, "  [{tag}] {}: {}", x.id, x.summary)?;
+                for e in &x.evidence {
+                    writeln!(out, "      evidence: {e}")?;
+                }
+            }
+        }
+        if html {
+            writeln!(out, "</ul>")?;
+        } else {
+            writeln!(out)?;
+        }
+    }
+    if html {
+        writeln!(out, "<h2>Patterns</h2><table><tr><th>pattern</th><th>status</th><th>keys</th><th>memory</th><th>change</th><th>per hour</th><th>TTL coverage</th></tr>")?;
+    } else if markdown {
         writeln!(out, "| pattern | status | keys | memory | change | per hour | TTL coverage |\n|---|---|---:|---:|---:|---:|---:|")?;
     } else {
         writeln!(
@@ -484,11 +622,19 @@ fn write_diff(
             c.ttl_coverage.0 * 100.0,
             c.ttl_coverage.1 * 100.0
         );
-        if markdown {
+        if html {
+            writeln!(
+                out,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{keys}</td><td>{mem}</td><td>{}</td><td>{rate}</td><td>{ttl}</td></tr>",
+                h(&c.pattern),
+                c.status,
+                signed(delta)
+            )?;
+        } else if markdown {
             writeln!(
                 out,
                 "| `{}` | {} | {keys} | {mem} | {} | {rate} | {ttl} |",
-                c.pattern,
+                c.pattern.replace('|', "\\|"),
                 c.status,
                 signed(delta)
             )?;
@@ -505,6 +651,27 @@ fn write_diff(
                 ttl
             )?;
         }
+    }
+    if html {
+        writeln!(out, "</table>")?;
+    }
+    for s in sides {
+        for e in &s.errors {
+            if html {
+                writeln!(
+                    out,
+                    "<p class=\"critical\">error: {}</p>",
+                    h(&e.to_string())
+                )?;
+            } else if markdown {
+                writeln!(out, "\n- error: `{e}`")?;
+            } else {
+                writeln!(out, "\nerror: {e}")?;
+            }
+        }
+    }
+    if html {
+        crate::html::page_end(out)?;
     }
     Ok(())
 }
@@ -559,6 +726,7 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
     }
     let markdown = a.format == PostmortemFormat::Markdown;
     let html = a.format == PostmortemFormat::Html;
+    let json = a.format == PostmortemFormat::Json;
     let mut code = EXIT_OK;
     let head = if html {
         crate::html::page_start(out, "redsleuth post-incident report")
@@ -571,66 +739,94 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
     if let Err(e) = head {
         return io_exit(e);
     }
+    let mut doc = serde_json::json!({
+        "schema_version": crate::SCHEMA_VERSION,
+        "tool": {"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")},
+        "keyspace": null,
+        "logs": null,
+    });
+    let mut failing = false;
     if !a.rdb.is_empty() {
-        let report = ReportArgs {
-            format: match a.format {
-                PostmortemFormat::Markdown => ReportFormat::Markdown,
-                PostmortemFormat::Text => ReportFormat::Text,
-                PostmortemFormat::Html => ReportFormat::Html,
-            },
-            top: a.top,
-            model: ModelArgs {
-                model: a.model.model.clone(),
-                allocator: a.model.allocator,
-                cluster: a.model.cluster,
-            },
-            fail_on: None,
-        };
-        let opts = match options(&report, &a.common) {
+        let opts = match options(a.top, &a.model, &a.common) {
             Ok(o) => o,
             Err(c) => return c,
         };
-        let (summary, corrupt) = match analyze_files(&a.rdb, &opts, &a.common) {
-            Ok(x) => x,
-            Err(c) => return c,
-        };
-        let written = if html {
-            let findings = rdb::rules(&summary);
-            rdb::render_html_body(&summary, &findings, out)
-        } else {
-            render_report(&summary, report.format, out).map(|_| ())
+        let (summary, corrupt) =
+            match analyze_files(&a.rdb, &opts, &rdb::KeyFilter::default(), &a.common) {
+                Ok(x) => x,
+                Err(c) => return c,
+            };
+        let findings = rdb::rules(&summary);
+        let written = match a.format {
+            PostmortemFormat::Html => rdb::render_html_body(&summary, &findings, out),
+            PostmortemFormat::Markdown => rdb::render_markdown(&summary, &findings, out),
+            PostmortemFormat::Text => rdb::render_text(&summary, &findings, out),
+            PostmortemFormat::Json => {
+                doc["keyspace"] = summary.to_json(&findings);
+                Ok(())
+            }
         };
         if let Err(e) = written {
             return io_exit(e);
         }
+        failing |= fails(&findings, a.fail_on);
         if corrupt {
             code = EXIT_CORRUPT;
         }
     }
     if !a.logs.is_empty() {
-        if let Err(e) = writeln!(out) {
-            return io_exit(e);
+        if !json {
+            if let Err(e) = writeln!(out) {
+                return io_exit(e);
+            }
         }
         let format = match a.format {
             PostmortemFormat::Markdown => crate::logs::cli::LogFormat::Markdown,
             PostmortemFormat::Text => crate::logs::cli::LogFormat::Text,
             PostmortemFormat::Html => crate::logs::cli::LogFormat::HtmlBody,
+            PostmortemFormat::Json => crate::logs::cli::LogFormat::Json,
         };
         let args = crate::logs::cli::LogsArgs {
             threads: a.common.threads,
             quiet: a.common.quiet,
             redact: a.common.redact,
+            since: a.since.clone(),
+            until: a.until.clone(),
+            node: a.node.clone(),
+            top: a.top.max(1),
+            fail_on: a.fail_on.map(FailOn::severity),
             ..crate::logs::cli::LogsArgs::new(a.logs.clone(), format)
         };
-        match crate::logs::run(&args, out) {
+        let mut buf = Vec::new();
+        let sink: &mut dyn Write = if json { &mut buf } else { out };
+        match crate::logs::run(&args, sink) {
+            Ok(c) if c == EXIT_ERROR => return EXIT_ERROR,
+            Ok(EXIT_FINDINGS) => failing = true,
             Ok(c) => code = code.max(c),
             Err(e) => return io_exit(e),
         }
-    }
-    if html {
-        if let Err(e) = crate::html::page_end(out) {
-            return io_exit(e);
+        if json {
+            match serde_json::from_slice::<serde_json::Value>(&buf) {
+                Ok(v) => doc["logs"] = v,
+                Err(e) => return io_exit(io::Error::other(e)),
+            }
         }
     }
-    code
+    let tail = if html {
+        crate::html::page_end(out)
+    } else if json {
+        serde_json::to_writer_pretty(&mut *out, &doc)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else {
+        Ok(())
+    };
+    if let Err(e) = tail {
+        return io_exit(e);
+    }
+    if code == EXIT_OK && failing {
+        EXIT_FINDINGS
+    } else {
+        code
+    }
 }

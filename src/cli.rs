@@ -71,9 +71,15 @@ pub struct CommonArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Hide key names in every output (each key becomes a stable token).
+    /// Hide key names in every output (each key becomes a token keyed by a
+    /// secret drawn at random for this run).
     #[arg(long)]
     pub redact: bool,
+    /// Key the --redact tokens with the secret in FILE (at least 16 bytes;
+    /// implies --redact), so reports of several runs line up for diff and
+    /// merge.
+    #[arg(long, value_name = "FILE")]
+    pub redact_key: Option<PathBuf>,
     /// Stop at the first corrupt record instead of skipping past it to read
     /// the rest of the file.
     #[arg(long)]
@@ -113,9 +119,15 @@ pub struct KeysArgs {
     /// Only keys matching this Redis glob (`user:*:feed`).
     #[arg(long = "match", value_name = "GLOB")]
     pub pattern: Option<String>,
-    /// Only keys of this type (`string`, `hash`, … or a module type name).
+    /// Only keys of this type: string, list, set, zset, hash, stream, array,
+    /// or a module type name (ReJSON-RL, vectorset, …).
     #[arg(long = "type", value_name = "TYPE")]
     pub type_name: Option<String>,
+    /// Only keys of this encoding (what OBJECT ENCODING returned): raw, int,
+    /// embstr, linkedlist, ziplist, quicklist, listpack, listpackex, intset,
+    /// hashtable, skiplist, zipmap, stream, sliced-array.
+    #[arg(long, value_name = "ENCODING")]
+    pub encoding: Option<String>,
     /// Only keys in this database.
     #[arg(long)]
     pub db: Option<u64>,
@@ -152,15 +164,36 @@ pub enum ReportFormat {
     Prometheus,
 }
 
-/// Severity threshold for `--fail-on`.
+/// Severity threshold for `--fail-on`: the one scale of dump findings and
+/// log incidents (info < low < medium < high < critical).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     /// Any finding.
     Info,
-    /// Warnings and critical findings.
-    Warning,
-    /// Critical findings only.
+    /// Low and above.
+    Low,
+    /// Medium and above (`warning`, the name of the former three-step
+    /// scale, is accepted for it).
+    #[value(alias = "warning")]
+    Medium,
+    /// High and critical.
+    High,
+    /// Critical only.
     Critical,
+}
+
+impl FailOn {
+    /// The severity this threshold starts at.
+    pub fn severity(self) -> crate::analyze::findings::Severity {
+        use crate::analyze::findings::Severity;
+        match self {
+            FailOn::Info => Severity::Info,
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+            FailOn::Critical => Severity::Critical,
+        }
+    }
 }
 
 /// Options of the keyspace report.
@@ -217,6 +250,13 @@ pub struct RdbArgs {
     /// RDB files (one per shard is fine; `-` for stdin).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Only keys matching this Redis glob (`user:*:feed`): every section
+    /// covers those keys.
+    #[arg(long = "match", value_name = "GLOB")]
+    pub pattern: Option<String>,
+    /// Only keys in this database.
+    #[arg(long)]
+    pub db: Option<u64>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub report: ReportArgs,
@@ -232,12 +272,40 @@ pub struct DiffArgs {
     pub old: PathBuf,
     /// The newer snapshot.
     pub new: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// Patterns shown (biggest movers first).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub top: usize,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub report: ReportArgs,
+    pub model: ModelArgs,
+    /// A pattern growing faster than this per hour (between the two
+    /// `ctime`s; the whole change when a dump has none) is a
+    /// `pattern-growth` finding: medium, high at ten times the rate,
+    /// critical at a hundred. Bytes, or with KiB, MiB, GiB, TiB.
+    #[arg(long, default_value = "64MiB", value_name = "SIZE")]
+    pub growth_per_hour: String,
+    /// Exit 1 when a finding at or above this severity exists.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub common: CommonArgs,
+}
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Human-readable text.
+    Text,
+    /// One JSON object.
+    Json,
+    /// Markdown, ready to paste into a write-up.
+    Markdown,
+    /// A self-contained HTML page.
+    Html,
 }
 
 /// `merge` arguments.
@@ -261,6 +329,10 @@ pub struct MergeArgs {
     /// plain reports.
     #[arg(long)]
     pub redact: bool,
+    /// Key the --redact tokens with the secret in FILE (implies --redact):
+    /// the same file as the `rdb --redact-key` runs gives the same tokens.
+    #[arg(long, value_name = "FILE")]
+    pub redact_key: Option<PathBuf>,
 }
 
 /// `report` arguments.
@@ -275,9 +347,24 @@ pub struct PostmortemArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PostmortemFormat::Markdown)]
     pub format: PostmortemFormat,
-    /// Keys per top-N list and patterns shown.
+    /// Keys per top-N list and patterns shown, and incidents kept.
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub top: usize,
+    /// Only log events and incidents at or after this time
+    /// (`YYYY-MM-DD[ HH:MM[:SS]]`).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only log events and incidents at or before this time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only these nodes in the log analysis (`:6379`, or a port number);
+    /// repeatable.
+    #[arg(long)]
+    pub node: Vec<String>,
+    /// Exit 1 when a dump finding or a log incident at or above this
+    /// severity exists.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub model: ModelArgs,
@@ -295,4 +382,7 @@ pub enum PostmortemFormat {
     Text,
     /// One self-contained HTML page (keyspace report, then log analysis).
     Html,
+    /// One JSON object: `keyspace` as `rdb --format json` writes it, `logs`
+    /// as `logs --format json` does.
+    Json,
 }

@@ -3,11 +3,63 @@
 //!
 //! Keys are arbitrary bytes. Printable UTF-8 passes through; every other byte
 //! becomes `\xNN` and a backslash becomes `\\`, so the escaped form is
-//! unambiguous and reversible. With `--redact` a key is replaced by a stable
-//! token derived from its bytes: equal keys still look equal across outputs,
-//! but the name itself never appears.
+//! unambiguous and reversible. With `--redact` a key is replaced by a token
+//! derived from its bytes under a secret key: equal keys still look equal
+//! across outputs, but the name itself never appears, and without the
+//! secret nobody can hash candidate names (`user:1` … `user:10000000`) to
+//! map tokens back to them.
 
 use std::fmt::Write;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// The secret every `--redact` token of this process is keyed with: set
+/// once from `--redact-key FILE`, else drawn at random on first use, so two
+/// runs without a key file share no token.
+static REDACT_SECRET: OnceLock<[u8; 32]> = OnceLock::new();
+
+/// Context string of the key derivation (BLAKE3 `derive_key`): a key file's
+/// bytes become the 32-byte secret through it, so any file of enough random
+/// bytes works and the secret is never the file's raw contents.
+const KEY_CONTEXT: &str = "redsleuth 2026-12 --redact-key v1";
+
+/// Fewest bytes a `--redact-key` file must hold: below this a guess of the
+/// file is as cheap as a guess of the names.
+pub const MIN_KEY_FILE_BYTES: usize = 16;
+
+/// Reads a `--redact-key` file into the secret it stands for; the error
+/// names the file.
+pub fn redact_secret_from_file(path: &Path) -> Result<[u8; 32], String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("{}: cannot read --redact-key: {e}", path.display()))?;
+    if bytes.len() < MIN_KEY_FILE_BYTES {
+        return Err(format!(
+            "{}: a --redact-key file needs at least {MIN_KEY_FILE_BYTES} bytes of secret (it has {}); \
+             make one with `head -c 32 /dev/urandom > {}`",
+            path.display(),
+            bytes.len(),
+            path.display()
+        ));
+    }
+    Ok(blake3::derive_key(KEY_CONTEXT, &bytes))
+}
+
+/// Sets the secret of this process's tokens; false when tokens were already
+/// made under another (the secret can be chosen only once, before any
+/// output).
+pub fn set_redact_secret(secret: [u8; 32]) -> bool {
+    REDACT_SECRET.set(secret).is_ok() || REDACT_SECRET.get() == Some(&secret)
+}
+
+fn secret() -> &'static [u8; 32] {
+    REDACT_SECRET.get_or_init(|| {
+        let mut k = [0u8; 32];
+        // No entropy source is a setup fault of the host, not of the input;
+        // a redaction keyed with a guessable secret would not redact.
+        getrandom::fill(&mut k).expect("the operating system's random source failed");
+        k
+    })
+}
 
 /// Escapes `key` for display: printable UTF-8 kept, other bytes `\xNN`,
 /// backslash doubled.
@@ -69,16 +121,18 @@ pub fn unescape_key(shown: &str) -> Vec<u8> {
     out
 }
 
-/// A stable, non-reversible token standing for `key` under `--redact`.
+/// The token standing for `key` under `--redact`: BLAKE3 keyed with this
+/// run's secret, 64 bits of it, so equal names give equal tokens within a
+/// run (and across runs sharing a `--redact-key`), and nothing else does.
 pub fn redact_key(key: &[u8]) -> String {
-    // FNV-1a 64: stable across runs and platforms, no dependency; this is
-    // a pseudonym, not a security boundary against guessing short keys.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in key {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    let h = blake3::keyed_hash(secret(), key);
+    let mut out = String::with_capacity(27);
+    out.push_str("<redacted:");
+    for b in &h.as_bytes()[..8] {
+        let _ = write!(out, "{b:02x}");
     }
-    format!("<redacted:{h:016x}>")
+    out.push('>');
+    out
 }
 
 /// Formats a key for output, honouring `--redact`.
@@ -215,6 +269,36 @@ mod tests {
         assert_eq!(a, redact_key(b"user:42:email"));
         assert_ne!(a, redact_key(b"user:43:email"));
         assert!(!a.contains("user"));
+        assert_eq!(a.len(), "<redacted:>".len() + 16);
+    }
+
+    #[test]
+    fn tokens_are_not_an_unkeyed_hash_of_the_name() {
+        // The unsalted FNV-1a-64 of the name, which anyone could compute.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for &b in b"user:42:email" {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        assert_ne!(redact_key(b"user:42:email"), format!("<redacted:{h:016x}>"));
+        let plain = blake3::hash(b"user:42:email").to_hex();
+        assert!(!redact_key(b"user:42:email").contains(&plain.as_str()[..16]));
+    }
+
+    #[test]
+    fn short_key_files_are_refused_and_name_the_file() {
+        let dir = std::env::temp_dir().join(format!("redsleuth-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let short = dir.join("short.key");
+        std::fs::write(&short, b"0123456789").unwrap();
+        let e = redact_secret_from_file(&short).unwrap_err();
+        assert!(e.contains("short.key") && e.contains("16 bytes"), "{e}");
+        let good = dir.join("good.key");
+        std::fs::write(&good, [7u8; 32]).unwrap();
+        let a = redact_secret_from_file(&good).unwrap();
+        assert_eq!(a, redact_secret_from_file(&good).unwrap());
+        assert_ne!(a, [7u8; 32]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

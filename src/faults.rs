@@ -120,11 +120,12 @@ pub enum ChecksumStatus {
 pub struct Checksum {
     /// The verdict.
     pub status: ChecksumStatus,
-    /// The CRC-64 stored in the trailer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The CRC-64 stored in the trailer; `null` when there is none or the
+    /// trailer was not reached (always present: one shape everywhere).
+    #[serde(default)]
     pub stored: Option<String>,
-    /// The CRC-64 computed over the file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The CRC-64 computed over the file; `null` when not computed.
+    #[serde(default)]
     pub computed: Option<String>,
 }
 

@@ -20,6 +20,12 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+/// Version of the JSON documents' shape, in every one of them as
+/// `schema_version`. Fields are only ever added; this number grows when a
+/// field's meaning changes (2: one severity scale, `warning` became
+/// `medium`).
+pub const SCHEMA_VERSION: u32 = 2;
+
 pub mod analyze;
 pub mod app;
 pub mod aux;

@@ -18,3 +18,18 @@ pub fn bytes_bar(total: u64, quiet: bool) -> ProgressBar {
     }
     bar
 }
+
+/// A counter of bytes read from standard input, whose size is unknown until
+/// it ends; hidden unless stderr is a terminal and not `quiet`.
+pub fn stdin_counter(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} <stdin>: {bytes} read ({binary_bytes_per_sec})")
+    {
+        bar.set_style(style);
+    }
+    bar
+}

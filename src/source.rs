@@ -42,6 +42,79 @@ impl Compression {
     }
 }
 
+/// How an input's path is shown in reports and messages: as given, except
+/// standard input (`-`), which is `<stdin>`.
+pub fn shown(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// A compression recognised by its magic bytes but not read: xz and bzip2
+/// inputs would otherwise be judged as corrupt dumps or as files without a
+/// log line.
+pub fn unsupported_compression(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => Some("xz"),
+        [b'B', b'Z', b'h', b'1'..=b'9', 0x31, 0x41, 0x59, 0x26, 0x53, 0x59, ..] => Some("bzip2"),
+        // An empty bzip2 stream: header then the end-of-stream marker.
+        [b'B', b'Z', b'h', b'1'..=b'9', 0x17, 0x72, 0x45, 0x38, 0x50, 0x90, ..] => Some("bzip2"),
+        _ => None,
+    }
+}
+
+fn refuse_unsupported(head: &[u8]) -> io::Result<()> {
+    match unsupported_compression(head) {
+        None => Ok(()),
+        Some(name) => {
+            let tool = if name == "xz" { "xz" } else { "bzip2" };
+            Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{name}-compressed input is not supported (gzip, LZ4 frame and zstd are); \
+                     decompress it first, e.g. `{tool} -dc FILE | redsleuth SUBCOMMAND -`"
+                ),
+            ))
+        }
+    }
+}
+
+/// Copies standard input to an unlinked temporary file, reporting the bytes
+/// read so far (the size is not known in advance, so progress is a count,
+/// not a fraction). The copy goes through a 1 MiB buffer: a dump piped in
+/// costs disk in `$TMPDIR`, not memory.
+fn spool_stdin(progress: &dyn Fn(u64)) -> io::Result<File> {
+    let mut file = tempfile::tempfile()?;
+    let mut stdin = io::stdin().lock();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        io::Write::write_all(&mut file, &buf[..n])?;
+        total += n as u64;
+        progress(total);
+    }
+    io::Seek::rewind(&mut file)?;
+    Ok(file)
+}
+
+/// A reader decompressing `raw`.
+fn decoder<'r>(raw: impl Read + 'r, compression: Compression) -> io::Result<Box<dyn Read + 'r>> {
+    Ok(match compression {
+        Compression::None => Box::new(raw),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+        Compression::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(raw)),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(raw)?),
+    })
+}
+
 enum Bytes {
     Mapped(Mmap),
     Owned(Vec<u8>),
@@ -57,7 +130,7 @@ pub struct Source {
 
 /// An error opening or decompressing an input, with the path it concerns.
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {source}", path.display())]
+#[error("{}: {source}", shown(path))]
 pub struct SourceError {
     /// The input's path as given.
     pub path: PathBuf,
@@ -70,15 +143,21 @@ impl Source {
     /// Opens `path` (`-` is standard input), decompressing it when its magic
     /// bytes say it is gzip, LZ4 frame or zstd.
     pub fn open(path: &Path) -> Result<Source, SourceError> {
+        Source::open_with_progress(path, &|_| {})
+    }
+
+    /// [`Source::open`], reporting the bytes read so far when the input is
+    /// standard input (the one input read before any walk starts).
+    pub fn open_with_progress(path: &Path, progress: &dyn Fn(u64)) -> Result<Source, SourceError> {
         let wrap = |source: io::Error| SourceError {
             path: path.to_path_buf(),
             source,
         };
-        if path == Path::new("-") {
-            let (mut r, compression) = open_stream(path)?;
-            return Source::spooled(path, &mut *r, compression, None).map_err(wrap);
-        }
-        let file = File::open(path).map_err(wrap)?;
+        let file = if path == Path::new("-") {
+            spool_stdin(progress).map_err(wrap)?
+        } else {
+            File::open(path).map_err(wrap)?
+        };
         let on_disk = file.metadata().map_err(wrap)?.len();
         let mapped = if on_disk == 0 {
             None
@@ -99,14 +178,13 @@ impl Source {
                 // mmap can fail on special files (pipes, some network file
                 // systems); a plain read gives the same bytes.
                 let mut raw = Vec::new();
-                File::open(path)
-                    .and_then(|mut f| f.read_to_end(&mut raw))
-                    .map_err(wrap)?;
+                (&file).read_to_end(&mut raw).map_err(wrap)?;
                 return Source::from_vec(path.to_path_buf(), raw).map_err(wrap);
             }
         };
         #[cfg(unix)]
         let _ = map.advise(memmap2::Advice::Sequential);
+        refuse_unsupported(&map).map_err(wrap)?;
         let compression = Compression::sniff(&map);
         if compression == Compression::None {
             return Ok(Source {
@@ -116,9 +194,14 @@ impl Source {
                 on_disk,
             });
         }
+        // Decompressed through read(), not from the map: a map read whole
+        // would stay resident (as large as the compressed file) until the end.
         drop(map);
-        let (mut r, compression) = open_stream(path)?;
-        Source::spooled(path, &mut *r, compression, Some(on_disk)).map_err(wrap)
+        let mut file = file;
+        io::Seek::rewind(&mut file).map_err(wrap)?;
+        let mut r =
+            decoder(io::BufReader::with_capacity(1 << 20, file), compression).map_err(wrap)?;
+        Source::spooled(path, &mut *r, compression, on_disk).map_err(wrap)
     }
 
     /// Copies a (decompressing) stream into an unlinked temporary file in
@@ -128,13 +211,12 @@ impl Source {
         path: &Path,
         r: &mut dyn Read,
         compression: Compression,
-        on_disk: Option<u64>,
+        on_disk: u64,
     ) -> io::Result<Source> {
         let mut file = tempfile::tempfile()?;
         let mut w = io::BufWriter::with_capacity(1 << 20, &mut file);
         let copied = io::copy(r, &mut w)?;
         w.into_inner().map_err(io::IntoInnerError::into_error)?;
-        let on_disk = on_disk.unwrap_or(copied);
         let bytes = if copied == 0 {
             Bytes::Owned(Vec::new())
         } else {
@@ -157,6 +239,7 @@ impl Source {
     /// Wraps bytes already in memory, decompressing them if their magic says so.
     pub fn from_vec(path: PathBuf, raw: Vec<u8>) -> io::Result<Source> {
         let on_disk = raw.len() as u64;
+        refuse_unsupported(&raw)?;
         let compression = Compression::sniff(&raw);
         let bytes = if compression == Compression::None {
             raw
@@ -234,7 +317,7 @@ pub fn open_stream(path: &Path) -> Result<(Box<dyn Read + Send>, Compression), S
     } else {
         Box::new(File::open(path).map_err(wrap)?)
     };
-    let mut head = [0u8; 4];
+    let mut head = [0u8; 10];
     let mut got = 0;
     while got < head.len() {
         let n = file.read(&mut head[got..]).map_err(wrap)?;
@@ -243,6 +326,7 @@ pub fn open_stream(path: &Path) -> Result<(Box<dyn Read + Send>, Compression), S
         }
         got += n;
     }
+    refuse_unsupported(&head[..got]).map_err(wrap)?;
     let compression = Compression::sniff(&head[..got]);
     let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head[..got].to_vec()).chain(file));
     let reader: Box<dyn Read + Send> = match compression {
@@ -293,6 +377,20 @@ mod tests {
             assert_eq!(src.compression(), c);
             assert_eq!(src.bytes(), &text[..]);
         }
+    }
+
+    #[test]
+    fn xz_and_bzip2_say_which_compression_is_unsupported() {
+        // `printf '' | xz | od`, `printf 'x' | bzip2 | od`.
+        let xz = [0xfd, b'7', b'z', b'X', b'Z', 0, 0, 4, 0xe6, 0xd6];
+        let bz = *b"BZh91AY&SY\x00";
+        for (raw, name) in [(&xz[..], "xz-compressed"), (&bz[..], "bzip2-compressed")] {
+            let e = Source::from_vec("x".into(), raw.to_vec()).err().unwrap();
+            assert!(e.to_string().contains(name), "{e}");
+        }
+        // A text that merely starts with `BZh` is text.
+        assert!(Source::from_vec("x".into(), b"BZh is a word".to_vec()).is_ok());
+        assert_eq!(shown(Path::new("-")), "<stdin>");
     }
 
     #[test]

@@ -475,8 +475,19 @@ fn binary_garbage_and_a_100_mb_line_never_panic() {
         .collect();
     let nf = dir.join("noise.log");
     std::fs::write(&nf, &noise).unwrap();
-    let (code, out) = run(&args(vec![nf], LogFormat::Json));
-    assert_eq!(code, 0);
+    // Noise alone is no log: exit 2, nothing printed (issue 14). Beside a
+    // real log it is read, counted as unparsed and named: exit 3.
+    let (code, out) = run(&args(vec![nf.clone()], LogFormat::Json));
+    assert_eq!(code, 2);
+    assert!(out.is_empty(), "{out}");
+    let real = dir.join("real.log");
+    std::fs::write(
+        &real,
+        b"1:M 01 Jan 2025 00:00:00.000 * Ready to accept connections\n",
+    )
+    .unwrap();
+    let (code, out) = run(&args(vec![nf, real], LogFormat::Json));
+    assert_eq!(code, 3);
     let doc: Value = serde_json::from_str(&out).unwrap();
     assert!(doc["metrics"]["unparsed_lines"].as_u64().unwrap() > 0);
     // A 100 MB line between two real lines, plain and gzip-streamed.

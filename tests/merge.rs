@@ -104,7 +104,12 @@ fn one_path_holding_two_different_dumps_is_not_a_duplicate() {
 #[test]
 fn redacted_and_plain_reports_do_not_mix() {
     let d = Dir::new("redact");
-    let red = d.report("redacted.json", &["--redact", A]);
+    // Tokens line up across runs only under one secret: every redacted run
+    // below shares this key file.
+    let key = d.0.join("team.key");
+    std::fs::write(&key, b"a shared secret of 32 bytes, ok.").unwrap();
+    let key = key.display().to_string();
+    let red = d.report("redacted.json", &["--redact-key", &key, A]);
     let plain = d.report("plain.json", &[B]);
     assert_eq!(
         json(&std::fs::read_to_string(&red).unwrap())["redacted"],
@@ -124,10 +129,10 @@ fn redacted_and_plain_reports_do_not_mix() {
 
     // `merge --redact` redacts the plain one: the result is what one
     // `rdb --redact` over both dumps writes, token for token.
-    let (code, out, err) = run(&["merge", "--redact", &red, &plain]);
+    let (code, out, err) = run(&["merge", "--redact-key", &key, &red, &plain]);
     assert_eq!(code, 0, "{err}");
     let merged = json(&out);
-    let (_, whole, _) = run(&["rdb", "-q", "--redact", "--format", "json", A, B]);
+    let (_, whole, _) = run(&["rdb", "-q", "--redact-key", &key, "--format", "json", A, B]);
     let whole = json(&whole);
     for field in [
         "keyspace",
@@ -156,7 +161,7 @@ fn redacted_and_plain_reports_do_not_mix() {
         assert!(!md.contains(&format!("`{n}`")), "{n} in Markdown");
     }
     // Two redacted reports merge without the flag.
-    let red_b = d.report("redacted-b.json", &["--redact", B]);
+    let red_b = d.report("redacted-b.json", &["--redact-key", &key, B]);
     let (code, out, err) = run(&["merge", &red, &red_b]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(json(&out)["top_keys"], whole["top_keys"]);

@@ -139,6 +139,77 @@ fn covers(glob: &str, pat: &str) -> bool {
         })
 }
 
+/// `pattern-growth` findings: patterns whose memory grew faster than
+/// `per_hour` bytes an hour between the snapshots (or by more than
+/// `per_hour` in all, when a dump has no `ctime` to time the change by):
+/// medium, high at ten times the rate, critical at a hundred. Fastest
+/// first.
+pub fn growth_findings(
+    changes: &[Change],
+    hours: Option<f64>,
+    per_hour: u64,
+) -> Vec<super::findings::Finding> {
+    use super::findings::{human_bytes, Finding, Severity};
+    let limit = per_hour.max(1) as f64;
+    let mut out: Vec<(f64, Finding)> = changes
+        .iter()
+        .filter_map(|c| {
+            let grew = c.memory_bytes.1.checked_sub(c.memory_bytes.0)?;
+            let (rate, how) = match (c.memory_per_hour, hours) {
+                (Some(r), Some(h)) if h > 0.0 => (
+                    r,
+                    format!("{}/h over {h:.2} h", human_bytes(r.max(0.0) as u64)),
+                ),
+                _ => (
+                    grew as f64,
+                    format!(
+                        "{} between the snapshots (no ctime to time it by)",
+                        human_bytes(grew)
+                    ),
+                ),
+            };
+            if rate <= limit {
+                return None;
+            }
+            let severity = if rate > 100.0 * limit {
+                Severity::Critical
+            } else if rate > 10.0 * limit {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            Some((
+                rate,
+                Finding {
+                    id: "pattern-growth",
+                    severity,
+                    summary: format!(
+                        "pattern `{}` grew by {} ({} → {}, {}), faster than the {}/h threshold",
+                        c.pattern,
+                        human_bytes(grew),
+                        human_bytes(c.memory_bytes.0),
+                        human_bytes(c.memory_bytes.1),
+                        how,
+                        human_bytes(per_hour)
+                    ),
+                    evidence: vec![format!(
+                        "{}: {} → {} keys, {} → {} memory, TTL coverage {:.0} % → {:.0} %",
+                        c.pattern,
+                        c.keys.0,
+                        c.keys.1,
+                        human_bytes(c.memory_bytes.0),
+                        human_bytes(c.memory_bytes.1),
+                        c.ttl_coverage.0 * 100.0,
+                        c.ttl_coverage.1 * 100.0
+                    )],
+                },
+            ))
+        })
+        .collect();
+    out.sort_by(|a, b| b.0.total_cmp(&a.0));
+    out.into_iter().map(|(_, f)| f).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

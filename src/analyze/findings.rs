@@ -7,16 +7,15 @@ use serde::Serialize;
 use super::patterns::ratio;
 use super::Summary;
 
-/// How much a finding matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing.
-    Info,
-    /// Likely to hurt.
-    Warning,
-    /// The probable cause of an incident.
-    Critical,
+/// How much a finding matters: the one scale of dump findings and log
+/// incidents (info < low < medium < high < critical), so `--fail-on` means
+/// the same on every subcommand.
+pub use crate::logs::catalog::Severity;
+
+impl Serialize for Severity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
 }
 
 /// One finding.
@@ -69,7 +68,7 @@ pub fn findings(s: &Summary) -> Vec<Finding> {
                 // absolute size too: 720 B without a TTL is no incident.
                 severity: match (share, st.memory_bytes) {
                     (x, m) if x >= 0.5 && m >= 64 << 20 => Severity::Critical,
-                    (_, m) if m >= 1 << 20 => Severity::Warning,
+                    (_, m) if m >= 1 << 20 => Severity::Medium,
                     _ => Severity::Info,
                 },
                 summary: format!(
@@ -95,7 +94,7 @@ pub fn findings(s: &Summary) -> Vec<Finding> {
     if no_ttl >= 0.9 && s.total.keys >= 100 {
         out.push(Finding {
             id: "keyspace-without-ttl",
-            severity: Severity::Warning,
+            severity: Severity::Medium,
             summary: format!(
                 "{} of memory ({}) is held by keys without a TTL",
                 pct(no_ttl),
@@ -112,7 +111,7 @@ pub fn findings(s: &Summary) -> Vec<Finding> {
         if share >= 0.1 && k.memory_bytes >= 1 << 20 {
             out.push(Finding {
                 id: "big-key",
-                severity: if k.memory_bytes >= 256 << 20 { Severity::Critical } else { Severity::Warning },
+                severity: if k.memory_bytes >= 256 << 20 { Severity::Critical } else { Severity::Medium },
                 summary: format!(
                     "key `{}` ({} {}, {} elements) holds {} of memory ({}); deleting or evicting it frees one large chunk and blocks the server while it does",
                     k.key, k.type_name, k.encoding, k.elements.map(|e| e.to_string()).unwrap_or_else(|| "?".into()), pct(share), human_bytes(k.memory_bytes)
@@ -129,7 +128,7 @@ pub fn findings(s: &Summary) -> Vec<Finding> {
     if !huge.is_empty() {
         out.push(Finding {
             id: "huge-hash",
-            severity: Severity::Warning,
+            severity: Severity::Medium,
             summary: format!(
                 "{} hash(es) have 100k fields or more; HGETALL/DEL on them stalls the event loop",
                 huge.len()
@@ -161,7 +160,7 @@ pub fn findings(s: &Summary) -> Vec<Finding> {
     if ek >= 100 && ratio(ek, s.total.keys) >= 0.05 {
         out.push(Finding {
             id: "expired-not-reclaimed",
-            severity: Severity::Warning,
+            severity: Severity::Medium,
             summary: format!("{ek} keys ({}) had already expired when the snapshot was taken: active expiry is behind", human_bytes(em)),
             evidence: vec![format!("TTL bucket expired: {ek} keys, {em} B")],
         });

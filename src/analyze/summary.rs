@@ -340,6 +340,7 @@ impl Summary {
                 .collect::<Vec<_>>()
         };
         json!({
+            "schema_version": crate::SCHEMA_VERSION,
             "tool": {"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")},
             "source": self.sources.first(),
             "sources": self.sources,

@@ -299,6 +299,7 @@ pub fn render_json(r: &CheckReport, path: &str, out: &mut dyn Write) -> io::Resu
         .filter_map(|f| SkippedRange::new(path, f))
         .collect();
     let v = json!({
+        "schema_version": crate::SCHEMA_VERSION,
         "tool": {"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")},
         "source": {"path": path, "bytes": r.bytes, "rdb_version": r.header.version,
             "magic": r.header.magic, "server": {"family": r.profile.family,

@@ -18,6 +18,8 @@ pub struct Filter {
     pub pattern: Option<Vec<u8>>,
     /// `TYPE` name.
     pub type_name: Option<String>,
+    /// `OBJECT ENCODING` name.
+    pub encoding: Option<String>,
     /// Database.
     pub db: Option<u64>,
 }
@@ -148,6 +150,59 @@ impl Row {
     }
 }
 
+/// The names `TYPE` returns for the built-in types; module values report
+/// their module's nine-character type name (`ReJSON-RL`, `MBbloom--`,
+/// `vectorset`).
+pub const TYPES: &[&str] = &["string", "list", "set", "zset", "hash", "stream", "array"];
+
+/// The names `OBJECT ENCODING` returns, over every server version.
+pub const ENCODINGS: &[&str] = &[
+    "raw",
+    "int",
+    "embstr",
+    "linkedlist",
+    "ziplist",
+    "quicklist",
+    "listpack",
+    "listpackex",
+    "intset",
+    "hashtable",
+    "skiplist",
+    "zipmap",
+    "stream",
+    "sliced-array",
+];
+
+/// Checks `--type`: a built-in type or a module type name (nine characters
+/// of `A-Z a-z 0-9 - _`, as `RedisModule_CreateDataType` requires); a typo
+/// (`hsh`) would otherwise silently match nothing.
+pub fn check_type(name: &str) -> Result<(), String> {
+    let module_name = name.len() == 9
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
+    if TYPES.contains(&name) || module_name {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown --type '{name}'; use one of {}, or a module type name of nine characters (ReJSON-RL, MBbloom--, vectorset)",
+            TYPES.join(", ")
+        ))
+    }
+}
+
+/// Checks `--encoding` against [`ENCODINGS`].
+pub fn check_encoding(name: &str) -> Result<(), String> {
+    if ENCODINGS.contains(&name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown --encoding '{name}'; use one of {}",
+            ENCODINGS.join(", ")
+        ))
+    }
+}
+
 /// Builds a row from a frame and its inspected value.
 pub fn row(f: &Frame<'_>, key: &[u8], v: &ValueInfo, memory_bytes: u64, redact: bool) -> Row {
     Row {
@@ -226,6 +281,9 @@ pub fn list<T: Send>(
             if v.type_name.as_str() != t {
                 return None;
             }
+        }
+        if filter.encoding.as_deref().is_some_and(|e| e != v.encoding) {
+            return None;
         }
         let memory = model.key_memory(f, key.len() as u64, &v);
         Some(Ok(make(row(f, &key, &v, memory, redact))))

@@ -17,6 +17,15 @@ pub fn open(path: &Path) -> Result<Source, SourceError> {
     Source::open(path)
 }
 
+/// Opens an input as [`open`] does, counting the bytes of standard input
+/// as they arrive on a terminal's stderr unless `quiet`.
+pub fn open_progress(path: &Path, quiet: bool) -> Result<Source, SourceError> {
+    let bar = crate::progress::stdin_counter(quiet || path != Path::new("-"));
+    let src = Source::open_with_progress(path, &|n| bar.set_position(n));
+    bar.finish_and_clear();
+    src
+}
+
 /// Parses the header of an opened source.
 pub fn parse(src: &Source) -> rdb::Result<RdbFile<'_>> {
     RdbFile::parse(src.bytes())

@@ -39,6 +39,25 @@ pub struct Options {
     pub cluster: bool,
 }
 
+/// Which keys a report covers (`rdb --match/--db`); the default covers all.
+#[derive(Debug, Clone, Default)]
+pub struct KeyFilter {
+    /// Redis glob over the key name.
+    pub pattern: Option<Vec<u8>>,
+    /// Database.
+    pub db: Option<u64>,
+}
+
+impl KeyFilter {
+    fn admits(&self, db: u64, key: &[u8]) -> bool {
+        self.db.is_none_or(|d| d == db)
+            && self
+                .pattern
+                .as_deref()
+                .is_none_or(|p| crate::escape::glob_match(p, key))
+    }
+}
+
 /// Analyzes one file into a summary. Faults are recorded in
 /// `summary.errors`; what was read before them is kept.
 pub fn analyze(
@@ -47,6 +66,29 @@ pub fn analyze(
     pool: &rayon::ThreadPool,
     walk: Walk<'_>,
     opts: &Options,
+    progress: &dyn Fn(u64),
+) -> Summary {
+    analyze_filtered(
+        file,
+        path,
+        pool,
+        walk,
+        opts,
+        &KeyFilter::default(),
+        progress,
+    )
+}
+
+/// [`analyze`] over the keys `filter` admits only: every section (keyspace,
+/// types, patterns, top lists, TTL) covers those keys; faults and the
+/// checksum still cover the whole file.
+pub fn analyze_filtered(
+    file: &RdbFile<'_>,
+    path: &str,
+    pool: &rayon::ThreadPool,
+    walk: Walk<'_>,
+    opts: &Options,
+    filter: &KeyFilter,
     progress: &dyn Fn(u64),
 ) -> Summary {
     let profile = file.profile();
@@ -121,7 +163,9 @@ pub fn analyze(
                 // The key borrows the map (copied only when int-encoded or
                 // compressed); it is formatted only if it enters a top list.
                 let key = f.key.to_cow().unwrap_or_default();
-                summary.absorb(&k, &|| show_key(&key, opts.redact), now_ms)
+                if filter.admits(f.db, &key) {
+                    summary.absorb(&k, &|| show_key(&key, opts.redact), now_ms)
+                }
             }
             (Record::Key(_), Some(Err(e))) => summary.errors.push(ReadError::new(path, &e)),
             (
@@ -360,7 +404,7 @@ pub fn render_text(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::Resul
     }
     for (ty, l) in &s.top_elements {
         writeln!(out, "\nBiggest {ty} keys by elements")?;
-        for k in l.items().take(5) {
+        for k in l.items().take(s.top) {
             writeln!(
                 out,
                 "  {:>10}  {:>11}  db {}  {}",
@@ -449,6 +493,40 @@ pub fn render_markdown(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::R
             human_bytes(k.memory_bytes)
         )?;
     }
+    for t in extra_tables(s) {
+        writeln!(out, "\n## {}\n", t.title)?;
+        for n in &t.notes {
+            writeln!(out, "{n}\n")?;
+        }
+        if t.rows.is_empty() {
+            continue;
+        }
+        writeln!(out, "| {} |", t.head.join(" | "))?;
+        writeln!(
+            out,
+            "|{}|",
+            t.head
+                .iter()
+                .enumerate()
+                .map(|(k, _)| if k < t.left { "---" } else { "---:" })
+                .collect::<Vec<_>>()
+                .join("|")
+        )?;
+        for r in &t.rows {
+            let cells: Vec<String> = r
+                .iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    if t.code.contains(&k) {
+                        format!("`{}`", c.replace('|', "\\|").replace('`', "'"))
+                    } else {
+                        c.replace('|', "\\|")
+                    }
+                })
+                .collect();
+            writeln!(out, "| {} |", cells.join(" | "))?;
+        }
+    }
     writeln!(
         out,
         "\n## TTL at snapshot time\n\n| remaining | keys | memory |\n|---|---:|---:|"
@@ -466,6 +544,119 @@ pub fn render_markdown(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::R
         }
     }
     Ok(())
+}
+
+/// A section of the report that Markdown and HTML render alike.
+struct Table {
+    title: String,
+    notes: Vec<String>,
+    head: Vec<&'static str>,
+    /// Columns before this one are left-aligned.
+    left: usize,
+    /// Columns shown as code (key names).
+    code: Vec<usize>,
+    rows: Vec<Vec<String>>,
+}
+
+/// The sections text and JSON carry beyond patterns, types, the biggest
+/// keys and TTL: keys per database, fragmentation clues, the biggest
+/// hashes and the biggest keys by elements per type, each list cut at
+/// `--top` as in every format.
+fn extra_tables(s: &Summary) -> Vec<Table> {
+    let t = &s.total;
+    let mut out = vec![Table {
+        title: "Databases".into(),
+        notes: Vec::new(),
+        head: vec!["db", "keys", "expires"],
+        left: 0,
+        code: Vec::new(),
+        rows: s
+            .dbs
+            .iter()
+            .map(|(db, (k, e))| vec![db.to_string(), k.to_string(), e.to_string()])
+            .collect(),
+    }];
+    let mut notes = Vec::new();
+    if let Some(used) = s.used_mem() {
+        notes.push(format!(
+            "used-mem at save time {} vs {} estimated for the keys ({:.2}x).",
+            human_bytes(used),
+            human_bytes(t.memory_bytes),
+            used as f64 / t.memory_bytes.max(1) as f64
+        ));
+    }
+    notes.push(format!(
+        "Size-class rounding of values: {} ({:.1}% of the estimate).",
+        human_bytes(s.rounding_waste),
+        crate::analyze::patterns::ratio(s.rounding_waste, t.memory_bytes) * 100.0
+    ));
+    if s.hashes_past_listpack.0 > 0 {
+        notes.push(format!(
+            "{} hashtable hashes just past the listpack limit hold {}.",
+            s.hashes_past_listpack.0,
+            human_bytes(s.hashes_past_listpack.1)
+        ));
+    }
+    if s.idle.0 > 0 {
+        notes.push(format!(
+            "Cold (idle >= 1 day or LFU decayed): {} of {} keys with access data.",
+            human_bytes(s.idle.1),
+            s.idle.0
+        ));
+    }
+    out.push(Table {
+        title: "Fragmentation clues".into(),
+        notes,
+        head: Vec::new(),
+        left: 0,
+        code: Vec::new(),
+        rows: Vec::new(),
+    });
+    if s.big_hashes.items().next().is_some() {
+        out.push(Table {
+            title: "Biggest hashes".into(),
+            notes: Vec::new(),
+            head: vec!["key", "db", "encoding", "fields", "memory"],
+            left: 3,
+            code: vec![0],
+            rows: s
+                .big_hashes
+                .items()
+                .take(s.top)
+                .map(|k| {
+                    vec![
+                        k.key.clone(),
+                        k.db.to_string(),
+                        k.encoding.to_string(),
+                        k.elements.unwrap_or(0).to_string(),
+                        human_bytes(k.memory_bytes),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    for (ty, l) in &s.top_elements {
+        out.push(Table {
+            title: format!("Biggest {ty} keys by elements"),
+            notes: Vec::new(),
+            head: vec!["key", "db", "elements", "memory"],
+            left: 1,
+            code: vec![0],
+            rows: l
+                .items()
+                .take(s.top)
+                .map(|k| {
+                    vec![
+                        k.key.clone(),
+                        k.db.to_string(),
+                        k.elements.unwrap_or(0).to_string(),
+                        human_bytes(k.memory_bytes),
+                    ]
+                })
+                .collect(),
+        });
+    }
+    out
 }
 
 /// Findings for a summary.
@@ -567,7 +758,38 @@ pub fn render_html_body(s: &Summary, f: &[Finding], out: &mut dyn Write) -> io::
             human_bytes(k.memory_bytes)
         )?;
     }
-    writeln!(out, "</table><h2>TTL at snapshot time</h2><table><tr><th>remaining</th><th>keys</th><th>memory</th></tr>")?;
+    writeln!(out, "</table>")?;
+    for t in extra_tables(s) {
+        writeln!(out, "<h2>{}</h2>", html(&t.title))?;
+        for n in &t.notes {
+            writeln!(out, "<p>{}</p>", html(n))?;
+        }
+        if t.rows.is_empty() {
+            continue;
+        }
+        let head: String = t
+            .head
+            .iter()
+            .map(|h| format!("<th>{}</th>", html(h)))
+            .collect();
+        writeln!(out, "<table><tr>{head}</tr>")?;
+        for r in &t.rows {
+            let cells: String = r
+                .iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    if t.code.contains(&k) {
+                        format!("<td><code>{}</code></td>", html(c))
+                    } else {
+                        format!("<td>{}</td>", html(c))
+                    }
+                })
+                .collect();
+            writeln!(out, "<tr>{cells}</tr>")?;
+        }
+        writeln!(out, "</table>")?;
+    }
+    writeln!(out, "<h2>TTL at snapshot time</h2><table><tr><th>remaining</th><th>keys</th><th>memory</th></tr>")?;
     for (b, (k, m)) in TTL_BUCKETS.iter().zip(s.ttl.iter()) {
         writeln!(
             out,

@@ -55,9 +55,14 @@ pub struct LogsArgs {
     /// boot) in time.
     #[arg(long, value_name = "WHEN")]
     pub boot_time: Option<String>,
-    /// Hide key names, client names and client addresses in every output.
+    /// Hide key and script names, client names, user names, IPv4 and IPv6
+    /// addresses, host names and file paths of the host in every output.
     #[arg(long)]
     pub redact: bool,
+    /// Accepted for the same command line as the RDB subcommands (implies
+    /// --redact); log redaction masks rather than tokenizes.
+    #[arg(long, value_name = "FILE")]
+    pub redact_key: Option<PathBuf>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -93,6 +98,7 @@ impl LogsArgs {
             year: None,
             boot_time: None,
             redact: false,
+            redact_key: None,
             threads: None,
             quiet: false,
             top: 50,

@@ -494,7 +494,7 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
             if let Some(e) = stream_one(
                 &mut b,
                 &readable[i],
-                files[i].display().to_string(),
+                source::shown(&files[i]),
                 set,
                 threads,
                 &tick,
@@ -522,7 +522,7 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
             .collect();
         for (set, i, (p, comp, err)) in parsed {
             b.begin_file(
-                files[i].display().to_string(),
+                source::shown(&files[i]),
                 readable[i].clone(),
                 comp == "none",
                 set,
@@ -679,6 +679,32 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         eprintln!("redsleuth: {e}");
     }
     let t = &analysis.timeline;
+    // Inputs that read but hold no log: a PNG, a README, a dump. An empty
+    // file is said as such; it fails the run only when nothing else was
+    // given (an empty file beside the logs is a rotated-away one).
+    let mut not_logs = Vec::new();
+    let mut empty = 0;
+    for f in t.files.iter().filter(|f| f.error.is_none()) {
+        if f.bytes == 0 {
+            empty += 1;
+            not_logs.push(format!("{}: empty file", f.path));
+        } else if f.unparsed >= f.lines {
+            not_logs.push(format!(
+                "{}: no line looked like a Redis/Valkey log ({} line(s), none with a log prefix)",
+                f.path, f.lines
+            ));
+        }
+    }
+    for m in &not_logs {
+        eprintln!("redsleuth: {m}");
+    }
+    let read_ok = t.files.iter().filter(|f| f.error.is_none()).count();
+    if read_ok > 0 && not_logs.len() == read_ok {
+        return Ok(2);
+    }
+    let some_not_logs = not_logs.len() > empty;
+    let mut errors = analysis.errors.clone();
+    errors.extend(not_logs);
     let node_ok = |n: usize| {
         args.node.is_empty()
             || args.node.iter().any(|want| {
@@ -745,7 +771,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         events,
         redact: args.redact,
         top: args.top,
-        errors: analysis.errors.clone(),
+        errors,
         texts: &texts,
     };
     let res = match args.format {
@@ -761,7 +787,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         Ok(()) => {}
     }
     let all_failed = analysis.errors.len() >= files.len() && t.lines == 0;
-    let partial = !analysis.errors.is_empty() || !missing.is_empty();
+    let partial = !analysis.errors.is_empty() || !missing.is_empty() || some_not_logs;
     // Freeing millions of records one by one takes a noticeable time on a
     // large archive, and the output is already written: hand it to a thread
     // of its own (a process that exits next need not wait for it).

@@ -35,10 +35,17 @@ pub struct Report<'a> {
 }
 
 /// Masks what may be personal data in a log line: quoted strings (key names,
-/// script names, argv), client identity fields and IPv4 addresses.
+/// script names, argv), client identity fields (`addr=`, `laddr=`, `name=`,
+/// `user=`, `lib-name=`, `lib-ver=`), IPv4 and IPv6 addresses, host names
+/// (`host:port` after a replication word or with a `.`/`-` in it, dotted
+/// names of three labels or a common top-level domain, the host field of a
+/// syslog prefix, a Sentinel event's `host port`) and file paths of the host
+/// (`/var/lib/redis/dump.rdb`, `./x`, `~/x`). Structure stays: the masks say
+/// what stood there (`x.x.x.x`, `x::x`, `<host>`, `<path>`, `*redacted*`).
 pub fn redact(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let b = s.as_bytes();
+    let sentinel_event = is_sentinel_event(s);
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -53,11 +60,16 @@ pub fn redact(s: &str) -> String {
                 continue;
             }
         }
-        // Client fields.
         let rest = &s[i..];
-        let at_word =
-            i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-' || b[i - 1] == b'_');
+        let prev = if i == 0 { None } else { Some(b[i - 1]) };
+        if let Some(len) = path_len(rest, prev) {
+            out.push_str("<path>");
+            i += len;
+            continue;
+        }
+        let at_word = prev.is_none_or(|p| !(p.is_ascii_alphanumeric() || p == b'-' || p == b'_'));
         if at_word {
+            // Client fields.
             if let Some(k) = ["addr=", "laddr=", "name=", "user=", "lib-name=", "lib-ver="]
                 .iter()
                 .find(|k| rest.starts_with(**k))
@@ -70,11 +82,24 @@ pub fn redact(s: &str) -> String {
                 i += end;
                 continue;
             }
-            // IPv4 address.
-            if let Some(len) = ipv4_len(rest) {
-                out.push_str("x.x.x.x");
-                i += len;
-                continue;
+            if prev.is_none_or(|p| p != b':' && p != b'.') {
+                if let Some(len) = ipv6_len(rest) {
+                    out.push_str("x::x");
+                    i += len;
+                    continue;
+                }
+            }
+            if prev.is_none_or(|p| p != b'.') {
+                if let Some(len) = ipv4_len(rest) {
+                    out.push_str("x.x.x.x");
+                    i += len;
+                    continue;
+                }
+                if let Some(len) = host_len(s, i, sentinel_event) {
+                    out.push_str("<host>");
+                    i += len;
+                    continue;
+                }
             }
         }
         let ch = rest.chars().next().unwrap_or(' ');
@@ -82,6 +107,241 @@ pub fn redact(s: &str) -> String {
         i += ch.len_utf8();
     }
     out
+}
+
+/// A path of the host file system starting here: `/a…`, `./a…`, `../a…`
+/// or `~/a…` after a space, `=`, `:` or an opening bracket, up to a space,
+/// quote, bracket or comma, less a sentence's trailing `.`/`:`.
+fn path_len(rest: &str, prev: Option<u8>) -> Option<usize> {
+    if prev.is_some_and(|p| !matches!(p, b' ' | b'\t' | b'=' | b':' | b'(' | b'[' | b'<' | b',')) {
+        return None;
+    }
+    let b = rest.as_bytes();
+    let body = if b.starts_with(b"/") {
+        1
+    } else if b.starts_with(b"./") || b.starts_with(b"~/") {
+        2
+    } else if b.starts_with(b"../") {
+        3
+    } else {
+        return None;
+    };
+    let first = *b.get(body)?;
+    if !(first.is_ascii_alphanumeric() || matches!(first, b'.' | b'_' | b'-' | b'/')) {
+        return None;
+    }
+    let mut len = b
+        .iter()
+        .position(|&c| {
+            c.is_ascii_whitespace()
+                || matches!(
+                    c,
+                    b'\'' | b'"' | b'(' | b')' | b'[' | b']' | b',' | b';' | b'<' | b'>'
+                )
+        })
+        .unwrap_or(b.len());
+    while len > body && matches!(b[len - 1], b'.' | b':') {
+        len -= 1;
+    }
+    // `//` alone (a URL's scheme separator) is no path.
+    (len > body && b[..len].iter().any(|c| c.is_ascii_alphanumeric())).then_some(len)
+}
+
+/// An IPv6 address starting here (`::1`, `fe80::1`, `2001:db8::5`,
+/// `::ffff:10.0.0.1`, the full eight-group form): hex groups of at most
+/// four digits, with `::` or seven colons, so a time (`07:23:35.442`) or a
+/// `key:value` is not one.
+fn ipv6_len(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let run = b
+        .iter()
+        .take_while(|c| c.is_ascii_hexdigit() || **c == b':' || **c == b'.')
+        .count();
+    let mut cand = &s[..run];
+    // A sentence's trailing colon or dot is not part of the address.
+    while cand.ends_with('.') || (cand.ends_with(':') && !cand.ends_with("::")) {
+        cand = &cand[..cand.len() - 1];
+    }
+    let colons = cand.bytes().filter(|&c| c == b':').count();
+    if colons < 2 || !(cand.contains("::") || colons == 7) {
+        return None;
+    }
+    if b.get(cand.len()).is_some_and(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let groups: Vec<&str> = cand.split(':').collect();
+    let last = groups.len() - 1;
+    for (k, g) in groups.iter().enumerate() {
+        let ok = if k == last && g.contains('.') {
+            ipv4_len(g) == Some(g.len())
+        } else {
+            g.len() <= 4 && g.bytes().all(|c| c.is_ascii_hexdigit())
+        };
+        if !ok {
+            return None;
+        }
+    }
+    if cand.contains(":::") || cand.matches("::").count() > 1 {
+        return None;
+    }
+    Some(cand.len())
+}
+
+/// File-name extensions: `debug.c:530`, `dump.rdb`, `redis.conf` are names
+/// of files, not hosts.
+const FILE_EXTENSIONS: &[&str] = &[
+    "c", "h", "cc", "cpp", "rs", "py", "lua", "rdb", "aof", "conf", "log", "pid", "sock", "so",
+    "txt", "json", "gz", "lz4", "zst", "tmp", "manifest", "base", "incr", "sh", "md",
+];
+
+/// Top-level domains that make a two-label name (`cache.example.com` has
+/// three labels and needs none) read as a host.
+const TLDS: &[&str] = &[
+    "com",
+    "net",
+    "org",
+    "io",
+    "local",
+    "internal",
+    "lan",
+    "svc",
+    "cloud",
+    "dev",
+    "corp",
+    "home",
+    "localdomain",
+    "intra",
+    "prod",
+    "cluster",
+];
+
+/// Words after which a `name:port` is a replication peer.
+const PEER_WORDS: &[&str] = &[
+    "MASTER",
+    "master",
+    "PRIMARY",
+    "primary",
+    "replica",
+    "Replica",
+    "REPLICA",
+    "slave",
+    "Slave",
+    "SLAVE",
+    "to",
+    "from",
+    "with",
+    "REPLICAOF",
+    "SLAVEOF",
+    "node",
+    "Node",
+];
+
+/// A host name starting at `i` of `s`; see [`redact`] for the shapes.
+fn host_len(s: &str, i: usize, sentinel_event: bool) -> Option<usize> {
+    let b = s.as_bytes();
+    let rest = &b[i..];
+    if !rest.first()?.is_ascii_alphanumeric() {
+        return None;
+    }
+    let mut len = rest
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'.' || **c == b'-')
+        .count();
+    while len > 0 && matches!(rest[len - 1], b'.' | b'-') {
+        len -= 1;
+    }
+    let tok = &s[i..i + len];
+    let after = &rest[len..];
+    if after.first().is_some_and(|&c| c == b'_' || c == b'/')
+        || !tok.bytes().any(|c| c.is_ascii_alphabetic())
+    {
+        return None;
+    }
+    let labels: Vec<&str> = tok.split('.').collect();
+    let last = *labels.last()?;
+    let is_file = labels.len() > 1 && FILE_EXTENSIONS.contains(&last.to_ascii_lowercase().as_str());
+    if is_file {
+        return None;
+    }
+    // A node id (40 hex digits) or a word of hex is not a host.
+    if tok.len() >= 16 && tok.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let last_alpha = last.len() >= 2 && last.bytes().all(|c| c.is_ascii_alphabetic());
+    if last_alpha
+        && (labels.len() >= 3
+            || (labels.len() == 2 && TLDS.contains(&last.to_ascii_lowercase().as_str())))
+    {
+        return Some(len);
+    }
+    // `name:port`, then a non-word: with a `.` or `-` in the name, or after
+    // a replication word (`Connecting to MASTER cache:6379`); never at the
+    // start of a line, where `key:value` pairs of INFO output stand.
+    if let Some(port) = port_after(after, b':') {
+        let prev_word = s[..i].split_whitespace().next_back().unwrap_or("");
+        let prev_word = prev_word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        if i > 0 && port > 0 && (tok.contains(['.', '-']) || PEER_WORDS.contains(&prev_word)) {
+            return Some(len);
+        }
+    }
+    // Syslog prefix: `<host> <ident>[<pid>]:`.
+    if after.first() == Some(&b' ') {
+        let id = &after[1..];
+        let n = id
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'))
+            .count();
+        if n > 0 && id.get(n) == Some(&b'[') {
+            let d = id[n + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            if d > 0 && id.get(n + 1 + d) == Some(&b']') && id.get(n + 2 + d) == Some(&b':') {
+                return Some(len);
+            }
+        }
+        // Sentinel events name an instance as `<host> <port>`.
+        if sentinel_event
+            && port_after(after, b' ').is_some_and(|p| p > 0)
+            && !tok.chars().all(|c| c.is_ascii_digit())
+        {
+            return Some(len);
+        }
+    }
+    None
+}
+
+/// The port number after `sep` at the start of `after`, when a non-word
+/// follows it.
+fn port_after(after: &[u8], sep: u8) -> Option<u32> {
+    if after.first() != Some(&sep) {
+        return None;
+    }
+    let d = after[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if d == 0
+        || d > 5
+        || after.get(1 + d).is_some_and(|c| {
+            c.is_ascii_alphanumeric()
+                || *c == b'.' && after.get(2 + d).is_some_and(|c| c.is_ascii_digit())
+        })
+    {
+        return None;
+    }
+    std::str::from_utf8(&after[1..1 + d])
+        .ok()?
+        .parse()
+        .ok()
+        .filter(|&p| p <= 65535)
+}
+
+/// A Sentinel event line (`+sdown master mymaster 10.0.0.1 6379`,
+/// `+switch-master …`): its instances are written as `host port`.
+fn is_sentinel_event(s: &str) -> bool {
+    s.split_whitespace().any(|w| {
+        (w.starts_with('+') || w.starts_with('-'))
+            && w.len() > 2
+            && w[1..].bytes().all(|c| c.is_ascii_lowercase() || c == b'-')
+    })
 }
 
 fn ipv4_len(s: &str) -> Option<usize> {
@@ -400,6 +660,7 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
         lines: u64,
         metrics: Value,
         nodes: Vec<Value>,
+        schema_version: u32,
         tool: Value,
         unparsed_samples: Vec<Value>,
     }
@@ -411,6 +672,7 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
         lines: t.lines,
         metrics,
         nodes,
+        schema_version: crate::SCHEMA_VERSION,
         tool: json!({"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")}),
         unparsed_samples: unparsed,
     };
@@ -447,13 +709,17 @@ fn event_json(r: &Report, e: &Event) -> Value {
     if let Some(ci) = e.crash() {
         let cr = &t.crashes[ci as usize];
         fields.insert("reason".into(), json!(cr.reason()));
-        fields.insert("frames".into(), json!(cr.frames));
+        let frames: Vec<std::borrow::Cow<'_, str>> = cr.frames.iter().map(|f| r.txt(f)).collect();
+        fields.insert("frames".into(), json!(frames));
         let info: serde_json::Map<String, Value> = cr
             .info_pairs()
             .map(|(k, v)| (k.to_string(), json!(r.txt(v))))
             .collect();
         fields.insert("info".into(), Value::Object(info));
-        fields.insert("command".into(), json!(cr.command));
+        fields.insert(
+            "command".into(),
+            json!(cr.command.as_deref().map(|c| r.txt(c).into_owned())),
+        );
         fields.insert("class".into(), json!(cr.class()));
         fields.insert("memtest_passed".into(), json!(cr.memtest));
     }
@@ -680,4 +946,74 @@ fn timeline_svg(r: &Report, a: i64, b: i64, w: &mut dyn Write) -> io::Result<()>
         LABEL + WIDTH,
         e(&ts_str(Some(b)))
     )
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact;
+
+    #[test]
+    fn hides_addresses_hosts_names_and_paths() {
+        let cases = [
+            (
+                "Connecting to MASTER redis-0.redis.prod.svc:6379",
+                "Connecting to MASTER <host>:6379",
+            ),
+            (
+                "Connecting to MASTER cache:6379",
+                "Connecting to MASTER <host>:6379",
+            ),
+            (
+                "Replica [2001:db8::5]:6380 asks",
+                "Replica [x::x]:6380 asks",
+            ),
+            ("Connecting to MASTER ::1:6379", "Connecting to MASTER x::x"),
+            ("from ::ffff:10.0.0.1 now", "from x::x now"),
+            ("Replica 10.0.0.7:6380 asks", "Replica x.x.x.x:6380 asks"),
+            (
+                "Nov 23 07:30:04 db-host-17 redis-server[5200]: ready",
+                "Nov 23 07:30:04 <host> redis-server[5200]: ready",
+            ),
+            (
+                "+sdown master mymaster redis-0.redis 6379",
+                "+sdown master mymaster <host> 6379",
+            ),
+            (
+                "(in server root dir /srv/acme/data) for saving",
+                "(in server root dir <path>) for saving",
+            ),
+            ("config_file:/home/alice/redis.conf", "config_file:<path>"),
+            ("Loading ./data/x.rdb.", "Loading <path>."),
+            (
+                "id=3 addr=127.0.0.1:5 name=worker user=bob cmd=get",
+                "id=3 addr=*redacted* name=*redacted* user=*redacted* cmd=get",
+            ),
+            ("see cache.example.com for", "see <host> for"),
+        ];
+        for (line, want) in cases {
+            assert_eq!(redact(line), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn keeps_what_is_no_personal_data() {
+        for line in [
+            "14973:M 23 Nov 2026 07:25:27.656 # ==> debug.c:530 is not true",
+            "maxmemory:0",
+            "hz:10",
+            "total-vm:1048576kB, anon-rss:917504kB",
+            "Redis version=7.0.15, bits=64, commit=00000000",
+            "Loading RDB produced by version 7.0.15",
+            "DB loaded from disk: 0.001 seconds",
+            "Full resync from master: 8c0e4d4b3a9f5c2e1d0b7a6f5e4d3c2b1a0f9e8d:0",
+            "Failed opening the temp RDB file temp-4130.rdb (in",
+            "RAX:0000000000000000 RBX:00007f41e444524a",
+            "MASTER <-> REPLICA sync: Finished with success",
+            "at 07:23:35.442 and 1/2 of them",
+            "vm.overcommit_memory = 1",
+            "jemalloc-5.2.1 libc.so.6",
+        ] {
+            assert_eq!(redact(line), line);
+        }
+    }
 }

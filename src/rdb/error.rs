@@ -62,6 +62,9 @@ pub enum ErrorKind {
     Corrupt(String),
     /// The file does not start with `REDIS` or `VALKEY` magic.
     BadMagic,
+    /// The file holds no byte at all (a failed copy, a dump never written):
+    /// said as such rather than as a truncation somewhere.
+    Empty,
     /// The version is outside the range any known server writes.
     UnsupportedVersion(u32),
     /// A type byte or opcode no known server writes at this version.
@@ -173,6 +176,11 @@ impl fmt::Display for Error {
                     self.offset
                 )
             }
+            ErrorKind::Empty => write!(
+                f,
+                "empty file: 0 bytes, no RDB header at byte {}",
+                self.offset
+            ),
             ErrorKind::UnsupportedVersion(v) => {
                 write!(f, "unsupported RDB version {} at byte {}", v, self.offset)
             }

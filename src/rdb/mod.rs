@@ -45,6 +45,13 @@ pub const HEADER_LEN: usize = 9;
 
 /// Reads the 9-byte magic and version (`REDIS0012`, `VALKEY080`).
 pub fn parse_header(data: &[u8]) -> Result<Header> {
+    if data.is_empty() {
+        return Err(Error {
+            offset: 0,
+            context: "reading header",
+            kind: ErrorKind::Empty,
+        });
+    }
     let head = match data.get(..HEADER_LEN) {
         Some(h) => h,
         None => {

@@ -82,7 +82,9 @@ fn every_prefix_is_truncated_with_the_exact_offset() {
         let (_, err) = walk(&data[..n]);
         let err = err.unwrap_or_else(|| panic!("prefix {n} read without error"));
         assert!(
-            err.is_truncated() || (n < 9 && err.kind == ErrorKind::BadMagic),
+            err.is_truncated()
+                || (n < 9 && err.kind == ErrorKind::BadMagic)
+                || (n == 0 && err.kind == ErrorKind::Empty),
             "prefix {n}: {err}"
         );
         if n >= 9 {
