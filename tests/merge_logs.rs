@@ -12,6 +12,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod common;
+use common::logmerge::compare;
+
 fn run(args: &[&str]) -> (i32, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
         .args(args)
@@ -63,89 +66,6 @@ fn merge_parts(dir: &Dir, parts: &[Vec<String>]) -> Value {
     let (code, out, err) = run(&[&["merge"], &refs[..]].concat());
     assert_eq!(code, 0, "merge: {err}");
     serde_json::from_str(&out).unwrap()
-}
-
-fn span(i: &Value) -> (String, String) {
-    let a = i["start"]
-        .as_str()
-        .or(i["end"].as_str())
-        .unwrap()
-        .to_string();
-    let b = i["end"]
-        .as_str()
-        .or(i["start"].as_str())
-        .unwrap()
-        .to_string();
-    (a, b)
-}
-
-/// The merge agrees with the whole analysis wherever it can, and lists
-/// what it cannot join; returns the kinds of the merge's exact incidents
-/// and of its unjoined chains, for the hand-checked expectations.
-fn compare(whole: &Value, merged: &Value) -> (Vec<String>, Vec<Vec<String>>) {
-    for k in [
-        "files",
-        "lines",
-        "nodes",
-        "events",
-        "unparsed_samples",
-        "errors",
-    ] {
-        assert_eq!(whole[k], merged[k], "`{k}` differs");
-    }
-    let (wm, mm) = (
-        whole["metrics"].as_object().unwrap(),
-        merged["metrics"].as_object().unwrap(),
-    );
-    for (k, v) in wm {
-        if k != "incidents" {
-            assert_eq!(Some(v), mm.get(k), "metrics.{k} differs");
-        }
-    }
-    let wi = whole["incidents"].as_array().unwrap();
-    let mi = merged["incidents"].as_array().unwrap();
-    let unjoined = merged["unjoined"].as_array().unwrap();
-    for i in mi {
-        assert!(
-            wi.contains(i),
-            "merged incident not in the whole analysis: {i:#}"
-        );
-    }
-    for i in wi {
-        if mi.contains(i) {
-            continue;
-        }
-        let (a, b) = span(i);
-        let nodes: Vec<&Value> = i["nodes"].as_array().unwrap().iter().collect();
-        let covered = unjoined.iter().any(|u| {
-            let (ua, ub) = span(u);
-            let kinds = u["kinds"].as_array().unwrap();
-            let unodes = u["nodes"].as_array().unwrap();
-            ua <= b
-                && a <= ub
-                && (kinds.contains(&i["kind"]) || nodes.iter().any(|n| unodes.contains(n)))
-        });
-        assert!(
-            covered,
-            "incident of the whole neither merged nor listed as unjoined: {i:#}"
-        );
-    }
-    let exact = mi
-        .iter()
-        .map(|i| i["kind"].as_str().unwrap().to_string())
-        .collect();
-    let kinds = unjoined
-        .iter()
-        .map(|u| {
-            u["kinds"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|k| k.as_str().unwrap().to_string())
-                .collect()
-        })
-        .collect();
-    (exact, kinds)
 }
 
 /// Every log file of a scenario directory, each one node's log set.
@@ -359,4 +279,28 @@ fn a_merge_of_merges_equals_the_merge_of_all() {
             .collect()
     };
     assert_eq!(kinds(&flat), kinds(&tree));
+}
+
+#[test]
+fn servers_of_two_sets_on_one_port_are_named_by_set_as_one_analysis_names_them() {
+    let d = Dir::new("port");
+    let a = "testdata/logs/02-replication/debian-7.0.15/primary.log";
+    let b = "testdata/logs/03-sentinel-failover/debian-7.0.15/node0-17150.log";
+    let w = logs_json(&[a, b]);
+    let m = merge_parts(&d, &[vec![a.to_string()], vec![b.to_string()]]);
+    let names: Vec<&str> = m["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["primary.log:17150", "node0-17150.log:17150"]);
+    let (exact, unjoined) = compare(&w, &m);
+    // Each server's SIGKILL restart, its summary naming the node by set.
+    assert_eq!(exact, s(&["unclean_restart", "unclean_restart"]));
+    assert!(unjoined.is_empty());
+    assert!(m["incidents"][0]["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("primary.log:17150 restarted"));
 }

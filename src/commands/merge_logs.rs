@@ -298,6 +298,9 @@ pub fn merge(inputs: Vec<(String, Value)>) -> Result<Value, String> {
             if let Some(ns) = i["nodes"].as_array() {
                 i["nodes"] = Value::Array(ns.iter().map(|n| rename(k, n)).collect());
             }
+            if let Some(text) = i["summary"].as_str() {
+                i["summary"] = json!(rename_in_text(text, &renames[k]));
+            }
             let cross = CROSS_NODE.contains(&i["kind"].as_str().unwrap_or(""));
             let near_other = span(&i).is_none_or(|(a, b)| {
                 ins.iter().enumerate().any(|(j, o)| {
@@ -418,6 +421,39 @@ pub fn merge(inputs: Vec<(String, Value)>) -> Result<Value, String> {
     out.insert("unjoined".into(), Value::Array(unjoined));
     out.insert("unparsed_samples".into(), Value::Array(unparsed));
     Ok(Value::Object(out))
+}
+
+/// `text` with every node name of `names` that is renamed replaced: a name
+/// counts only as a whole word (`:6379` in `node :6379 restarted`, not in
+/// `10.0.0.1:6379`).
+fn rename_in_text(text: &str, names: &BTreeMap<String, String>) -> String {
+    let mut out = text.to_string();
+    for (old, new) in names {
+        if old == new || old.is_empty() {
+            continue;
+        }
+        let mut res = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        let mut prev: Option<char> = None;
+        while let Some(at) = rest.find(old.as_str()) {
+            let before = rest[..at].chars().next_back().or(prev);
+            let after = rest[at + old.len()..].chars().next();
+            let word = |c: Option<char>| {
+                c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == ':')
+            };
+            res.push_str(&rest[..at]);
+            if word(before) || after.is_some_and(|c| c.is_ascii_digit()) {
+                res.push_str(old);
+            } else {
+                res.push_str(new);
+            }
+            prev = old.chars().next_back();
+            rest = &rest[at + old.len()..];
+        }
+        res.push_str(rest);
+        out = res;
+    }
+    out
 }
 
 /// The same log file in two inputs would count its lines twice.
