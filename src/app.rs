@@ -698,8 +698,7 @@ fn run_merge(a: &MergeArgs, out: &mut dyn Write) -> u8 {
         return EXIT_ERROR;
     }
     if !logs.is_empty() {
-        eprintln!("redsleuth: merging log reports is not supported yet");
-        return EXIT_ERROR;
+        return merge_logs(logs, a, out);
     }
     let opts = merge::Options {
         top: a.top,
@@ -716,6 +715,53 @@ fn run_merge(a: &MergeArgs, out: &mut dyn Write) -> u8 {
     match render_report(&total, a.format, out) {
         Ok(f) => exit_for(corrupt, &f, a.fail_on),
         Err(e) => io_exit(e),
+    }
+}
+
+fn merge_logs(logs: Vec<(String, serde_json::Value)>, a: &MergeArgs, out: &mut dyn Write) -> u8 {
+    use crate::commands::merge_logs;
+    if a.redact || a.top.is_some() {
+        eprintln!(
+            "redsleuth: --redact and --top apply to keyspace reports; pass them to `logs` instead"
+        );
+        return EXIT_ERROR;
+    }
+    let v = match merge_logs::merge(logs) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("redsleuth: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let written = match a.format {
+        ReportFormat::Json => serde_json::to_writer_pretty(&mut *out, &v)
+            .map_err(io::Error::from)
+            .and_then(|()| writeln!(out)),
+        ReportFormat::Markdown => merge_logs::markdown(&v, out),
+        f => {
+            eprintln!(
+                "redsleuth: merged log reports are written as json or markdown, not {}",
+                format!("{f:?}").to_lowercase()
+            );
+            return EXIT_ERROR;
+        }
+    };
+    if let Err(e) = written {
+        return io_exit(e);
+    }
+    let failing =
+        a.fail_on.is_some_and(|f| {
+            let at_least = merge_logs::severity_rank(f.severity().name());
+            v["incidents"].as_array().into_iter().flatten().any(|i| {
+                merge_logs::severity_rank(i["severity"].as_str().unwrap_or("")) >= at_least
+            })
+        });
+    if !v["errors"].as_array().is_none_or(Vec::is_empty) {
+        EXIT_CORRUPT
+    } else if failing {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
     }
 }
 

@@ -91,6 +91,21 @@ impl Serialize for AuxFields {
     }
 }
 
+impl schemars::JsonSchema for AuxFields {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AuxFields".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        // A name repeated in the file lists its values in order.
+        schemars::json_schema!({
+            "type": "object",
+            "additionalProperties": {
+                "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+            }
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for AuxFields {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<AuxFields, D::Error> {
         #[derive(Deserialize)]

@@ -15,7 +15,7 @@ use crate::rdb::{Error, ErrorKind};
 
 /// One fault: the file, the byte offset, what was being read, and the
 /// message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ReadError {
     /// The input's path as given (`<stdin>` for standard input).
     pub file: String,
@@ -46,7 +46,7 @@ impl fmt::Display for ReadError {
 }
 
 /// Bytes passed over after a fault, and what that cost.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SkippedRange {
     /// The input's path.
     pub file: String,
@@ -101,7 +101,9 @@ impl fmt::Display for SkippedRange {
 }
 
 /// The checksum verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ChecksumStatus {
     /// Stored and computed CRC-64 agree.
@@ -116,7 +118,7 @@ pub enum ChecksumStatus {
 }
 
 /// The checksum verdict with both values (lower-case hex), where known.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 pub struct Checksum {
     /// The verdict.
     pub status: ChecksumStatus,

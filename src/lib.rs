@@ -40,4 +40,5 @@ pub mod memory;
 pub mod pages;
 pub mod progress;
 pub mod rdb;
+pub mod schema;
 pub mod source;

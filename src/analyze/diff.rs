@@ -13,7 +13,7 @@ use super::patterns::{is_sep, PatternTable, Stats};
 use super::Summary;
 
 /// One pattern's change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Change {
     /// The pattern.
     pub pattern: String,

@@ -18,8 +18,22 @@ impl Serialize for Severity {
     }
 }
 
+/// Severities in schemas are their names, lowest first.
+impl schemars::JsonSchema for Severity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Severity".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "enum": ["info", "low", "medium", "high", "critical"]
+        })
+    }
+}
+
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Stable id of the rule.
     pub id: &'static str,

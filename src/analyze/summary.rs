@@ -21,7 +21,9 @@ pub const COLD_IDLE_S: u64 = 86_400;
 pub const LFU_INIT_VAL: u8 = 5;
 
 /// One input file.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct SourceInfo {
     /// Path as given.
     pub path: String,
@@ -43,7 +45,9 @@ pub struct SourceInfo {
 }
 
 /// Server family and version.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct ServerInfo {
     /// `redis` or `valkey`.
     pub family: String,

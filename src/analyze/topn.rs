@@ -3,7 +3,7 @@
 //! arrive in, which keeps parallel runs and merges deterministic.
 
 /// One key in a top-N list.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct TopKey {
     /// Database.
     pub db: u64,

@@ -25,13 +25,14 @@ pub struct Filter {
 }
 
 /// One key's row.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, schemars::JsonSchema)]
 pub struct Row {
     /// Database.
     pub db: u64,
     /// Key, escaped or redacted for output.
     pub key: String,
     /// `TYPE`.
+    #[schemars(rename = "type")]
     pub type_name: String,
     /// `OBJECT ENCODING`.
     pub encoding: &'static str,

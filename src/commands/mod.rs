@@ -4,6 +4,7 @@
 pub mod check;
 pub mod keys;
 pub mod merge;
+pub mod merge_logs;
 pub mod prometheus;
 pub mod report;
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod logmerge;
 pub mod logs;
 
 use std::path::{Path, PathBuf};
