@@ -4,7 +4,7 @@
 //! The flow, one module per stage:
 //!
 //! ```text
-//! paths ──► source ──► chunk ──► line ──► catalog ──► timeline ──► chains ──► render
+//! paths ──► source ──► chunk ──► line ──► catalog ──► timeline ──► rules  ──► render
 //! (files,   (mmap, or  (newline   (nom     (known      (lifetimes,  (failure   (text,
 //!  dirs,     streamed   splits,    grammar, messages,   nodes, one   chains →   json,
 //!  globs)    decomp.)   rayon)     wrappers) kinds)      timeline)    incidents) markdown)
@@ -17,13 +17,13 @@
 //! sequential and deterministic, so output does not depend on `--threads`.
 
 pub mod catalog;
-pub mod chains;
 pub mod chunk;
 pub mod cli;
 pub mod crash;
 pub mod fasthash;
 pub mod line;
 pub mod render;
+pub mod rules;
 pub mod text;
 pub mod timeline;
 
@@ -44,7 +44,7 @@ pub struct Analysis {
     /// Nodes, lifetimes, events.
     pub timeline: Timeline,
     /// Incidents from the failure-chain rules.
-    pub incidents: Vec<chains::Incident>,
+    pub incidents: Vec<rules::Incident>,
     /// Non-fatal problems (unreadable files), as `path: reason`.
     pub errors: Vec<String>,
     /// Standard input's copy, removed with the analysis.
@@ -539,7 +539,7 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
     }
     pb.finish_and_clear();
     let t = b.finish();
-    let incidents = chains::run(&t, opts.redact);
+    let incidents = rules::run(&t, opts.redact);
     Analysis {
         timeline: t,
         incidents,
@@ -694,7 +694,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         since.is_none_or(|s| b2.is_none_or(|x| x >= s))
             && until.is_none_or(|u| a2.is_none_or(|x| x <= u))
     };
-    let mut incidents: Vec<&chains::Incident> = analysis
+    let mut incidents: Vec<&rules::Incident> = analysis
         .incidents
         .iter()
         .filter(|i| i.severity >= args.min_severity)

@@ -10,9 +10,9 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use super::catalog::Severity;
-use super::chains::{hms, Incident};
 use super::crash::Cite;
 use super::line::format_ms;
+use super::rules::{hms, Incident};
 use super::text::Texts;
 use super::timeline::{Event, Node, Timeline};
 
