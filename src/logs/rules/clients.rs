@@ -48,6 +48,10 @@ pub(super) fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
             Severity::Medium
         };
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind: if replica {
                 "replica_output_buffer"
             } else {
@@ -63,6 +67,10 @@ pub(super) fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
     }
     for e in c.ix.of("security_attack").iter().map(|&i| c.ev(i)) {
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind: "security_attack",
             severity: Severity::Medium,
             start: e.ts(),
@@ -177,6 +185,10 @@ pub(super) fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
             .filter_map(|x| c.ev(x).ts())
             .max();
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind: "blocked_event_loop",
             severity: if follow.is_some() {
                 Severity::High

@@ -48,6 +48,10 @@ pub(super) fn config_hazards(c: &mut Ctx, out: &mut Vec<Incident>) {
         }
         let ts = ev.iter().filter_map(|x| x.ts()).max();
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind: "config_hazard",
             severity: Severity::Info,
             start: ts,

@@ -91,6 +91,10 @@ pub(super) fn crashes(c: &mut Ctx, out: &mut Vec<Incident>) {
         push(&mut ev, cr.end);
         push(&mut ev, back);
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind: "crash",
             severity: Severity::Critical,
             start,

@@ -217,6 +217,10 @@ pub(super) fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
         let mut nodes: Vec<usize> = [old, new].into_iter().flatten().collect();
         nodes.dedup();
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind: "sentinel_failover",
             severity: Severity::High,
             start: down_ts.or(Some(sw_ts)),
@@ -254,6 +258,10 @@ pub(super) fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
         let mut ev = vec![e.cite()];
         push(&mut ev, abort.map(|a| c.ev(a).cite()));
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind: "sentinel_failover_failed",
             severity: Severity::Critical,
             start: Some(ts),
@@ -499,6 +507,10 @@ pub(super) fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
         let mut nodes: Vec<usize> = [x_node, Some(r)].into_iter().flatten().collect();
         nodes.dedup();
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind: "cluster_failover",
             severity: Severity::High,
             start: down_ts.or(fail_ts).or(Some(ts)),
@@ -594,6 +606,10 @@ pub(super) fn cluster_down(c: &mut Ctx, out: &mut Vec<Incident>) {
             push(&mut ev, Some(c.ev(o).cite()));
         }
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind: "cluster_down",
             severity: sev,
             start: Some(ts),

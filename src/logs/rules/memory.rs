@@ -64,6 +64,10 @@ pub(super) fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
             e.node()
         };
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind,
             severity: sev,
             start: Some(ts),
@@ -93,6 +97,10 @@ pub(super) fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
             let hours =
                 ((b.ts().unwrap_or(0) - a.ts().unwrap_or(0)) as f64 / 3_600_000.0).max(1e-6);
             out.push(Incident {
+                id: 0,
+                claims: Vec::new(),
+                caused_by: Vec::new(),
+                led_to: Vec::new(),
                 kind: "memory_growth",
                 severity: Severity::Low,
                 start: a.ts(),
@@ -153,6 +161,10 @@ pub(super) fn oom_killed_server(c: &Ctx, e: &Event, l: usize) -> Incident {
         push(&mut ev, t.lifetimes[n].ready);
     }
     Incident {
+        id: 0,
+        claims: Vec::new(),
+        caused_by: Vec::new(),
+        led_to: Vec::new(),
         kind: "oom_kill",
         severity: Severity::Critical,
         start: e.ts(),

@@ -21,6 +21,7 @@ mod clients;
 mod config;
 mod crash;
 mod failover;
+pub mod links;
 mod memory;
 mod persistence;
 mod replication;
@@ -57,6 +58,15 @@ pub struct Incident {
     pub summary: String,
     /// Evidence lines, in citing order.
     pub evidence: Vec<Cite>,
+    /// Position in the run's output, from 1: what `caused_by` and
+    /// `led_to` name.
+    pub id: usize,
+    /// The summary sentence by sentence, each with the evidence it states.
+    pub claims: Vec<links::Claim>,
+    /// Incidents whose failure explains this one (their ids).
+    pub caused_by: Vec<usize>,
+    /// Incidents this one explains (their ids).
+    pub led_to: Vec<usize>,
 }
 
 /// `HH:MM:SS.mmm` of a time.
@@ -391,6 +401,7 @@ pub fn run(t: &Timeline, redact: bool) -> Vec<Incident> {
         i.evidence.shrink_to_fit();
     }
     out.sort_by_key(|i| (i.start.unwrap_or(i64::MIN), i.kind));
+    links::link(&mut out);
     out
 }
 
@@ -489,6 +500,10 @@ fn fold_repeats(out: &mut Vec<Incident>, from: usize) {
             }
         }
         kept[g.at] = Some(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind: g.first.kind,
             severity: g.severity,
             start: g.first.start,
@@ -511,6 +526,10 @@ mod fold_tests {
 
     fn inc(kind: &'static str, node: usize, k: i64, severity: Severity) -> Incident {
         Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind,
             severity,
             start: Some(k * 1000),

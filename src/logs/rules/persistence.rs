@@ -255,6 +255,10 @@ pub(super) fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
         }
         push(&mut ev, end_ev.map(|x| c.ev(x).cite()));
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind,
             severity: sev,
             start,
@@ -317,6 +321,10 @@ pub(super) fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
             push(&mut evidence, end.map(|x| c.ev(x).cite()));
         }
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind: "aof_fsync_stall",
             severity: if group.len() >= 3 { Severity::Medium } else { Severity::Low },
             start: Some(ts),

@@ -190,6 +190,10 @@ pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
             nodes.insert(0, pn);
         }
         out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
             kind: "replication_break",
             severity: sev,
             start: Some(ts),
@@ -305,6 +309,10 @@ pub(super) fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
                     ));
                 }
                 out.push(Incident {
+                    id: 0,
+                    claims: Vec::new(),
+                    caused_by: Vec::new(),
+                    led_to: Vec::new(),
                     kind: "full_resync_loop",
                     severity: Severity::High,
                     start: Some(from),
@@ -371,6 +379,10 @@ pub(super) fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
                 push(&mut ev, x.map(|x| c.ev(x).cite()));
             }
             out.push(Incident {
+                id: 0,
+                claims: Vec::new(),
+                caused_by: Vec::new(),
+                led_to: Vec::new(),
                 kind: "full_resync",
                 severity: Severity::Medium,
                 start: Some(ts),

@@ -135,6 +135,10 @@ pub(super) fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
             push(&mut ev, up);
             out.push(Incident {
+                id: 0,
+                claims: Vec::new(),
+                caused_by: Vec::new(),
+                led_to: Vec::new(),
                 kind,
                 severity: sev,
                 start: down_from.or(start.as_ref().and_then(|x| x.ts())),
@@ -163,6 +167,10 @@ pub(super) fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                 .as_ref()
                 .and_then(|x| x.ts());
             out.push(Incident {
+                id: 0,
+                claims: Vec::new(),
+                caused_by: Vec::new(),
+                led_to: Vec::new(),
                 kind: "restart_loop",
                 severity: Severity::Critical,
                 start: first,
