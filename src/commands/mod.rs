@@ -5,6 +5,7 @@ pub mod check;
 pub mod keys;
 pub mod merge;
 pub mod prometheus;
+pub mod rca;
 pub mod report;
 
 use std::path::Path;
