@@ -34,7 +34,9 @@ mkdir -p "$PEERS"
 PY=$PEERS/venv/bin/python
 
 names=() cmds=() inputs=()
-add() { names+=("$1"); inputs+=("$2"); shift 2; cmds+=("$*"); }
+# Each command is kept shell-quoted, so arguments with spaces (rdb-py's
+# script) survive the eval below.
+add() { names+=("$1"); inputs+=("$2"); shift 2; cmds+=("$(printf '%q ' "$@")"); }
 add "cat" "$DUMP" cat "$DUMP"
 add "redsleuth check" "$DUMP" "$BIN" check --quiet "$DUMP"
 add "redsleuth rdb --format json" "$DUMP" "$BIN" rdb --quiet --format json "$DUMP"
@@ -54,7 +56,7 @@ out=benches/results/$(date +%Y-%m-%d)-$(hostname)-peers.md
 walls=() rsss=()
 for i in "${!cmds[@]}"; do
   # shellcheck disable=SC2086
-  read -r w r < <(eval measure "$RUNS" $(printf '%q ' ${cmds[$i]}))
+  read -r w r < <(eval measure "$RUNS" "${cmds[$i]}")
   walls+=("$w"); rsss+=("$r")
 done
 {

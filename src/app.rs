@@ -765,6 +765,41 @@ fn merge_logs(logs: Vec<(String, serde_json::Value)>, a: &MergeArgs, out: &mut d
     }
 }
 
+/// The root-cause write-up of `report` ([`commands::rca`]), ahead of the
+/// keyspace report and the log analysis it draws on.
+fn write_rca(a: &PostmortemArgs, out: &mut dyn Write) -> io::Result<()> {
+    let (files, _) = crate::logs::expand(&a.logs);
+    let opts = crate::logs::Options {
+        threads: a.common.threads.unwrap_or(0),
+        redact: a.common.redact,
+        ..Default::default()
+    };
+    let analysis = crate::logs::analyze(&files, &opts);
+    let wanted: Vec<(usize, u64)> = analysis
+        .incidents
+        .iter()
+        .flat_map(|i| i.evidence.iter().map(|c| (c.file(), c.at)))
+        .collect();
+    let texts = crate::logs::text::read_back(&analysis.timeline.files, wanted);
+    let mut dump = None;
+    if !a.rdb.is_empty() {
+        if let Ok(o) = options(a.top, &a.model, &a.common) {
+            if let Ok((s, _)) = analyze_files(&a.rdb, &o, &rdb::KeyFilter::default(), &a.common) {
+                let f = rdb::rules(&s);
+                dump = Some((s, f));
+            }
+        }
+    }
+    commands::rca::markdown(
+        &analysis.timeline,
+        &analysis.incidents,
+        &texts,
+        dump.as_ref().map(|(s, f)| (s, f.as_slice())),
+        a.common.redact,
+        out,
+    )
+}
+
 fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
     if a.rdb.is_empty() && a.logs.is_empty() {
         eprintln!("redsleuth: report needs --rdb FILE…, --logs PATH…, or both");
@@ -784,6 +819,11 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
     };
     if let Err(e) = head {
         return io_exit(e);
+    }
+    if markdown && !a.logs.is_empty() {
+        if let Err(e) = write_rca(a, out) {
+            return io_exit(e);
+        }
     }
     let mut doc = serde_json::json!({
         "schema_version": crate::SCHEMA_VERSION,

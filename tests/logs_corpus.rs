@@ -542,6 +542,25 @@ fn text_and_markdown_cite_evidence() {
     assert!(md.contains("**sentinel_failover**"));
     assert!(md.contains("### Evidence"));
     assert!(md.contains("[1] `"));
+    // Claims carry their citations inline: the +switch-master time is
+    // followed by the number of the sentinel line stamped with it, and the
+    // line cited by the restart and the failover has one number.
+    let n = md
+        .lines()
+        .find_map(|l| {
+            let rest = l.strip_prefix('[')?;
+            let (n, tail) = rest.split_once(']')?;
+            tail.contains("sentinel1-17161.log:25`")
+                .then(|| n.to_string())
+        })
+        .unwrap();
+    let claim = md
+        .split(". ")
+        .find(|s| s.contains("+switch-master at 07:23:39.170"))
+        .unwrap();
+    assert!(claim.contains(&format!("[{n}]")), "{claim}");
+    assert_eq!(md.matches("node0-17150.log:24`").count(), 1);
+    assert!(md.contains("- #4 **sentinel_failover** (after #3)"), "{md}");
 }
 
 #[test]

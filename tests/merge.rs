@@ -3,25 +3,14 @@
 //! merged report.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
 const A: &str = "testdata/rdb/debian-7.0.15/all-types.rdb";
 const B: &str = "testdata/rdb/valkey-9.1.2/all-types.rdb";
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into(),
-        String::from_utf8_lossy(&o.stderr).into(),
-    )
-}
+mod common;
+use common::run;
 
 struct Dir(PathBuf);
 

@@ -3,20 +3,9 @@
 //! names, client and user names and host paths in every format.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into(),
-        String::from_utf8_lossy(&o.stderr).into(),
-    )
-}
+mod common;
+use common::run;
 
 fn temp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("redsleuth-redact-{}", std::process::id()));

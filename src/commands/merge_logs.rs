@@ -301,6 +301,14 @@ pub fn merge(inputs: Vec<(String, Value)>) -> Result<Value, String> {
             if let Some(text) = i["summary"].as_str() {
                 i["summary"] = json!(rename_in_text(text, &renames[k]));
             }
+            // Claims are the summary's sentences: renamed the same way.
+            if let Some(claims) = i["claims"].as_array_mut() {
+                for c in claims {
+                    if let Some(text) = c["text"].as_str() {
+                        c["text"] = json!(rename_in_text(text, &renames[k]));
+                    }
+                }
+            }
             let cross = CROSS_NODE.contains(&i["kind"].as_str().unwrap_or(""));
             let near_other = span(&i).is_none_or(|(a, b)| {
                 ins.iter().enumerate().any(|(j, o)| {

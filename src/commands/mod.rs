@@ -6,6 +6,7 @@ pub mod keys;
 pub mod merge;
 pub mod merge_logs;
 pub mod prometheus;
+pub mod rca;
 pub mod report;
 
 use std::path::Path;

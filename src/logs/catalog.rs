@@ -1,7 +1,7 @@
 //! The catalogue of known messages: message text → stable `kind`, severity
 //! and extracted numbers.
 //!
-//! Second stage of the log flow (`chunk → line → catalog → timeline → chains
+//! Second stage of the log flow (`chunk → line → catalog → timeline → rules
 //! → render`). Every row of log-events.md §2 has at least one pattern here,
 //! matched on the **message text only** (never the level character, which
 //! moved between versions), ASCII case-insensitively, with explicit
@@ -929,6 +929,95 @@ pub fn classify_raw(line: &[u8]) -> Option<RawKind> {
     }
     None
 }
+
+/// Every event kind a rule reads. Events of these kinds are always kept
+/// (see [`super::timeline::notable`]); the rules of
+/// [`super::rules`] read nothing else; others below medium severity may be
+/// only counted on very large inputs.
+pub const KINDS_USED: &[&str] = &[
+    "aof_fatal_exit",
+    "aof_fork_failed",
+    "aof_fsync_slow",
+    "aof_rewrite_done",
+    "aof_rewrite_error",
+    "aof_rewrite_ok",
+    "aof_rewrite_signal",
+    "aof_rewrite_started",
+    "aof_short_write",
+    "aof_write_error",
+    "aof_write_recovered",
+    "bgsave_error",
+    "bgsave_ok",
+    "bgsave_signal",
+    "bgsave_started",
+    "client_eviction_exhausted",
+    "cluster_auth_granted",
+    "cluster_config_epoch",
+    "cluster_election_delayed",
+    "cluster_election_started",
+    "cluster_fail_received",
+    "cluster_failover_won",
+    "cluster_marking_failed",
+    "cluster_reconfigured_as_replica",
+    "cluster_state",
+    "connecting_primary",
+    "crash_report",
+    "fork_failed",
+    "full_resync",
+    "kernel_oom_kill",
+    "keys_loaded",
+    "maxclients_reduced",
+    "maxmemory_lowered",
+    "maxmemory_tiny",
+    "no_config_file",
+    "oom_allocation",
+    "output_buffer_limit",
+    "overcommit_disabled",
+    "primary_lost",
+    "primary_unreachable",
+    "promoted",
+    "psync_no_backlog",
+    "psync_ok",
+    "psync_replid_mismatch",
+    "psync_try",
+    "rdb_age",
+    "rdb_fsync_dir_error",
+    "rdb_memory",
+    "rdb_open_failed",
+    "rdb_rename_error",
+    "rdb_transfer_started",
+    "rdb_write_error",
+    "replicaof",
+    "script_killed",
+    "secondary_replid",
+    "security_attack",
+    "sentinel_abort_no_good_replica",
+    "sentinel_abort_not_elected",
+    "sentinel_abort_replica_timeout",
+    "sentinel_convert_to_replica",
+    "sentinel_elected_leader",
+    "sentinel_failover_end",
+    "sentinel_odown",
+    "sentinel_promoted",
+    "sentinel_sdown",
+    "sentinel_selected_replica",
+    "sentinel_switch_master",
+    "sentinel_try_failover",
+    "shutdown_failed",
+    "shutdown_requested",
+    "slow_clocksource",
+    "slow_script",
+    "sync_done",
+    "sync_failed",
+    "sync_flush",
+    "sync_io_error",
+    "sync_load_failed",
+    "sync_receiving",
+    "sync_timeout",
+    "tcp_backlog_low",
+    "thp_enabled",
+    "watchdog",
+];
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,7 @@
 //! The line grammar: one Redis/Valkey log line → a borrowed [`LogLine`].
 //!
 //! This is the first stage of the log flow (`chunk → line → catalog →
-//! timeline → chains → render`). It recognises every native format of
+//! timeline → rules → render`). It recognises every native format of
 //! log-events.md §1.1 (1.2.x, `[pid]` 1.3–2.8, `pid:role` 3.0–4.0 without a
 //! year, 5.0+ with a year, Valkey iso8601 / epoch-ms timestamps and `logfmt`),
 //! signal-handler lines, and the wrappers real archives add (syslog RFC3164 and

@@ -4,7 +4,7 @@
 //! The flow, one module per stage:
 //!
 //! ```text
-//! paths ──► source ──► chunk ──► line ──► catalog ──► timeline ──► chains ──► render
+//! paths ──► source ──► chunk ──► line ──► catalog ──► timeline ──► rules  ──► render
 //! (files,   (mmap, or  (newline   (nom     (known      (lifetimes,  (failure   (text,
 //!  dirs,     streamed   splits,    grammar, messages,   nodes, one   chains →   json,
 //!  globs)    decomp.)   rayon)     wrappers) kinds)      timeline)    incidents) markdown)
@@ -17,13 +17,13 @@
 //! sequential and deterministic, so output does not depend on `--threads`.
 
 pub mod catalog;
-pub mod chains;
 pub mod chunk;
 pub mod cli;
 pub mod crash;
 pub mod fasthash;
 pub mod line;
 pub mod render;
+pub mod rules;
 pub mod text;
 pub mod timeline;
 
@@ -44,7 +44,7 @@ pub struct Analysis {
     /// Nodes, lifetimes, events.
     pub timeline: Timeline,
     /// Incidents from the failure-chain rules.
-    pub incidents: Vec<chains::Incident>,
+    pub incidents: Vec<rules::Incident>,
     /// Non-fatal problems (unreadable files), as `path: reason`.
     pub errors: Vec<String>,
     /// Standard input's copy, removed with the analysis.
@@ -403,11 +403,27 @@ impl Drop for Spool {
     }
 }
 
-fn spool_stdin() -> std::io::Result<Spool> {
+/// Copies standard input to a file, counting the bytes read on a terminal
+/// (its size is unknown until it ends, so the count comes before the bar).
+fn spool_stdin(show: bool) -> std::io::Result<Spool> {
+    use std::io::Read;
     let p = std::env::temp_dir().join(format!("redsleuth-stdin-{}.log", std::process::id()));
     let spool = Spool(p);
     let mut f = std::fs::File::create(&spool.0)?;
-    std::io::copy(&mut std::io::stdin().lock(), &mut f)?;
+    let counter = crate::progress::stdin_counter(!show);
+    let mut stdin = std::io::stdin().lock();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        f.write_all(&buf[..n])?;
+        counter.inc(n as u64);
+    }
+    counter.finish_and_clear();
     Ok(spool)
 }
 
@@ -463,7 +479,7 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
             if p != Path::new("-") {
                 return p.clone();
             }
-            match spool_stdin() {
+            match spool_stdin(opts.progress) {
                 Ok(s) => {
                     let path = s.0.clone();
                     spool = Some(s);
@@ -539,7 +555,7 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
     }
     pb.finish_and_clear();
     let t = b.finish();
-    let incidents = chains::run(&t, opts.redact);
+    let incidents = rules::run(&t, opts.redact);
     Analysis {
         timeline: t,
         incidents,
@@ -720,7 +736,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         since.is_none_or(|s| b2.is_none_or(|x| x >= s))
             && until.is_none_or(|u| a2.is_none_or(|x| x <= u))
     };
-    let mut incidents: Vec<&chains::Incident> = analysis
+    let mut incidents: Vec<&rules::Incident> = analysis
         .incidents
         .iter()
         .filter(|i| i.severity >= args.min_severity)

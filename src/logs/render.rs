@@ -10,9 +10,9 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use super::catalog::Severity;
-use super::chains::{hms, Incident};
 use super::crash::Cite;
 use super::line::format_ms;
+use super::rules::{hms, Incident};
 use super::text::Texts;
 use super::timeline::{Event, Node, Timeline};
 
@@ -550,20 +550,35 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     if r.incidents.is_empty() {
         writeln!(w, "No incidents at or above the chosen severity.")?;
     }
-    let mut cites: Vec<&Cite> = Vec::new();
-    for (k, i) in r.incidents.iter().enumerate() {
-        let refs: Vec<String> = i
-            .evidence
-            .iter()
-            .map(|c| {
-                cites.push(c);
-                format!("[{}]", cites.len())
-            })
-            .collect();
+    let mut cites: Vec<Cite> = Vec::new();
+    for i in &r.incidents {
+        let mut num = |c: &Cite| -> String {
+            let at = cites
+                .iter()
+                .position(|x| x.file() == c.file() && x.line() == c.line())
+                .unwrap_or_else(|| {
+                    cites.push(*c);
+                    cites.len() - 1
+                });
+            format!("[{}]", at + 1)
+        };
+        let body = cited_prose(i, &mut num, &|t| r.txt(t).into_owned());
+        let links = if i.caused_by.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (after {})",
+                i.caused_by
+                    .iter()
+                    .map(|id| format!("#{id}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         writeln!(
             w,
-            "{}. **{}** ({}, {} → {}, {}): {} {}",
-            k + 1,
+            "- #{} **{}**{links} ({}, {} → {}, {}): {}",
+            i.id,
             i.kind,
             i.severity.name(),
             ts_str(i.start),
@@ -573,8 +588,7 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 .map(|n| format!("`{n}`"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            r.txt(&i.summary),
-            refs.join("")
+            body
         )?;
     }
     if !cites.is_empty() {
@@ -591,6 +605,43 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// An incident's claims as prose, each followed by the numbers of the
+/// lines it cites (`num` hands out one number per line, so a line cited
+/// twice keeps its first); evidence no claim cites is listed after them.
+pub fn cited_prose(
+    i: &Incident,
+    num: &mut dyn FnMut(&Cite) -> String,
+    txt: &dyn Fn(&str) -> String,
+) -> String {
+    let mut out = String::new();
+    let mut used = vec![false; i.evidence.len()];
+    for c in &i.claims {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&txt(&c.text));
+        for &k in &c.cites {
+            used[k] = true;
+            out.push_str(&num(&i.evidence[k]));
+        }
+    }
+    if i.claims.is_empty() {
+        out.push_str(&txt(&i.summary));
+    }
+    let rest: String = used
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| !**u)
+        .map(|(k, _)| num(&i.evidence[k]))
+        .collect();
+    if !rest.is_empty() {
+        out.push_str(" Also cited: ");
+        out.push_str(&rest);
+        out.push('.');
+    }
+    out
 }
 
 fn cite_json(r: &Report, c: &Cite) -> Value {
@@ -636,9 +687,22 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
         .iter()
         .map(|i| {
             let ev: Vec<Value> = i.evidence.iter().map(|c| cite_json(r, c)).collect();
-            json!({"kind": i.kind, "severity": i.severity.name(), "start": i.start.map(format_ms),
+            let claims: Vec<Value> = i
+                .claims
+                .iter()
+                .map(|c| {
+                    let numbers: Vec<Value> = c
+                        .numbers
+                        .iter()
+                        .map(|n| json!({"value": n.value, "unit": n.unit}))
+                        .collect();
+                    json!({"text": r.txt(&c.text), "cites": c.cites, "numbers": numbers})
+                })
+                .collect();
+            json!({"id": i.id, "kind": i.kind, "severity": i.severity.name(), "start": i.start.map(format_ms),
                    "end": i.end.map(format_ms), "nodes": r.node_names(&i.nodes),
-                   "summary": r.txt(&i.summary), "evidence": ev})
+                   "summary": r.txt(&i.summary), "claims": claims, "caused_by": i.caused_by,
+                   "led_to": i.led_to, "evidence": ev})
         })
         .collect();
     let unparsed: Vec<Value> = t

@@ -358,11 +358,7 @@ fn digit_by_digit_time_formatting_matches_the_format_macro() {
     while ms < 300_000_000_000_000 {
         assert_eq!(super::line::format_ms(ms), reference(ms), "{ms}");
         let full = reference(ms);
-        assert_eq!(
-            super::chains::hms(Some(ms)),
-            full[full.len() - 12..],
-            "{ms}"
-        );
+        assert_eq!(super::rules::hms(Some(ms)), full[full.len() - 12..], "{ms}");
         ms += 7_777_777_777 + ms.rem_euclid(1000);
     }
     for ms in [
@@ -415,7 +411,7 @@ fn analysed_in_pieces(path: &std::path::Path, buf: &[u8], piece: usize, chunk: u
     );
     b.end_file(&counters, buf.len() as u64, None);
     let t = b.finish();
-    let incidents = super::chains::run(&t, false);
+    let incidents = super::rules::run(&t, false);
     format!("{t:#?}\n{incidents:#?}")
 }
 
@@ -699,7 +695,7 @@ fn a_report_cut_by_a_restart_ends_there_and_the_next_crash_is_its_own() {
     assert_eq!(last.info("used_memory"), Some("2036304"));
     assert_eq!(last.end.map(|c| c.line()), Some(line_of("BUG REPORT END")));
     // Both crash incidents name their own process's reason.
-    let incidents = super::chains::run(&t, false);
+    let incidents = super::rules::run(&t, false);
     let crashes: Vec<&str> = incidents
         .iter()
         .filter(|i| i.kind == "crash")

@@ -535,7 +535,7 @@ pub fn notable(kind: &str, severity: Severity) -> bool {
         std::sync::OnceLock::new();
     severity >= Severity::Medium
         || USED
-            .get_or_init(|| super::chains::KINDS_USED.iter().copied().collect())
+            .get_or_init(|| super::catalog::KINDS_USED.iter().copied().collect())
             .contains(kind)
 }
 

@@ -7,6 +7,21 @@ pub mod logmerge;
 pub mod logs;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Runs the binary from the crate's root: exit code, stdout, stderr.
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
+}
 
 /// Every `*.truth.json` of `testdata/rdb/`, plus the incident dumps of
 /// `../shared/corpus/rdb/` when that directory is present (the shared

@@ -1,0 +1,396 @@
+//! Replication rules: a replica losing its primary (FC7), full resyncs of
+//! replicas that had data and resync loops (FC6).
+
+use super::*;
+
+pub(super) fn primary_of(c: &Ctx, replica: usize, before: i64) -> Option<usize> {
+    let t = c.t;
+    let conn = c.last(
+        &["connecting_primary", "replicaof"],
+        before - 3_600_000,
+        before,
+        |e| e.node() == replica && (e.kind() == "connecting_primary" || e.kind() == "replicaof"),
+    )?;
+    port_of(c.ev(conn).txt(t, "addr")?).and_then(|p| c.node_by_port(p))
+}
+
+/// FC7: a replica lost its primary.
+pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    let ix = c.ix;
+    for &i in ix.of("primary_lost") {
+        let e = c.ev(i);
+        if c.used.contains(&i) {
+            continue;
+        }
+        let Some(ts) = e.ts() else { continue };
+        let r = e.node();
+        let p = primary_of(c, r, ts);
+        // The primary lifetime that ended near the loss.
+        // The first (in start order) whose last line is within 10 s.
+        let p_lt = p.and_then(|pn| {
+            let v = &c.last_by_time[pn];
+            let a = v.partition_point(|&(x, _)| x < ts.saturating_sub(10_000));
+            let b = v.partition_point(|&(x, _)| x <= ts.saturating_add(10_000));
+            let k = v[a.min(b)..b].iter().map(|&(_, k)| k).min()?;
+            Some(t.nodes[pn].lifetimes[k])
+        });
+        let p_next = p_lt.and_then(|l| c.next_lifetime(l));
+        // Recovery on the replica: a partial or full resync.
+        let horizon = ts + 3_600_000;
+        let psync = c.first(&["psync_ok"], ts, horizon, |x| {
+            x.node() == r && x.kind() == "psync_ok"
+        });
+        let full = c.first(&["full_resync"], ts, horizon, |x| {
+            x.node() == r && x.kind() == "full_resync"
+        });
+        let recovered = match (psync, full) {
+            (Some(a), Some(b)) => Some(if c.ev(a).ts() <= c.ev(b).ts() { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        let is_full = recovered.is_some() && recovered == full;
+        let refused = c.find(
+            &["primary_unreachable"],
+            ts,
+            recovered.and_then(|x| c.ev(x).ts()).unwrap_or(horizon),
+            |x| x.node() == r && x.kind() == "primary_unreachable",
+        );
+        let flush = full.and_then(|f| {
+            c.first(&["sync_flush"], c.ev(f).ts().unwrap_or(ts), horizon, |x| {
+                x.node() == r && x.kind() == "sync_flush"
+            })
+        });
+        let loaded = full.and_then(|f| {
+            c.first(&["keys_loaded"], c.ev(f).ts().unwrap_or(ts), horizon, |x| {
+                x.node() == r && x.kind() == "keys_loaded"
+            })
+        });
+        let done = full.and_then(|f| {
+            c.first(&["sync_done"], c.ev(f).ts().unwrap_or(ts), horizon, |x| {
+                x.node() == r && x.kind() == "sync_done"
+            })
+        });
+        let mismatch = p.and_then(|pn| {
+            c.first(
+                &["psync_replid_mismatch"],
+                ts,
+                recovered.and_then(|x| c.ev(x).ts()).unwrap_or(horizon),
+                |x| x.node() == pn && x.kind() == "psync_replid_mismatch",
+            )
+        });
+        // Keys the replica held before: its last load before the break.
+        let before = c
+            .last(&["keys_loaded"], ts - 86_400_000, ts, |x| {
+                x.node() == r && x.kind() == "keys_loaded"
+            })
+            .and_then(|k| c.ev(k).num(t, "loaded"));
+        let after = loaded.and_then(|k| c.ev(k).num(t, "loaded"));
+        if let Some(f) = full {
+            c.used.insert(f);
+        }
+        let pname = p.map_or("its primary".to_string(), |pn| {
+            format!("primary {}", c.name(pn))
+        });
+        let mut s = format!("Replica {} lost {pname} at {}.", c.name(r), hms(Some(ts)));
+        let mut sev = Severity::Medium;
+        let mut planned = false;
+        if let Some(l) = p_lt {
+            let lt = &t.lifetimes[l];
+            let why = match lt.end {
+                EndClass::Clean => {
+                    planned = true;
+                    "the primary was shut down on request (planned)"
+                }
+                EndClass::Crash => "the primary crashed",
+                EndClass::FatalExit => "the primary exited on a fatal error",
+                EndClass::OomKilled => "the primary was killed by the kernel OOM killer",
+                _ => "the primary process died with no shutdown lines (killed)",
+            };
+            s.push_str(&format!(
+                " Cause: {why}; its last line was at {}.",
+                hms(lt.last.as_ref().and_then(|x| x.ts()))
+            ));
+        } else {
+            s.push_str(" The primary's own log shows no restart at that time: network problem or a stalled primary.");
+        }
+        if !refused.is_empty() {
+            s.push_str(&format!(" {} reconnect attempts failed", refused.len()));
+            if let Some(rs) = refused.last() {
+                s.push_str(&format!(" until {}", hms(c.ev(*rs).ts())));
+            }
+            s.push('.');
+        }
+        if let Some(nx) = p_next {
+            let b = &t.lifetimes[nx];
+            s.push_str(&format!(
+                " The primary came back at {}",
+                hms(b.ready.as_ref().and_then(|x| x.ts()))
+            ));
+            if b.keys_loaded.is_none() && b.load_secs.is_none() {
+                s.push_str(" with an empty dataset (nothing loaded from disk)");
+            }
+            s.push('.');
+        }
+        match recovered {
+            Some(x) if is_full => {
+                s.push_str(&format!(
+                    "{} A full resync followed: {} → {} ({})",
+                    if mismatch.is_some() {
+                        " Its replication ID had changed, so the partial resync was refused."
+                    } else {
+                        ""
+                    },
+                    hms(c.ev(x).ts()),
+                    hms(done.and_then(|d| c.ev(d).ts())),
+                    dur(c.ev(x).ts(), done.and_then(|d| c.ev(d).ts())),
+                ));
+                match (before, after) {
+                    (Some(b), Some(a)) => {
+                        s.push_str(&format!(
+                            "; the replica's dataset went from {b} to {a} keys"
+                        ));
+                        if a < b * 0.5 {
+                            s.push_str(" (data loss)");
+                            sev = Severity::Critical;
+                        }
+                    }
+                    (None, Some(a)) => s.push_str(&format!("; {a} keys loaded")),
+                    _ => {}
+                }
+                s.push('.');
+                sev = sev.max(Severity::High);
+            }
+            Some(x) => {
+                s.push_str(&format!(
+                    " Recovered by a partial resync at {} ({} after the loss).",
+                    hms(c.ev(x).ts()),
+                    dur(Some(ts), c.ev(x).ts())
+                ));
+                sev = Severity::Low;
+            }
+            None => s.push_str(" No resync within the logs."),
+        }
+        if planned && !is_full {
+            sev = Severity::Info;
+        }
+        let mut ev = Vec::new();
+        push(&mut ev, p_lt.and_then(|l| t.lifetimes[l].last));
+        push(&mut ev, Some(e.cite()));
+        push(&mut ev, refused.first().map(|&x| c.ev(x).cite()));
+        if let Some(nx) = p_next {
+            push(&mut ev, t.lifetimes[nx].first);
+            push(&mut ev, t.lifetimes[nx].ready);
+        }
+        push(&mut ev, mismatch.map(|x| c.ev(x).cite()));
+        for x in [recovered, flush, loaded, done] {
+            push(&mut ev, x.map(|x| c.ev(x).cite()));
+        }
+        let mut nodes = vec![r];
+        if let Some(pn) = p {
+            nodes.insert(0, pn);
+        }
+        out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
+            kind: "replication_break",
+            severity: sev,
+            start: Some(ts),
+            end: done.or(recovered).and_then(|x| c.ev(x).ts()),
+            nodes,
+            summary: s,
+            evidence: ev,
+        });
+    }
+}
+
+/// FC6: full resyncs of replicas that already had data, and resync loops.
+pub(super) fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    let mut per_node: std::collections::HashMap<usize, Vec<usize>> =
+        std::collections::HashMap::new();
+    for &i in c.ix.of("full_resync") {
+        per_node.entry(c.ev(i).node()).or_default().push(i);
+    }
+    let mut nodes: Vec<_> = per_node.into_iter().collect();
+    nodes.sort_by_key(|(n, _)| *n);
+    for (n, list) in nodes {
+        // Loop: ≥3 within 60 min.
+        if list.len() >= 3 {
+            let ts: Vec<i64> = list.iter().filter_map(|&i| c.ev(i).ts()).collect();
+            if let Some(w) = ts.windows(3).find(|w| w[2] - w[0] <= 3_600_000) {
+                let from = w[0];
+                let last = ts.last().copied().unwrap_or(from);
+                // The primary closing a replica connection (flags=S) over its
+                // output buffer limit, with the `omem` it had reached (FC6
+                // cites it).
+                let overflows = c.find(&["output_buffer_limit"], from - 60_000, last, |x| {
+                    x.kind() == "output_buffer_limit"
+                        && x.txt(t, "client").is_some_and(|cl| {
+                            client_field(cl, "flags").is_some_and(|f| f.contains('S'))
+                        })
+                });
+                let omem = overflows
+                    .iter()
+                    .filter_map(|&x| c.ev(x).txt(t, "client"))
+                    .filter_map(|cl| client_field(cl, "omem")?.parse::<f64>().ok())
+                    .fold(None, |m: Option<f64>, o| Some(m.map_or(o, |m| m.max(o))));
+                let buffer_cause = (!overflows.is_empty()).then(|| match omem {
+                    Some(o) => format!(
+                        "replica output buffer limit too small (client-output-buffer-limit replica): the primary dropped the replica {} times, at up to {} of output buffer",
+                        overflows.len(),
+                        bytes(o)
+                    ),
+                    None => "replica output buffer limit too small (client-output-buffer-limit replica)".to_string(),
+                });
+                // Signal 10 is the primary itself stopping the sync's BGSAVE
+                // once the replica is gone (P07): a consequence, not a cause.
+                let fork_failed = c
+                    .first(
+                        &["sync_failed", "fork_failed", "bgsave_signal"],
+                        from - 60_000,
+                        last,
+                        |x| {
+                            matches!(x.kind(), "sync_failed" | "fork_failed")
+                                || (x.kind() == "bgsave_signal" && x.num(t, "signal") != Some(10.0))
+                        },
+                    )
+                    .is_some();
+                let causes: Vec<String> = [
+                    buffer_cause,
+                    c.first(&["sync_timeout"], from - 60_000, last, |x| {
+                        x.node() == n && x.kind() == "sync_timeout"
+                    })
+                    .map(|_| "repl-timeout too short for the dataset".to_string()),
+                    c.first(&["psync_no_backlog"], from - 60_000, last, |x| {
+                        x.kind() == "psync_no_backlog"
+                    })
+                    .map(|_| "repl-backlog-size too small".to_string()),
+                    fork_failed.then(|| "fork failure on the primary".to_string()),
+                    c.first(
+                        &["sync_io_error", "sync_load_failed"],
+                        from - 60_000,
+                        last,
+                        |x| {
+                            x.node() == n
+                                && matches!(x.kind(), "sync_io_error" | "sync_load_failed")
+                        },
+                    )
+                    .map(|_| "replica-side disk or memory error".to_string()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                let recovered = c.first(&["sync_done"], last, last + 3_600_000, |x| {
+                    x.node() == n && x.kind() == "sync_done"
+                });
+                let mut ev = Vec::new();
+                for &i in &list {
+                    c.used.insert(i);
+                    push(&mut ev, Some(c.ev(i).cite()));
+                }
+                for &x in overflows.iter().take(8) {
+                    push(&mut ev, Some(c.ev(x).cite()));
+                }
+                push(&mut ev, recovered.map(|x| c.ev(x).cite()));
+                let mut s = format!(
+                    "Replica {} did {} full resyncs between {} and {}{}. Each attempt forks the primary for a new RDB, and one that reaches loading wipes the replica.",
+                    c.name(n),
+                    list.len(),
+                    hms(Some(from)),
+                    hms(Some(last)),
+                    if causes.is_empty() { String::new() } else { format!("; likely cause: {}", causes.join("; ")) }
+                );
+                if let Some(r) = recovered {
+                    s.push_str(&format!(
+                        " A sync finally completed at {}.",
+                        hms(c.ev(r).ts())
+                    ));
+                }
+                out.push(Incident {
+                    id: 0,
+                    claims: Vec::new(),
+                    caused_by: Vec::new(),
+                    led_to: Vec::new(),
+                    kind: "full_resync_loop",
+                    severity: Severity::High,
+                    start: Some(from),
+                    end: ts.last().copied(),
+                    nodes: vec![n],
+                    summary: s,
+                    evidence: ev,
+                });
+                continue;
+            }
+        }
+        for i in list {
+            if c.used.contains(&i) {
+                continue;
+            }
+            let e = c.ev(i);
+            let Some(ts) = e.ts() else { continue };
+            let lt = &t.lifetimes[e.lifetime()];
+            let tried = c.last(&["psync_try"], ts - 600_000, ts, |x| {
+                x.node() == n && x.kind() == "psync_try"
+            });
+            let had_data = lt.keys_loaded.as_ref().is_some_and(|(k, _)| *k > 0)
+                || tried.is_some_and(|p| c.ev(p).num(t, "offset").is_some_and(|o| o > 1.0))
+                || c.first(
+                    &["sync_done"],
+                    lt.first.as_ref().and_then(|x| x.ts()).unwrap_or(i64::MIN),
+                    ts - 1,
+                    |x| x.lifetime() == e.lifetime() && x.kind() == "sync_done",
+                )
+                .is_some();
+            if !had_data {
+                continue;
+            }
+            let recv = c.first(&["sync_receiving"], ts, ts + 3_600_000, |x| {
+                x.node() == n && x.kind() == "sync_receiving"
+            });
+            let done = c.first(&["sync_done"], ts, ts + 3_600_000, |x| {
+                x.node() == n && x.kind() == "sync_done"
+            });
+            let loaded = c.first(&["keys_loaded"], ts, ts + 3_600_000, |x| {
+                x.node() == n && x.kind() == "keys_loaded"
+            });
+            let mut s = format!(
+                "Replica {} needed a full resync at {}",
+                c.name(n),
+                hms(Some(ts))
+            );
+            if let Some(r) = recv.and_then(|r| c.ev(r).num(t, "bytes")) {
+                s.push_str(&format!(" of {}", bytes(r)));
+            }
+            s.push_str(&format!(
+                ", finished {} ({})",
+                hms(done.and_then(|d| c.ev(d).ts())),
+                dur(Some(ts), done.and_then(|d| c.ev(d).ts()))
+            ));
+            if let Some(k) = loaded.and_then(|k| c.ev(k).num(t, "loaded")) {
+                s.push_str(&format!(", {k} keys loaded"));
+            }
+            s.push_str("; its previous data was flushed.");
+            let mut ev = Vec::new();
+            push(&mut ev, tried.map(|x| c.ev(x).cite()));
+            push(&mut ev, Some(e.cite()));
+            for x in [recv, loaded, done] {
+                push(&mut ev, x.map(|x| c.ev(x).cite()));
+            }
+            out.push(Incident {
+                id: 0,
+                claims: Vec::new(),
+                caused_by: Vec::new(),
+                led_to: Vec::new(),
+                kind: "full_resync",
+                severity: Severity::Medium,
+                start: Some(ts),
+                end: done.and_then(|d| c.ev(d).ts()),
+                nodes: vec![n],
+                summary: s,
+                evidence: ev,
+            });
+        }
+    }
+}
