@@ -87,22 +87,31 @@ fn refuse_unsupported(head: &[u8]) -> io::Result<()> {
 /// costs disk in `$TMPDIR`, not memory.
 fn spool_stdin(progress: &dyn Fn(u64)) -> io::Result<File> {
     let mut file = tempfile::tempfile()?;
-    let mut stdin = io::stdin().lock();
+    copy_counted(&mut io::stdin().lock(), &mut file, progress)?;
+    io::Seek::rewind(&mut file)?;
+    Ok(file)
+}
+
+/// Copies `r` to `w` through a 1 MiB buffer, reporting the bytes copied so
+/// far after each read; returns the total.
+pub fn copy_counted(
+    r: &mut dyn Read,
+    w: &mut dyn io::Write,
+    progress: &dyn Fn(u64),
+) -> io::Result<u64> {
     let mut buf = vec![0u8; 1 << 20];
     let mut total = 0u64;
     loop {
-        let n = match stdin.read(&mut buf) {
-            Ok(0) => break,
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok(total),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        io::Write::write_all(&mut file, &buf[..n])?;
+        w.write_all(&buf[..n])?;
         total += n as u64;
         progress(total);
     }
-    io::Seek::rewind(&mut file)?;
-    Ok(file)
 }
 
 /// A reader decompressing `raw`.

@@ -406,23 +406,13 @@ impl Drop for Spool {
 /// Copies standard input to a file, counting the bytes read on a terminal
 /// (its size is unknown until it ends, so the count comes before the bar).
 fn spool_stdin(show: bool) -> std::io::Result<Spool> {
-    use std::io::Read;
     let p = std::env::temp_dir().join(format!("redsleuth-stdin-{}.log", std::process::id()));
     let spool = Spool(p);
     let mut f = std::fs::File::create(&spool.0)?;
     let counter = crate::progress::stdin_counter(!show);
-    let mut stdin = std::io::stdin().lock();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match stdin.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        f.write_all(&buf[..n])?;
-        counter.inc(n as u64);
-    }
+    source::copy_counted(&mut std::io::stdin().lock(), &mut f, &|n| {
+        counter.set_position(n)
+    })?;
     counter.finish_and_clear();
     Ok(spool)
 }
