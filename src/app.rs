@@ -149,9 +149,18 @@ fn run_check(a: &CheckArgs, out: &mut dyn Write) -> u8 {
         Err(code) => return code,
     };
     let path = display(&a.file);
-    let file = match parse_input(&src, &path) {
+    let file = match commands::parse(&src) {
         Ok(f) => f,
-        Err(code) => return code,
+        Err(e) => {
+            eprintln!("redsleuth: {path}: {e}");
+            if a.format == CheckFormat::Json {
+                let bytes = src.bytes().len() as u64;
+                if let Err(e) = check::render_json_unreadable(&path, bytes, &e, out) {
+                    return io_exit(e);
+                }
+            }
+            return EXIT_CORRUPT;
+        }
     };
     let pool = commands::pool(a.common.threads);
     let bar = bytes_bar(src.bytes().len() as u64, a.common.quiet);

@@ -343,14 +343,15 @@ fn check_body(d: &mut Defs) -> Value {
             object(&[
                 ("path", json!({"type": "string"})),
                 ("bytes", uint()),
-                ("rdb_version", uint()),
-                ("magic", json!({"type": "string"})),
+                // `null` when the header itself could not be read.
+                ("rdb_version", json!({"anyOf": [uint(), {"type": "null"}]})),
+                ("magic", opt("string")),
                 (
                     "server",
-                    object(&[
+                    json!({"anyOf": [object(&[
                         ("family", json!({"type": "string"})),
                         ("version", json!({"type": "string"})),
-                    ]),
+                    ]), {"type": "null"}]}),
                 ),
                 ("aux", d.of::<crate::aux::AuxFields>()),
                 ("checksum", d.of::<crate::faults::Checksum>()),

@@ -111,16 +111,25 @@ fn rdb_check_and_keys_output_of_every_dump_validates() {
     let row = schema("keys-row.schema.json");
     let all = dumps();
     assert!(all.len() >= 40, "{} dumps", all.len());
+    let mut headerless = 0;
     for p in &all {
         let p = p.to_str().unwrap();
         let doc: Value =
             serde_json::from_slice(&run(&["rdb", "-q", "--format", "json", p])).unwrap();
         check(&rdb, &doc, &format!("rdb {p}"));
-        // `check` of a file that is no RDB at all writes only the error.
+        // `check` of a file that is no RDB at all still writes its
+        // document, with the header's fields null and the one error.
         let out = run(&["check", "-q", "--format", "json", p]);
-        if !out.is_empty() {
-            let doc: Value = serde_json::from_slice(&out).unwrap();
-            check(&chk, &doc, &format!("check {p}"));
+        let doc: Value = serde_json::from_slice(&out)
+            .unwrap_or_else(|e| panic!("check {p}: {e}: {:?}", String::from_utf8_lossy(&out)));
+        check(&chk, &doc, &format!("check {p}"));
+        if doc["source"]["rdb_version"].is_null() {
+            headerless += 1;
+            assert_eq!(doc["ok"], false, "check {p}");
+            let errors = doc["errors"].as_array().unwrap();
+            assert_eq!(errors.len(), 1, "check {p}");
+            assert_eq!(errors[0]["file"], p, "check {p}");
+            assert_eq!(doc["keyspace"]["keys"], 0, "check {p}");
         }
         // Big dumps: the first rows are enough for the shape.
         let out = run(&["keys", "-q", "--format", "ndjson", p]);
@@ -133,6 +142,11 @@ fn rdb_check_and_keys_output_of_every_dump_validates() {
             let doc: Value = serde_json::from_slice(line).unwrap();
             check(&row, &doc, &format!("keys {p} row {}", n + 1));
         }
+    }
+    // The corpus's wrong magic, future version, garbage and zero-length
+    // files (when the shared corpus is there).
+    if root().join("../shared/corpus/rdb/broken").is_dir() {
+        assert!(headerless >= 4, "{headerless} header-less documents");
     }
 }
 

@@ -315,3 +315,31 @@ pub fn render_json(r: &CheckReport, path: &str, out: &mut dyn Write) -> io::Resu
     serde_json::to_writer_pretty(&mut *out, &v)?;
     writeln!(out)
 }
+
+/// Writes the JSON report of an input whose header could not be read (no
+/// signature, a version from the future, an empty file): the same document
+/// with the header's fields `null`, nothing counted, and the one error, so
+/// a fleet job that collects every shard's `check` output gets a record of
+/// the shard instead of an empty file.
+pub fn render_json_unreadable(
+    path: &str,
+    bytes: u64,
+    e: &Error,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let v = json!({
+        "schema_version": crate::SCHEMA_VERSION,
+        "tool": {"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")},
+        "source": {"path": path, "bytes": bytes, "rdb_version": null, "magic": null,
+            "server": null, "aux": crate::aux::AuxFields::default(),
+            "checksum": Checksum::default()},
+        "keyspace": {"keys": 0, "expires": 0, "dbs": []},
+        "types": [],
+        "functions": 0,
+        "ok": false,
+        "errors": [ReadError::new(path, e)],
+        "skipped": [],
+    });
+    serde_json::to_writer_pretty(&mut *out, &v)?;
+    writeln!(out)
+}
