@@ -107,7 +107,15 @@ fn the_spark_job_merges_dumps_and_log_sets_as_one_run_over_them_all() {
     let o = Command::new(&submit)
         .args(["--master", "local[2]", "--conf", "spark.ui.enabled=false"])
         .arg(root().join("integrations/spark/redsleuth_fleet.py"))
-        .args([&dumps, &corrupt, &logs[0], &logs[1]])
+        // The corrupt dump and the first scenario as file: URIs, read
+        // through Hadoop and shipped to the executors as a cluster's
+        // hdfs:// or s3a:// inputs are; the rest off the shared mount.
+        .args([
+            &dumps,
+            &format!("file://{corrupt}"),
+            &format!("file://{}", logs[0]),
+            &logs[1],
+        ])
         .arg("--out")
         .arg(&report)
         .args(["--redsleuth", env!("CARGO_BIN_EXE_redsleuth")])
@@ -140,6 +148,23 @@ fn the_spark_job_merges_dumps_and_log_sets_as_one_run_over_them_all() {
     let shards = got["shards"].as_array().unwrap();
     let count = |kind: &str| shards.iter().filter(|s| s["kind"] == kind).count();
     assert_eq!((count("rdb"), count("logs")), (20, 12));
+    // Named by their paths however they were read.
+    let shipped: Vec<&str> = shards
+        .iter()
+        .filter(|s| s["shipped"] == true)
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert!(shipped.contains(&corrupt.as_str()), "{shipped:?}");
+    let first_scenario = shards
+        .iter()
+        .filter(|s| s["kind"] == "logs" && s["id"].as_str().unwrap().starts_with(&logs[0]))
+        .count();
+    assert!(
+        first_scenario >= 3,
+        "{first_scenario} log sets of {}",
+        logs[0]
+    );
+    assert_eq!(shipped.len(), 1 + first_scenario, "{shipped:?}");
 
     // The corrupt dump is listed with its error and left out.
     let failed = got["failed"].as_array().unwrap();

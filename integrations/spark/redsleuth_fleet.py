@@ -5,10 +5,12 @@
                  [--redsleuth PATH] [--fan-in N] [--partitions N]
 
 Each INPUT is an RDB dump, a log file, or a directory (every dump and every
-log set under it). Paths may be local (seen by every executor: a shared
-mount) or any URI the cluster's Hadoop file systems read (hdfs://, s3a://,
-gs://, abfs://...); those are shipped to the executors with binaryFiles,
+log set under it). Plain paths are local (seen by every executor: a shared
+mount); a URI (hdfs://, s3a://, gs://, abfs://, and file:// for a path only
+the driver's Hadoop configuration need reach) is listed through the
+cluster's Hadoop file systems and shipped to the executors with binaryFiles,
 which holds each file in memory (keep them under 2 GB, or mount them).
+Reports name a file:// input by its path, any other URI as given.
 
 One task per dump and one per node's log set (the rotated files of one log:
 redis.log, redis.log.1, redis.log.2.gz ... are one set) runs the redsleuth
@@ -95,12 +97,18 @@ def rotation_set(path):
 
 
 def has_scheme(p):
-    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", p) is not None and not p.startswith("file://")
+    """A URI read through Hadoop (file: included), not a plain local path."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", p) is not None
+
+
+def shown(p):
+    """How reports name an input: a file: URI by its path, so that the
+    same file read through Hadoop or off a mount is named alike; any
+    other URI as Hadoop qualifies it."""
+    return re.sub(r"^file:/+", "/", p)
 
 
 def list_local(path):
-    if path.startswith("file://"):
-        path = path[len("file://"):]
     if os.path.isdir(path):
         out = []
         for root, dirs, files in os.walk(path):
@@ -119,8 +127,10 @@ def list_hadoop(sc, uri):
     fs = hpath.getFileSystem(sc._jsc.hadoopConfiguration())
     if not fs.exists(hpath):
         raise FileNotFoundError(f"{uri}: No such file or directory")
-    if not fs.getFileStatus(hpath).isDirectory():
-        return [uri], False
+    status = fs.getFileStatus(hpath)
+    if not status.isDirectory():
+        # Qualified as binaryFiles names it (file:///a → file:/a).
+        return [status.getPath().toString()], False
     it = fs.listFiles(hpath, True)
     out = []
     while it.hasNext():
@@ -141,9 +151,12 @@ def plan(inputs, lister):
                 dumps.append(f)
             elif looks_like_log(name) or not from_dir:
                 sets.setdefault(rotation_set(f), []).append(f)
-    tasks = [{"kind": "rdb", "id": d, "paths": [d]} for d in dict.fromkeys(dumps)]
+    tasks = [{"kind": "rdb", "id": shown(d), "paths": [d], "names": [shown(d)]}
+             for d in dict.fromkeys(dumps)]
     for key in sorted(sets):
-        tasks.append({"kind": "logs", "id": key, "paths": list(dict.fromkeys(sets[key]))})
+        paths = list(dict.fromkeys(sets[key]))
+        tasks.append({"kind": "logs", "id": shown(key), "paths": paths,
+                      "names": [shown(p) for p in paths]})
     return tasks
 
 
@@ -172,7 +185,8 @@ def run_shard(task, binary, local_paths=None):
     wrong is the shard's error."""
     paths = local_paths or task["paths"]
     cmd = [executable(binary), task["kind"], "--quiet", "--format", "json", *paths]
-    rec = {"kind": task["kind"], "id": task["id"], "paths": task["paths"]}
+    rec = {"kind": task["kind"], "id": task["id"], "paths": task["names"],
+           "shipped": local_paths is not None}
     try:
         p = subprocess.run(cmd, capture_output=True, timeout=24 * 3600)
     except (OSError, subprocess.SubprocessError) as e:
@@ -186,7 +200,7 @@ def run_shard(task, binary, local_paths=None):
     if local_paths:
         # Name the shard's files as the user gave them, not by the copies.
         text = json.dumps(doc) if doc is not None else None
-        for local, orig in zip(local_paths, task["paths"]):
+        for local, orig in zip(local_paths, task["names"]):
             stderr = [l.replace(local, orig) for l in stderr]
             if text is not None:
                 text = text.replace(json.dumps(local)[1:-1], json.dumps(orig)[1:-1])
