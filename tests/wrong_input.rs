@@ -180,3 +180,39 @@ fn stdin_is_named_stdin_in_reports() {
     assert_eq!(doc["files"][0]["path"], "<stdin>");
     assert_eq!(doc["incidents"][0]["evidence"][0]["file"], "<stdin>");
 }
+
+/// What a terminal shows while `cmd` runs with its stderr on one: the
+/// command runs under `script` (util-linux), which gives it a pseudo
+/// terminal and copies what was drawn there to its own stdout.
+fn on_a_terminal(cmd: &str) -> String {
+    let o = Command::new("script")
+        .args(["-qec", cmd, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux) runs the command on a pseudo terminal");
+    assert!(o.status.success(), "{cmd}: {:?}", o.status);
+    String::from_utf8_lossy(&o.stdout).into()
+}
+
+#[test]
+fn standard_input_shows_the_bytes_read_on_a_terminal() {
+    let bin = env!("CARGO_BIN_EXE_redsleuth");
+    // 146 083 bytes: one read of the 1 MiB spool buffer, so the counter
+    // shows the whole input.
+    let shown = on_a_terminal(&format!("{bin} check - < {DUMP} > /dev/null"));
+    assert!(shown.contains("<stdin>: 142.66 KiB read"), "{shown:?}");
+    let shown = on_a_terminal(&format!("{bin} keys - < {DUMP} > /dev/null"));
+    assert!(shown.contains("<stdin>: 142.66 KiB read"), "{shown:?}");
+    let log_bytes = std::fs::metadata(format!("{}/{LOG}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap()
+        .len();
+    let shown = on_a_terminal(&format!("{bin} logs - < {LOG} > /dev/null"));
+    let want = format!("<stdin>: {:.2} KiB read", log_bytes as f64 / 1024.0);
+    assert!(shown.contains(&want), "{want}: {shown:?}");
+    // `--quiet` draws nothing, and a named file has no stdin counter.
+    let shown = on_a_terminal(&format!("{bin} check -q - < {DUMP} > /dev/null"));
+    assert!(!shown.contains("<stdin>"), "{shown:?}");
+    let shown = on_a_terminal(&format!("{bin} check {DUMP} > /dev/null"));
+    assert!(!shown.contains("<stdin>"), "{shown:?}");
+}
