@@ -6,7 +6,7 @@
 //! `../shared/corpus/rdb/` when that directory is present.
 
 mod common;
-use common::{dump_for, hex, truth_files};
+use common::{dump_for, hex, read_dump, truth_files};
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,7 +24,7 @@ struct Seen {
 }
 
 fn read_keys(rdb: &Path) -> HashMap<Vec<u8>, Seen> {
-    let data = std::fs::read(rdb).unwrap_or_else(|e| panic!("{}: {e}", rdb.display()));
+    let data = read_dump(rdb);
     let file = RdbFile::parse(&data).unwrap_or_else(|e| panic!("{}: {e}", rdb.display()));
     let profile = file.profile();
     let mut seen = HashMap::new();

@@ -611,10 +611,18 @@ fn old_table_mid_rehash(n: u64, start: u64, steps_per_element: u64) -> u64 {
     }
 }
 
-/// Elements one command is assumed to write at most. Bulk writers batch
-/// (a multi-megabyte command blocks the server while it runs), so a
-/// collection past this size was written by several commands.
-pub(super) const ONE_COMMAND_MAX: u64 = 10_000;
+/// Elements the command creating a collection is assumed to write at most.
+/// Bulk writers batch (a multi-megabyte command blocks the server while it
+/// runs), 100 to 1 000 members per command, and the creating command
+/// presizes the table for its batch only, so a doubling reached past this
+/// size came from the single insertions of later commands. Replayed on
+/// Redis 7.2.6 and 7.4.1 (`testdata/rdb/capture_batched.py`), batches of
+/// 100, 300 and 1 000 into collections of 2 300 … 20 000 members leave
+/// exactly the old table this predicts. Below it the file cannot tell one
+/// command writing 1 500 members (a 2 048-bucket table, never rehashed)
+/// from batches of ≤ 1 024 (doubled from 1 024 buckets, rehashing until
+/// ~1 670 members), and one command is taken.
+pub(super) const ONE_COMMAND_MAX: u64 = 2_048;
 
 /// Old bucket array of a presized dict (7.2+) still rehashing: the command
 /// creating a collection sizes its table for the elements it writes, and

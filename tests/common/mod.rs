@@ -69,12 +69,21 @@ pub fn dump_for(truth: &Path) -> PathBuf {
         .unwrap()
         .to_string_lossy()
         .replace(".truth.json", "");
-    let rdb = truth.with_file_name(format!("{stem}.rdb"));
-    if rdb.exists() {
-        rdb
-    } else {
-        truth.with_file_name(format!("{stem}.aof"))
+    // Large captures are checked in compressed.
+    for ext in ["rdb", "rdb.zst", "aof"] {
+        let p = truth.with_file_name(format!("{stem}.{ext}"));
+        if p.exists() {
+            return p;
+        }
     }
+    truth.with_file_name(format!("{stem}.rdb"))
+}
+
+/// The bytes of a dump, decompressed as the reader does it (`.zst`, …).
+pub fn read_dump(path: &Path) -> Vec<u8> {
+    let src =
+        redsleuth::source::Source::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    src.bytes().to_vec()
 }
 
 /// The Python interpreter of the CI venv (`REDSLEUTH_PYTHON`, set by
