@@ -8,6 +8,9 @@
 //!
 //! The dump is written here (RDB 9, strings of 4 KiB of noise and hashes of
 //! 2 000 fields) so the test needs no server; its size dwarfs the bound.
+//! A second dump holds one hash of 10 M fields: the memory model's
+//! per-element lengths are counted by distinct length, so a collection of
+//! any size costs no heap per element.
 
 use std::io::{BufWriter, Write};
 use std::process::{Command, Stdio};
@@ -138,6 +141,59 @@ fn rdb_and_keys_stay_under_256_mib_on_a_dump_far_larger() {
         peak_kib / 1024,
         size >> 20
     );
+    assert!(
+        peak_kib < BOUND_MIB * 1024,
+        "peak RSS {} MiB on a {} MiB dump",
+        peak_kib / 1024,
+        size >> 20
+    );
+}
+
+#[test]
+fn a_ten_million_field_hash_costs_no_heap_per_field() {
+    const N: u64 = 10_000_000;
+    let dir = std::env::temp_dir().join(format!("redsleuth-rss-hash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hash.rdb");
+    {
+        let mut out = BufWriter::new(std::fs::File::create(&path).unwrap());
+        out.write_all(b"REDIS0009").unwrap();
+        out.write_all(&[0xFE, 0x00, 0x04]).unwrap();
+        string(&mut out, b"huge:hash");
+        out.write_all(&[0x80]).unwrap();
+        out.write_all(&(N as u32).to_be_bytes()).unwrap();
+        for f in 0..N {
+            string(&mut out, format!("f{f}").as_bytes());
+            string(&mut out, b"v");
+        }
+        out.write_all(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap();
+        out.flush().unwrap();
+    }
+    let size = std::fs::metadata(&path).unwrap().len();
+    for args in [
+        &["rdb", "--quiet", "--format", "json"][..],
+        &["keys", "--quiet", "--format", "ndjson"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
+            .args(args)
+            .arg(&path)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        if args[0] == "keys" {
+            let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(row["elements"], N);
+            // 10 M fields of 2 to 8 bytes and 1-byte values, each an
+            // exact sds and dict entry: far past 500 MB in memory.
+            assert!(row["memory_bytes"].as_u64().unwrap() > 500 << 20);
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    // The value's own pages are in flight while it is read (the file is
+    // ~100 MB); one (member, value) length entry per field held 80 MB more
+    // on the heap, and its growth twice that.
+    let peak_kib = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap().max_rss();
     assert!(
         peak_kib < BOUND_MIB * 1024,
         "peak RSS {} MiB on a {} MiB dump",

@@ -359,7 +359,7 @@ impl Model {
             return s
                 .lens
                 .iter()
-                .map(|&(a, b)| f(u64::from(a), u64::from(b)))
+                .map(|((a, b), count)| f(u64::from(a), u64::from(b)) * count)
                 .sum();
         }
         if n == 0 {
