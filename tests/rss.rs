@@ -1,4 +1,4 @@
-//! Peak RSS stays flat: `rdb` and `keys` read a dump of a few hundred MB with
+//! Peak RSS stays flat: `rdb`, `keys`, `check` and `diff` read a dump of a few hundred MB with
 //! a resident set far below its size, because the pages behind the walk
 //! are released. The figure is the children's `ru_maxrss`, which counts the
 //! file-backed pages of the map as `/usr/bin/time -v` does.
@@ -133,7 +133,24 @@ fn rdb_and_keys_stay_under_256_mib_on_a_dump_far_larger() {
             assert_eq!(rows as u64, STRINGS + HASHES);
         }
     }
-    // ru_maxrss of the waited-for children: the largest of the three, KiB.
+    // `diff` walks both inputs; each is released behind its walk.
+    let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
+        .args(["diff", "--quiet", "--format", "json", plain, plain])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "diff: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["total"]["keys"],
+        serde_json::json!([STRINGS + HASHES, STRINGS + HASHES])
+    );
+    // ru_maxrss of the waited-for children: the largest of them, KiB.
     let peak_kib = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap().max_rss();
     std::fs::remove_dir_all(&dir).ok();
     eprintln!(
