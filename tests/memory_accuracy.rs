@@ -296,6 +296,7 @@ fn batched_writes_keep_the_old_table_while_rehashing() {
         ("debian-7.0.15", Allocator::JemallocSystem, false),
         ("redis-7.2.6", Allocator::Jemalloc, true),
         ("redis-stack-7.4.1", Allocator::Jemalloc, true),
+        ("redis-8.0-m01", Allocator::Jemalloc, true),
         ("valkey-9.1.2", Allocator::Libc, true),
     ] {
         let truth_path = root.join(server).join("batched.truth.json");

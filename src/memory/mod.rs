@@ -616,7 +616,7 @@ fn old_table_mid_rehash(n: u64, start: u64, steps_per_element: u64) -> u64 {
 /// runs), 100 to 1 000 members per command, and the creating command
 /// presizes the table for its batch only, so a doubling reached past this
 /// size came from the single insertions of later commands. Replayed on
-/// Redis 7.2.6 and 7.4.1 (`testdata/rdb/capture_batched.py`), batches of
+/// Redis 7.2.6, 7.4.1 and 8.0-m01 (`testdata/rdb/capture_batched.py`), batches of
 /// 100, 300 and 1 000 into collections of 2 300 … 20 000 members leave
 /// exactly the old table this predicts. Below it the file cannot tell one
 /// command writing 1 500 members (a 2 048-bucket table, never rehashed)
