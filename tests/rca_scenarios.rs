@@ -376,14 +376,22 @@ fn scenario_17_oom_kill_chain_dump_and_actions() {
         .iter()
         .map(|a| a["text"].as_str().unwrap())
         .collect();
-    assert!(
-        texts.iter().any(|t| t.starts_with("Enable AOF")),
-        "{texts:?}"
+    assert!(texts.iter().any(|t| t.starts_with("Enable AOF (`appendonly yes`) on `:18760`: it came back from the dump of 01:41:38.000, 38.0 s old when it died")), "{texts:?}");
+    assert!(texts.iter().any(|t| t.starts_with("Set memory headroom on `:18760`") && t.contains("used-mem 3.4 MiB at 01:41:38.000, the kernel killed the server at anon-rss 119.4 MB")), "{texts:?}");
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|t| t.starts_with("Set memory headroom"))
+            .count(),
+        1
     );
+    // The full resync of primary.log:45 finished at 01:42:43.605 (54).
     assert!(
-        texts.iter().any(|t| t.contains(
-            "used-mem 3.4 MiB at 01:41:38.000, the kernel killed the server at anon-rss 119.4 MB"
-        )),
+        texts
+            .iter()
+            .any(|t| t.starts_with("Alert on replica lag on `:18760`")
+                && t.contains("its full resync took 5.9 s (01:42:37.725 to 01:42:43.605)")
+                && t.contains("238900 keys")),
         "{texts:?}"
     );
 

@@ -222,8 +222,11 @@ impl Scope {
     }
 }
 
-/// The event kinds whose lines the dump's placement may cite.
+/// The event kinds whose lines the dump's placement and the action items
+/// may cite beyond the incidents' own.
 pub const DUMP_KINDS: &[&str] = &[
+    "full_resync",
+    "sync_done",
     "db_saved",
     "bgsave_started",
     "bgsave_ok",
@@ -800,11 +803,80 @@ pub fn build(inp: &Input) -> PostMortem {
             if actions.iter().any(|a: &Action| a.text.starts_with(&what)) {
                 continue;
             }
+            // The dump says how much was lost, with the lines behind it.
+            let reloaded = placement.as_ref().filter(|p| {
+                c.text.contains("were lost")
+                    && p.0.reloaded_by.as_deref() == Some(node_list(i).as_str())
+            });
+            let (text, cites) = match reloaded.and_then(|p| Some((p, p.0.age_at_death_ms?))) {
+                Some((p, age)) => {
+                    let cites: Vec<usize> =
+                        p.1.iter()
+                            .filter(|s| {
+                                s.0.text.starts_with("It was ")
+                                    || s.0.text.starts_with("It is the file")
+                            })
+                            .flat_map(|s| s.0.cites.iter().copied())
+                            .collect();
+                    (
+                        format!(
+                            "it came back from the dump of {}, {} old when it died: the writes of those {} were lost on it.",
+                            p.0.ctime_ms.map_or("?".into(), |m| hms(Some(m))),
+                            dur(Some(0), Some(age)),
+                            dur(Some(0), Some(age))
+                        ),
+                        cites,
+                    )
+                }
+                None => (text, cites),
+            };
             actions.push(Action {
                 priority: pri.into(),
                 text: format!("{what}: {text}"),
                 cites,
                 from: i.kind.to_string(),
+            });
+        }
+    }
+    // Replica lag: how long each full resync of a chain node took, from
+    // `Full resync from primary` to `sync: Finished with success`.
+    if let Some(from) = steps.first().and_then(|r| r.start) {
+        for e in t.events.iter().filter(|e| {
+            e.kind() == "full_resync"
+                && chain_nodes.contains(&e.node())
+                && e.ts().is_some_and(|x| x >= from)
+                && scope.time_ok(e.ts(), e.ts())
+        }) {
+            let after = |k: &str| {
+                t.events.iter().find(|x| {
+                    x.kind() == k
+                        && x.node() == e.node()
+                        && x.ts() >= e.ts()
+                        && x.lifetime() == e.lifetime()
+                })
+            };
+            let Some(done) = after("sync_done") else {
+                continue;
+            };
+            let keys = after("keys_loaded")
+                .filter(|k| k.ts() <= done.ts())
+                .and_then(|k| k.num(t, "loaded"))
+                .map_or(String::new(), |k| format!(" and reloaded {k:.0} keys"));
+            let n = name(e.node());
+            let what = format!("Alert on replica lag on `{n}`");
+            if actions.iter().any(|a| a.text.starts_with(&what)) {
+                continue;
+            }
+            actions.push(Action {
+                priority: "P2".into(),
+                text: format!(
+                    "{what} (`master_link_status`, `master_last_io_seconds_ago`): its full resync took {} ({} to {}): it served no replicated data{keys} in that time.",
+                    dur(e.ts(), done.ts()),
+                    hms(e.ts()),
+                    hms(done.ts())
+                ),
+                cites: vec![refs.line(&e.cite()), refs.line(&done.cite())],
+                from: "full_resync".into(),
             });
         }
     }
@@ -828,18 +900,23 @@ pub fn build(inp: &Input) -> PostMortem {
                             .collect()
                     })
                     .unwrap_or_default();
-                actions.push(Action {
+                let what = format!("Set memory headroom on `{}`", node_list(oom));
+                let item = Action {
                     priority: "P1".into(),
                     text: format!(
-                        "Size `maxmemory` on `{}` below the memory limit, with room for fork copy-on-write and buffers: the dump recorded used-mem {} at {}, the kernel killed the server at anon-rss {rss:.1} MB ({:.0}× as much).",
-                        node_list(oom),
+                        "{what}: size `maxmemory` below the memory limit, with room for fork copy-on-write and buffers: the dump recorded used-mem {} at {}, the kernel killed the server at anon-rss {rss:.1} MB ({:.0}× as much).",
                         human_bytes(used),
                         p.0.ctime_ms.map_or("?".into(), |m| hms(Some(m))),
                         rss * 1024.0 * 1024.0 / used.max(1) as f64
                     ),
                     cites,
                     from: "oom_kill".into(),
-                });
+                };
+                // It says what the claim-derived item says, with numbers.
+                match actions.iter().position(|a| a.text.starts_with(&what)) {
+                    Some(k) => actions[k] = item,
+                    None => actions.push(item),
+                }
             }
         }
     }

@@ -318,87 +318,84 @@ fn ttl_svg(pm: &PostMortem, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w, "</svg>")
 }
 
-/// The incidents as spans on one lane per node, the cited lines as ticks
-/// and the dump's `ctime` as a dashed line.
+/// One row per incident of the chain with its span, then one lane per
+/// node with a tick for each cited line, and the dump's `ctime` as a
+/// dashed line across all of them.
 fn timeline_svg(pm: &PostMortem, w: &mut dyn Write) -> io::Result<()> {
     let Some([a, b]) = pm.span_ms else {
         return Ok(());
     };
     let span = (b - a).max(1) as f64;
+    let incidents: Vec<&Step> = pm
+        .chain
+        .iter()
+        .filter(|s| s.source == "logs" && s.start_ms.is_some())
+        .collect();
     let mut lanes: Vec<String> = Vec::new();
     for r in &pm.timeline {
         if !lanes.contains(&r.node) {
             lanes.push(r.node.clone());
         }
     }
-    for s in pm.chain.iter().filter(|s| s.source == "logs") {
-        for n in &s.nodes {
-            if !lanes.contains(n) {
-                lanes.push(n.clone());
-            }
-        }
-    }
-    let (left, width) = (110.0, 740.0);
+    let (left, width) = (190.0, 660.0);
     let x = |ms: i64| left + (ms - a) as f64 / span * width;
-    let lane_y = |n: &str| 30 + 34 * lanes.iter().position(|l| l == n).unwrap_or(0);
-    let height = 60 + 34 * lanes.len();
+    let top = 24;
+    let lane_y = |k: usize| top + 26 * k;
+    let rows = incidents.len() + lanes.len();
+    let height = top + 26 * rows + 24;
     writeln!(
         w,
         "<svg id=\"timeline-chart\" width=\"880\" height=\"{height}\" viewBox=\"0 0 880 {height}\" role=\"img\" aria-label=\"timeline\">"
     )?;
-    for n in &lanes {
-        let y = lane_y(n);
-        writeln!(
-            w,
-            "<text x=\"0\" y=\"{}\">{}</text><line x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#ddd\"/>",
-            y + 14,
-            h(n),
-            y + 10,
-            left + width,
-            y + 10
-        )?;
-    }
-    for s in pm.chain.iter().filter(|s| s.source == "logs") {
-        let (Some(s0), Some(n)) = (s.start_ms, s.nodes.first()) else {
-            continue;
-        };
+    for (k, s) in incidents.iter().enumerate() {
+        let Some(s0) = s.start_ms else { continue };
         let e0 = s.end_ms.unwrap_or(s0);
         let (x0, x1) = (x(s0), x(e0));
-        let y = lane_y(n);
+        let y = lane_y(k);
         writeln!(
             w,
-            "<rect class=\"span\" x=\"{x0:.1}\" y=\"{y}\" width=\"{:.1}\" height=\"20\" fill=\"{}\" opacity=\"0.8\"><title>#{} {} {}–{}</title></rect><text x=\"{:.1}\" y=\"{}\">#{} {}</text>",
+            "<text x=\"0\" y=\"{}\">#{} {}</text><rect class=\"span\" x=\"{x0:.1}\" y=\"{y}\" width=\"{:.1}\" height=\"18\" fill=\"{}\"><title>#{} {} {}–{}</title></rect>",
+            y + 13,
+            s.id,
+            h(&s.kind),
             (x1 - x0).max(4.0),
             sev_color(&s.severity),
             s.id,
             h(&s.kind),
             hms(Some(s0)),
-            hms(Some(e0)),
-            x0.min(left + width - 160.0),
-            y - 2,
-            s.id,
-            h(&s.kind)
+            hms(Some(e0))
         )?;
     }
-    for r in &pm.timeline {
-        let Some(ms) = r.ts_ms else { continue };
-        let y = lane_y(&r.node);
+    for (k, n) in lanes.iter().enumerate() {
+        let y = lane_y(incidents.len() + k);
         writeln!(
             w,
-            "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2}\" stroke=\"#333\"><title>{3} {4}</title></line>",
-            x(ms),
-            y + 2,
-            y + 18,
-            h(&r.time),
-            h(&r.event)
+            "<text x=\"0\" y=\"{}\">{}</text><line x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#ccc\"/>",
+            y + 13,
+            h(n),
+            y + 9,
+            left + width,
+            y + 9
         )?;
+        for r in pm.timeline.iter().filter(|r| &r.node == n) {
+            let Some(ms) = r.ts_ms else { continue };
+            writeln!(
+                w,
+                "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2}\" stroke=\"#333\" stroke-width=\"2\"><title>{3} {4}</title></line>",
+                x(ms),
+                y + 1,
+                y + 17,
+                h(&r.time),
+                h(&r.event)
+            )?;
+        }
     }
     if let Some(ms) = pm.dump.as_ref().and_then(|d| d.ctime_ms) {
         let cx = x(ms);
         writeln!(
             w,
             "<line id=\"dump-ctime\" x1=\"{cx:.1}\" y1=\"14\" x2=\"{cx:.1}\" y2=\"{}\" stroke=\"#8e44ad\" stroke-width=\"2\" stroke-dasharray=\"5,3\"/><text x=\"{:.1}\" y=\"10\" fill=\"#8e44ad\">dump ctime {}</text>",
-            height - 24,
+            height - 20,
             (cx + 4.0).min(left + width - 120.0),
             hms(Some(ms))
         )?;
@@ -406,10 +403,10 @@ fn timeline_svg(pm: &PostMortem, w: &mut dyn Write) -> io::Result<()> {
     writeln!(
         w,
         "<text x=\"{left}\" y=\"{}\">{}</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-        height - 6,
+        height - 4,
         hms(Some(a)),
         left + width,
-        height - 6,
+        height - 4,
         hms(Some(b))
     )?;
     writeln!(w, "</svg>")
