@@ -361,7 +361,7 @@ fn scenario_17_oom_kill_chain_dump_and_actions() {
     );
     assert!(
         impact.iter().any(|s| s.starts_with(
-            "At least 234400 keys (98.1 % of the 238900 counted later) were written after it"
+            "At least 234400 keys (98.1 % of the 238900 counted later) were written after the dump"
         )),
         "{impact:?}"
     );

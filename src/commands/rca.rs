@@ -538,8 +538,16 @@ pub fn build(inp: &Input) -> PostMortem {
         }
     }
     if let Some(p) = &placement {
+        // The placement's sentences speak of "it"; here the dump is named.
         for s in p.1.iter().filter(|s| s.1) {
-            impact.push(s.0.clone());
+            let text = match s.0.text.strip_prefix("It ") {
+                Some(rest) => format!("The dump {rest}"),
+                None => s.0.text.clone(),
+            };
+            impact.push(Sentence {
+                text: text.replace(" after it:", " after the dump:"),
+                cites: s.0.cites.clone(),
+            });
         }
     }
     for i in &steps {
