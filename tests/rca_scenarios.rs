@@ -409,6 +409,18 @@ fn scenario_18_fork_failure_misconf() {
     let pm = postmortem("18-fork-failed-misconf", &[]);
     assert_eq!(pm["verdict"]["root"], "fork_failed");
     assert_eq!(pm["verdict"]["nodes"], serde_json::json!([":18780"]));
+    let verdict: Vec<&str> = pm["verdict"]["sentences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        verdict
+            .iter()
+            .any(|s| s.contains("writes were rejected with -MISCONF")),
+        "{verdict:?}"
+    );
     // EAGAIN from a task limit is not memory running out: no keyspace
     // finding in the chain.
     assert_eq!(kinds(&pm), ["fork_failed"]);

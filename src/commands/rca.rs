@@ -473,6 +473,22 @@ pub fn build(inp: &Input) -> PostMortem {
             text: txt(&text),
             cites,
         });
+        // What the root refused or lost, as the root itself states it.
+        for c in root
+            .claims
+            .iter()
+            .skip(1)
+            .filter(|c| c.text.contains("-MISCONF"))
+        {
+            verdict.sentences.push(Sentence {
+                text: txt(&c.text),
+                cites: c
+                    .cites
+                    .iter()
+                    .map(|&k| refs.line(&root.evidence[k]))
+                    .collect(),
+            });
+        }
         if !verdict.led_to.is_empty() {
             verdict.sentences.push(Sentence {
                 text: format!("It led to: {}.", verdict.led_to.join(" → ")),
