@@ -774,39 +774,55 @@ fn merge_logs(logs: Vec<(String, serde_json::Value)>, a: &MergeArgs, out: &mut d
     }
 }
 
-/// The root-cause write-up of `report` ([`commands::rca`]), ahead of the
-/// keyspace report and the log analysis it draws on.
-fn write_rca(a: &PostmortemArgs, out: &mut dyn Write) -> io::Result<()> {
+/// The root-cause write-up of `report` ([`commands::rca`]), built once
+/// from the logs and the dump (already analysed) for every format.
+fn postmortem(
+    a: &PostmortemArgs,
+    scope: &commands::rca::Scope,
+    dump: Option<(&Summary, &[Finding])>,
+) -> Option<commands::rca::PostMortem> {
     let (files, _) = crate::logs::expand(&a.logs);
+    if files.is_empty() {
+        return None;
+    }
+    let threads = a
+        .common
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let opts = crate::logs::Options {
-        threads: a.common.threads.unwrap_or(0),
+        threads,
         redact: a.common.redact,
         ..Default::default()
     };
     let analysis = crate::logs::analyze(&files, &opts);
+    let t = &analysis.timeline;
     let wanted: Vec<(usize, u64)> = analysis
         .incidents
         .iter()
         .flat_map(|i| i.evidence.iter().map(|c| (c.file(), c.at)))
+        .chain(
+            t.events
+                .iter()
+                .filter(|e| commands::rca::DUMP_KINDS.contains(&e.kind()))
+                .map(|e| (e.file(), e.at())),
+        )
+        .chain(t.lifetimes.iter().flat_map(|l| {
+            [l.last, l.ready, l.oom_kill]
+                .into_iter()
+                .flatten()
+                .map(|c| (c.file(), c.at))
+        }))
         .collect();
-    let texts = crate::logs::text::read_back(&analysis.timeline.files, wanted);
-    let mut dump = None;
-    if !a.rdb.is_empty() {
-        if let Ok(o) = options(a.top, &a.model, &a.common) {
-            if let Ok((s, _)) = analyze_files(&a.rdb, &o, &rdb::KeyFilter::default(), &a.common) {
-                let f = rdb::rules(&s);
-                dump = Some((s, f));
-            }
-        }
-    }
-    commands::rca::markdown(
-        &analysis.timeline,
-        &analysis.incidents,
-        &texts,
-        dump.as_ref().map(|(s, f)| (s, f.as_slice())),
-        a.common.redact,
-        out,
-    )
+    let texts = crate::logs::text::read_back(&t.files, wanted);
+    Some(commands::rca::build(&commands::rca::Input {
+        t,
+        incidents: &analysis.incidents,
+        texts: &texts,
+        dump,
+        scope,
+        redacted: a.common.redact,
+        top: a.top.max(1),
+    }))
 }
 
 fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
@@ -814,33 +830,24 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
         eprintln!("redsleuth: report needs --rdb FILE…, --logs PATH…, or both");
         return EXIT_ERROR;
     }
-    let markdown = a.format == PostmortemFormat::Markdown;
+    let (since, until) = match crate::logs::parse_window(a.since.as_deref(), a.until.as_deref()) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("redsleuth: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let scope = commands::rca::Scope {
+        since,
+        until,
+        nodes: a.node.clone(),
+    };
     let html = a.format == PostmortemFormat::Html;
     let json = a.format == PostmortemFormat::Json;
     let mut code = EXIT_OK;
-    let head = if html {
-        crate::html::page_start(out, "redsleuth post-incident report")
-            .and_then(|()| writeln!(out, "<h1>Post-incident report</h1>"))
-    } else if markdown {
-        writeln!(out, "# Post-incident report\n")
-    } else {
-        Ok(())
-    };
-    if let Err(e) = head {
-        return io_exit(e);
-    }
-    if markdown && !a.logs.is_empty() {
-        if let Err(e) = write_rca(a, out) {
-            return io_exit(e);
-        }
-    }
-    let mut doc = serde_json::json!({
-        "schema_version": crate::SCHEMA_VERSION,
-        "tool": {"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")},
-        "keyspace": null,
-        "logs": null,
-    });
     let mut failing = false;
+    // The dump, analysed once for the write-up and the keyspace report.
+    let mut dump = None;
     if !a.rdb.is_empty() {
         let opts = match options(a.top, &a.model, &a.common) {
             Ok(o) => o,
@@ -852,21 +859,62 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
                 Err(c) => return c,
             };
         let findings = rdb::rules(&summary);
+        failing |= fails(&findings, a.fail_on);
+        if corrupt {
+            code = EXIT_CORRUPT;
+        }
+        dump = Some((summary, findings));
+    }
+    let pm = if a.logs.is_empty() {
+        None
+    } else {
+        postmortem(a, &scope, dump.as_ref().map(|(s, f)| (s, f.as_slice())))
+    };
+    let head = match a.format {
+        PostmortemFormat::Html => crate::html::page_start(out, "redsleuth post-incident report")
+            .and_then(|()| writeln!(out, "<h1>Post-incident report</h1>")),
+        PostmortemFormat::Markdown => writeln!(out, "# Post-incident report\n"),
+        _ => Ok(()),
+    };
+    if let Err(e) = head {
+        return io_exit(e);
+    }
+    if let Some(pm) = &pm {
         let written = match a.format {
-            PostmortemFormat::Html => rdb::render_html_body(&summary, &findings, out),
-            PostmortemFormat::Markdown => rdb::render_markdown(&summary, &findings, out),
-            PostmortemFormat::Text => rdb::render_text(&summary, &findings, out),
+            PostmortemFormat::Markdown => commands::rca_render::markdown(pm, out),
+            PostmortemFormat::Text => commands::rca_render::text(pm, out),
+            PostmortemFormat::Html => commands::rca_render::html(pm, out),
+            PostmortemFormat::Json => Ok(()),
+        };
+        if let Err(e) = written {
+            return io_exit(e);
+        }
+    }
+    let mut doc = serde_json::json!({
+        "schema_version": crate::SCHEMA_VERSION,
+        "tool": {"name": "redsleuth", "version": env!("CARGO_PKG_VERSION")},
+        "keyspace": null,
+        "logs": null,
+    });
+    doc["postmortem"] = match &pm {
+        Some(pm) => match serde_json::to_value(pm) {
+            Ok(v) => v,
+            Err(e) => return io_exit(io::Error::other(e)),
+        },
+        None => serde_json::Value::Null,
+    };
+    if let Some((summary, findings)) = &dump {
+        let written = match a.format {
+            PostmortemFormat::Html => rdb::render_html_body(summary, findings, out),
+            PostmortemFormat::Markdown => rdb::render_markdown(summary, findings, out),
+            PostmortemFormat::Text => rdb::render_text(summary, findings, out),
             PostmortemFormat::Json => {
-                doc["keyspace"] = summary.to_json(&findings);
+                doc["keyspace"] = summary.to_json(findings);
                 Ok(())
             }
         };
         if let Err(e) = written {
             return io_exit(e);
-        }
-        failing |= fails(&findings, a.fail_on);
-        if corrupt {
-            code = EXIT_CORRUPT;
         }
     }
     if !a.logs.is_empty() {

@@ -464,6 +464,31 @@ pub fn documents() -> Vec<(&'static str, Value)> {
     let mut d = Defs::new();
     let mut keyspace = keyspace_body(&mut d);
     keyspace["additionalProperties"] = json!(true);
+    let postmortem = d.of::<crate::commands::rca::PostMortem>();
+    out.push((
+        "report.schema.json",
+        document(
+            "report.schema.json",
+            "redsleuth report --format json",
+            object(&[
+                ("schema_version", uint()),
+                ("tool", tool()),
+                ("keyspace", json!({"anyOf": [{"type": "null"}, keyspace]})),
+                (
+                    "logs",
+                    json!({"anyOf": [{"type": "null"}, logs_body(false)]}),
+                ),
+                (
+                    "postmortem",
+                    json!({"anyOf": [{"type": "null"}, postmortem]}),
+                ),
+            ]),
+            d,
+        ),
+    ));
+    let mut d = Defs::new();
+    let mut keyspace = keyspace_body(&mut d);
+    keyspace["additionalProperties"] = json!(true);
     let mut logs = logs_body(true);
     logs["additionalProperties"] = json!(true);
     out.push((

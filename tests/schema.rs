@@ -3,8 +3,8 @@
 //! rewrites them), each is a valid draft 2020-12 schema, and every JSON
 //! output of the corpus validates against its schema: `rdb`, `check` and
 //! `keys --format ndjson` of every dump (the damaged ones included), `diff`,
-//! `merge` of keyspace reports and of log analyses, and `logs` of every
-//! recorded scenario.
+//! `merge` of keyspace reports and of log analyses, `logs` of every
+//! recorded scenario, and `report` of the scenarios recorded with a dump.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -74,7 +74,7 @@ fn the_checked_in_schemas_are_the_generated_ones() {
     let dir = root().join("schema");
     let update = std::env::var_os("REDSLEUTH_UPDATE_GOLDEN").is_some();
     let docs = redsleuth::schema::documents();
-    assert_eq!(docs.len(), 6);
+    assert_eq!(docs.len(), 7);
     for (name, doc) in docs {
         let text = serde_json::to_string_pretty(&doc).unwrap() + "\n";
         let path = dir.join(name);
@@ -230,4 +230,36 @@ fn logs_of_every_scenario_and_their_merge_validate() {
     broken["incidents"][0]["severity"] = Value::from("dire");
     assert!(!merge.is_valid(&broken));
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn report_of_each_scenario_with_a_dump_validates() {
+    let report = schema("report.schema.json");
+    let mut seen = 0;
+    for e in std::fs::read_dir(root().join("testdata/logs")).unwrap() {
+        let sc = e.unwrap().path();
+        let dump = sc.join("debian-7.0.15.rdb");
+        if !dump.is_file() {
+            continue;
+        }
+        let logs = sc.join("debian-7.0.15");
+        let args = [
+            "report",
+            "--rdb",
+            dump.to_str().unwrap(),
+            "--logs",
+            logs.to_str().unwrap(),
+            "--format",
+            "json",
+            "--quiet",
+        ];
+        let doc: Value = serde_json::from_slice(&run(&args)).unwrap();
+        assert!(doc["postmortem"]["verdict"]["root"].is_string());
+        check(&report, &doc, &format!("report {}", sc.display()));
+        let mut broken = doc.clone();
+        broken["postmortem"]["evidence"] = serde_json::json!("none");
+        assert!(!report.is_valid(&broken));
+        seen += 1;
+    }
+    assert!(seen >= 2, "{seen} scenarios with a dump");
 }

@@ -7,6 +7,7 @@ pub mod merge;
 pub mod merge_logs;
 pub mod prometheus;
 pub mod rca;
+pub mod rca_render;
 pub mod report;
 
 use std::path::Path;

@@ -621,6 +621,49 @@ fn metrics(a: &Analysis, listed: usize) -> serde_json::Value {
     })
 }
 
+/// Whether `--node` selects the node `name` (`:6379`, `6379`, or a name
+/// ending in `:6379`); an empty list selects every node.
+pub fn node_wanted(name: &str, wants: &[String]) -> bool {
+    wants.is_empty()
+        || wants.iter().any(|want| {
+            name == want
+                || name.trim_start_matches(':') == want.trim_start_matches(':')
+                || name.ends_with(&format!(":{}", want.trim_start_matches(':')))
+        })
+}
+
+/// Whether a span from `a` to `b` (either may be unknown) overlaps
+/// `--since`/`--until`.
+pub fn in_window(a: Option<i64>, b: Option<i64>, since: Option<i64>, until: Option<i64>) -> bool {
+    let a2 = a.or(b);
+    let b2 = b.or(a);
+    since.is_none_or(|s| b2.is_none_or(|x| x >= s))
+        && until.is_none_or(|u| a2.is_none_or(|x| x <= u))
+}
+
+/// `--since` and `--until` as times (a bare `--until` date means the
+/// whole day), or the message naming the flag that does not parse.
+pub fn parse_window(
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<(Option<i64>, Option<i64>), String> {
+    let since = match since.map(|s| (s, parse_time(s))) {
+        Some((s, None)) => return Err(format!("--since {s}: expected YYYY-MM-DD[ HH:MM[:SS]]")),
+        Some((_, t)) => t,
+        None => None,
+    };
+    let until = match until.map(|s| (s, parse_time(s))) {
+        Some((s, None)) => return Err(format!("--until {s}: expected YYYY-MM-DD[ HH:MM[:SS]]")),
+        Some((s, Some(t))) => Some(if s.trim().len() == 10 {
+            t + 86_399_999
+        } else {
+            t
+        }),
+        None => None,
+    };
+    Ok((since, until))
+}
+
 /// Runs `redsleuth logs`; returns the process exit code (0 ok, 1 incident at
 /// or above `--fail-on`, 2 usage or I/O error, 3 some input unreadable with
 /// partial results printed).
@@ -711,21 +754,8 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
     let some_not_logs = not_logs.len() > empty;
     let mut errors = analysis.errors.clone();
     errors.extend(not_logs);
-    let node_ok = |n: usize| {
-        args.node.is_empty()
-            || args.node.iter().any(|want| {
-                let name = &t.nodes[n].name;
-                name == want
-                    || name.trim_start_matches(':') == want.trim_start_matches(':')
-                    || name.ends_with(&format!(":{}", want.trim_start_matches(':')))
-            })
-    };
-    let in_time = |a: Option<i64>, b: Option<i64>| {
-        let a2 = a.or(b);
-        let b2 = b.or(a);
-        since.is_none_or(|s| b2.is_none_or(|x| x >= s))
-            && until.is_none_or(|u| a2.is_none_or(|x| x <= u))
-    };
+    let node_ok = |n: usize| node_wanted(&t.nodes[n].name, &args.node);
+    let in_time = |a: Option<i64>, b: Option<i64>| in_window(a, b, since, until);
     let mut incidents: Vec<&rules::Incident> = analysis
         .incidents
         .iter()
