@@ -12,7 +12,16 @@
 //! thread. A range is released only when both are past it, and the one that
 //! runs ahead waits for the other once it is [`WINDOW`] bytes in front, so
 //! the resident set is bounded by the window plus the batches in flight.
+//!
+//! A single value can be larger than the window (a hash of tens of millions
+//! of fields): the framer walks it to find its end, then a worker walks it
+//! again, and neither is "behind" it until it is done. Long element loops
+//! therefore report where they are ([`passed`]), and on a thread armed for a
+//! mapped input ([`releasing`]) the part of the value already walked is
+//! released as they go. The second reader faults the pages back in from the
+//! page cache, a cost paid only for values past [`IN_VALUE_MIN`].
 
+use std::cell::Cell;
 use std::sync::{Condvar, Mutex};
 
 use memmap2::{Mmap, UncheckedAdvice};
@@ -23,6 +32,26 @@ pub const WINDOW: u64 = 64 << 20;
 const STEP: u64 = 8 << 20;
 /// Released ranges end on this boundary, a multiple of every page size.
 const ALIGN: u64 = 64 << 10;
+/// A value is released while it is walked once this many of its bytes are
+/// behind the walk; smaller values are released with their batch.
+pub const IN_VALUE_MIN: usize = 16 << 20;
+/// [`passed`] looks at the position once every this many elements.
+pub const PASSED_EVERY: u64 = 4096;
+
+/// The mapped range this thread may release inside (start and end
+/// addresses), and how far into the current value it has released.
+#[derive(Clone, Copy)]
+struct Armed {
+    lo: usize,
+    hi: usize,
+    /// Start of the value being released, and how far it is released.
+    value: usize,
+    done: usize,
+}
+
+thread_local! {
+    static ARMED: Cell<Option<Armed>> = const { Cell::new(None) };
+}
 
 #[derive(Debug)]
 struct Marks {
@@ -124,6 +153,27 @@ impl<'m> Pager<'m> {
         self.moved.notify_all();
     }
 
+    /// Runs `f` with this thread armed to release inside large values of
+    /// this pager's map (see [`passed`]); without a map, just runs `f`.
+    pub fn releasing<R>(&self, f: impl FnOnce() -> R) -> R {
+        let Some(map) = self.map else { return f() };
+        let lo = map.as_ptr() as usize;
+        let armed = Armed {
+            lo,
+            hi: lo + map.len(),
+            value: 0,
+            done: 0,
+        };
+        struct Restore(Option<Armed>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                ARMED.with(|a| a.set(self.0));
+            }
+        }
+        let _restore = Restore(ARMED.with(|a| a.replace(Some(armed))));
+        f()
+    }
+
     fn release(&self, m: &mut Marks) {
         let Some(map) = self.map else { return };
         let behind = m.reader.min(m.checksum).min(map.len() as u64);
@@ -154,6 +204,60 @@ impl<'m> Pager<'m> {
         let _ = r;
         m.released = upto;
     }
+}
+
+/// A long loop over the value starting at `value` has reached `rest`, at
+/// its `element`th element: every [`PASSED_EVERY`] elements, on a thread
+/// armed by [`Pager::releasing`], once more than [`IN_VALUE_MIN`] bytes of
+/// the value are behind `rest`, they are released. Elsewhere (heap buffers,
+/// unarmed threads, small values) it does nothing.
+#[inline]
+pub fn passed(value: &[u8], rest: &[u8], element: u64) {
+    if element.is_multiple_of(PASSED_EVERY) && element > 0 {
+        release_within(value, rest);
+    }
+}
+
+fn release_within(value: &[u8], rest: &[u8]) {
+    let from = value.as_ptr() as usize;
+    let to = rest.as_ptr() as usize;
+    if to.saturating_sub(from) < IN_VALUE_MIN {
+        return;
+    }
+    ARMED.with(|a| {
+        let Some(mut armed) = a.get() else { return };
+        if from < armed.lo || to > armed.hi || to < from {
+            return;
+        }
+        let align = ALIGN as usize;
+        // Whole aligned blocks inside the value only: its first block may
+        // hold records of a batch still in flight.
+        if armed.value != from {
+            armed.value = from;
+            armed.done = from.next_multiple_of(align);
+        }
+        let start = armed.done;
+        let end = to - to % align;
+        if end < start + STEP as usize {
+            return;
+        }
+        // SAFETY: [start, end) lies inside the map the thread was armed with
+        // (checked against its bounds above), which is a read-only,
+        // file-backed mapping held by the pager's borrower for as long as
+        // the thread is armed; `start` and `end` are multiples of ALIGN, a
+        // multiple of the page size, as the map's base is. MADV_DONTNEED on
+        // such a mapping only drops page-table entries: a later read of the
+        // range (the worker walking this value after the framer) faults the
+        // same bytes back in from the file, so borrowed slices keep their
+        // contents (see `Pager::release`).
+        #[allow(unsafe_code)]
+        let r =
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        // Advice may be refused; that costs memory, not correctness.
+        let _ = r;
+        armed.done = end;
+        a.set(Some(armed));
+    });
 }
 
 #[cfg(test)]
@@ -228,6 +332,37 @@ mod tests {
         assert_eq!(pager.lock().released, 16 << 20);
         pager.checksum_done();
         assert_eq!(pager.lock().released, 30 << 20);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_long_walk_releases_the_value_behind_it_on_an_armed_thread_only() {
+        let dir = scratch_dir("pages3");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("data");
+        let len = 64usize << 20;
+        std::fs::write(&path, vec![3u8; len]).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        // SAFETY: the file is private to this test and not modified.
+        #[allow(unsafe_code)]
+        let map = unsafe { Mmap::map(&file) }.unwrap();
+        let touch = |m: &[u8]| m.iter().map(|&b| u64::from(b)).sum::<u64>();
+        assert_eq!(touch(&map), 3 * len as u64);
+        let full = rss_file_kib();
+        // Unarmed, or between elements the position is looked at: nothing.
+        passed(&map, &map[48 << 20..], PASSED_EVERY);
+        let pager = Pager::new(Some(&map));
+        pager.releasing(|| passed(&map, &map[48 << 20..], PASSED_EVERY - 1));
+        assert!(rss_file_kib() + 16 * 1024 > full, "nothing released");
+        pager.releasing(|| passed(&map, &map[48 << 20..], PASSED_EVERY));
+        let after = rss_file_kib();
+        assert!(
+            after + 40 * 1024 <= full,
+            "48 MiB behind the walk released: {full} -> {after} KiB"
+        );
+        // The bytes read back the same, and the thread is disarmed again.
+        assert_eq!(touch(&map), 3 * len as u64);
+        assert!(ARMED.with(|a| a.get()).is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -8,9 +8,10 @@
 //!
 //! The dump is written here (RDB 9, strings of 4 KiB of noise and hashes of
 //! 2 000 fields) so the test needs no server; its size dwarfs the bound.
-//! A second dump holds one hash of 10 M fields: the memory model's
-//! per-element lengths are counted by distinct length, so a collection of
-//! any size costs no heap per element.
+//! A second dump holds a hash of 12 M fields and a 300 MB string, each
+//! larger than the bound: the memory model's per-element lengths are counted
+//! by distinct length, so a collection of any size costs no heap per
+//! element, and a value is released as it is walked, not once it is done.
 
 use std::io::{BufWriter, Write};
 use std::process::{Command, Stdio};
@@ -38,6 +39,24 @@ fn len(out: &mut impl Write, n: usize) {
 fn string(out: &mut impl Write, s: &[u8]) {
     len(out, s.len());
     out.write_all(s).unwrap();
+}
+
+/// A writer that checksums what passes through, for the RDB trailer.
+struct Crc<W> {
+    out: W,
+    crc: crc_fast::Digest,
+}
+
+impl<W: Write> Write for Crc<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(b)?;
+        self.crc.update(&b[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 fn write_dump(path: &std::path::Path) -> u64 {
@@ -167,13 +186,22 @@ fn rdb_and_keys_stay_under_256_mib_on_a_dump_far_larger() {
 }
 
 #[test]
-fn a_ten_million_field_hash_costs_no_heap_per_field() {
-    const N: u64 = 10_000_000;
+fn values_larger_than_the_bound_cost_no_heap_per_field_and_are_released_as_walked() {
+    const N: u64 = 12_000_000;
+    const STRING: usize = 300 << 20;
     let dir = std::env::temp_dir().join(format!("redsleuth-rss-hash-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("hash.rdb");
     {
-        let mut out = BufWriter::new(std::fs::File::create(&path).unwrap());
+        // A hash of 12 M fields (~400 MB in the file) and a 300 MB string,
+        // each larger than the bound, with a real checksum, so the checksum
+        // reader walks the string while the record walk is still at its
+        // start. Written through a buffer: a child's maxrss starts from
+        // this process's peak, so the test must not hold the dump itself.
+        let mut out = Crc {
+            out: BufWriter::new(std::fs::File::create(&path).unwrap()),
+            crc: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Redis),
+        };
         out.write_all(b"REDIS0009").unwrap();
         out.write_all(&[0xFE, 0x00, 0x04]).unwrap();
         string(&mut out, b"huge:hash");
@@ -181,15 +209,32 @@ fn a_ten_million_field_hash_costs_no_heap_per_field() {
         out.write_all(&(N as u32).to_be_bytes()).unwrap();
         for f in 0..N {
             string(&mut out, format!("f{f}").as_bytes());
-            string(&mut out, b"v");
+            string(&mut out, b"value-of-twenty-four-b");
         }
-        out.write_all(&[0xFF, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap();
-        out.flush().unwrap();
+        out.write_all(&[0x00]).unwrap();
+        string(&mut out, b"huge:string");
+        len(&mut out, STRING);
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut block = vec![0u8; 1 << 20];
+        for _ in 0..STRING >> 20 {
+            for w in block.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                w.copy_from_slice(&x.to_le_bytes());
+            }
+            out.write_all(&block).unwrap();
+        }
+        out.write_all(&[0xFF]).unwrap();
+        let crc = out.crc.finalize();
+        out.out.write_all(&crc.to_le_bytes()).unwrap();
+        out.out.flush().unwrap();
     }
     let size = std::fs::metadata(&path).unwrap().len();
     for args in [
         &["rdb", "--quiet", "--format", "json"][..],
         &["keys", "--quiet", "--format", "ndjson"][..],
+        &["check", "--quiet", "--format", "json"][..],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
             .args(args)
@@ -197,19 +242,38 @@ fn a_ten_million_field_hash_costs_no_heap_per_field() {
             .stdin(Stdio::null())
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(0), "{args:?}");
-        if args[0] == "keys" {
-            let row: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-            assert_eq!(row["elements"], N);
-            // 10 M fields of 2 to 8 bytes and 1-byte values, each an
-            // exact sds and dict entry: far past 500 MB in memory.
-            assert!(row["memory_bytes"].as_u64().unwrap() > 500 << 20);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        match args[0] {
+            "keys" => {
+                let rows: Vec<serde_json::Value> = out
+                    .stdout
+                    .split(|&b| b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .map(|l| serde_json::from_slice(l).unwrap())
+                    .collect();
+                assert_eq!(rows.len(), 2);
+                assert_eq!(rows[0]["elements"], N);
+                // 12 M fields of 2 to 9 bytes and 22-byte values: at least
+                // a 24-byte dict entry and two sds of their length plus a
+                // 3-byte header and a NUL each, 58 bytes a field.
+                assert!(rows[0]["memory_bytes"].as_u64().unwrap() > N * 58);
+                assert_eq!(rows[1]["elements"], STRING as u64);
+            }
+            "check" => {
+                let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                assert_eq!(doc["source"]["checksum"]["status"], "ok", "{doc}");
+            }
+            _ => {}
         }
     }
     std::fs::remove_dir_all(&dir).ok();
-    // The value's own pages are in flight while it is read (the file is
-    // ~100 MB); one (member, value) length entry per field held 80 MB more
-    // on the heap, and its growth twice that.
+    // One (member, value) length entry per field held 100 MB more on the
+    // heap; each value held whole kept its 300 to 400 MB resident.
     let peak_kib = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap().max_rss();
     assert!(
         peak_kib < BOUND_MIB * 1024,

@@ -22,6 +22,7 @@ use super::primitives::{
 };
 use super::salvage::{self, Skipped};
 use super::stream::parse_stream;
+use crate::pages::passed;
 
 /// One key as framed: where it is, what it is, and its raw value bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -672,42 +673,48 @@ pub fn skip_value(i: &[u8], kind: Kind) -> std::result::Result<&[u8], nom::Err<P
         Kind::HashListpackEx => skip_string(parse_ms(i)?.0)?.0,
         Kind::List | Kind::Set => {
             let (mut r, n) = parse_len(i)?;
-            for _ in 0..n {
+            for k in 0..n {
+                passed(i, r, k);
                 r = skip_string(r)?.0;
             }
             r
         }
         Kind::Hash => {
             let (mut r, n) = parse_len(i)?;
-            for _ in 0..n {
+            for k in 0..n {
+                passed(i, r, k);
                 r = skip_string(skip_string(r)?.0)?.0;
             }
             r
         }
         Kind::Zset => {
             let (mut r, n) = parse_len(i)?;
-            for _ in 0..n {
+            for k in 0..n {
+                passed(i, r, k);
                 r = parse_string_double(skip_string(r)?.0)?.0;
             }
             r
         }
         Kind::Zset2 => {
             let (mut r, n) = parse_len(i)?;
-            for _ in 0..n {
+            for k in 0..n {
+                passed(i, r, k);
                 r = parse_binary_double(skip_string(r)?.0)?.0;
             }
             r
         }
         Kind::ListQuicklist => {
             let (mut r, n) = parse_len(i)?;
-            for _ in 0..n {
+            for k in 0..n {
+                passed(i, r, k);
                 r = skip_string(r)?.0;
             }
             r
         }
         Kind::ListQuicklist2 => {
             let (mut r, n) = parse_len(i)?;
-            for _ in 0..n {
+            for k in 0..n {
+                passed(i, r, k);
                 let at = r;
                 let (r2, container) = parse_len(r)?;
                 if container != 1 && container != 2 {
@@ -719,7 +726,8 @@ pub fn skip_value(i: &[u8], kind: Kind) -> std::result::Result<&[u8], nom::Err<P
         }
         Kind::HashMetadataPreGa => {
             let (mut r, n) = parse_len(i)?;
-            for _ in 0..n {
+            for k in 0..n {
+                passed(i, r, k);
                 r = skip_string(skip_string(parse_len(r)?.0)?.0)?.0;
             }
             r
@@ -727,14 +735,16 @@ pub fn skip_value(i: &[u8], kind: Kind) -> std::result::Result<&[u8], nom::Err<P
         Kind::HashMetadata => {
             let (r, _min) = parse_ms(i)?;
             let (mut r, n) = parse_len(r)?;
-            for _ in 0..n {
+            for k in 0..n {
+                passed(i, r, k);
                 r = skip_string(skip_string(parse_len(r)?.0)?.0)?.0;
             }
             r
         }
         Kind::ValkeyHash2 => {
             let (mut r, n) = parse_len(i)?;
-            for _ in 0..n {
+            for k in 0..n {
+                passed(i, r, k);
                 r = parse_ms(skip_string(skip_string(r)?.0)?.0)?.0;
             }
             r

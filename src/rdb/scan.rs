@@ -20,7 +20,7 @@ use super::error::Error;
 use super::frame::{Frame, Record};
 use super::salvage::Skipped;
 use super::{crc64, RdbFile};
-use crate::pages::Pager;
+use crate::pages::{Pager, IN_VALUE_MIN};
 
 /// Records per batch: large enough to amortise the channel and the rayon
 /// fan-out, small enough to keep every core busy on small files.
@@ -151,40 +151,43 @@ where
             OnFault::Salvage => file.records().salvaging(),
             OnFault::Stop => file.records(),
         };
+        let pager = walk.pager;
         scope.spawn(move || {
-            let mut batch = Vec::with_capacity(BATCH_RECORDS);
-            let mut bytes = 0usize;
-            let flush = |batch: &mut Vec<Record<'a>>, pos: u64| {
-                let full = std::mem::replace(batch, Vec::with_capacity(BATCH_RECORDS));
-                full.is_empty() || tx.send(Msg::Batch(full, pos)).is_ok()
-            };
-            loop {
-                match records.next() {
-                    Some(Ok(rec)) => {
-                        if let Record::Key(f) = &rec {
-                            bytes += f.value.len();
+            pager.releasing(|| {
+                let mut batch = Vec::with_capacity(BATCH_RECORDS);
+                let mut bytes = 0usize;
+                let flush = |batch: &mut Vec<Record<'a>>, pos: u64| {
+                    let full = std::mem::replace(batch, Vec::with_capacity(BATCH_RECORDS));
+                    full.is_empty() || tx.send(Msg::Batch(full, pos)).is_ok()
+                };
+                loop {
+                    match records.next() {
+                        Some(Ok(rec)) => {
+                            if let Record::Key(f) = &rec {
+                                bytes += f.value.len();
+                            }
+                            batch.push(rec);
+                            if batch.len() >= BATCH_RECORDS || bytes >= BATCH_BYTES {
+                                bytes = 0;
+                                if !flush(&mut batch, records.position()) {
+                                    return;
+                                }
+                            }
                         }
-                        batch.push(rec);
-                        if batch.len() >= BATCH_RECORDS || bytes >= BATCH_BYTES {
-                            bytes = 0;
-                            if !flush(&mut batch, records.position()) {
+                        Some(Err(e)) => {
+                            let skipped = records.take_skipped();
+                            let at = skipped.map_or(records.position(), |s| s.from);
+                            if !flush(&mut batch, at) || tx.send(Msg::Fault(e, skipped)).is_err() {
                                 return;
                             }
                         }
-                    }
-                    Some(Err(e)) => {
-                        let skipped = records.take_skipped();
-                        let at = skipped.map_or(records.position(), |s| s.from);
-                        if !flush(&mut batch, at) || tx.send(Msg::Fault(e, skipped)).is_err() {
+                        None => {
+                            flush(&mut batch, records.position());
                             return;
                         }
                     }
-                    None => {
-                        flush(&mut batch, records.position());
-                        return;
-                    }
                 }
-            }
+            })
         });
         for msg in rx {
             match msg {
@@ -193,6 +196,11 @@ where
                         batch
                             .par_iter()
                             .map(|r| match r {
+                                // Large values are released as they are
+                                // walked (see `pages::passed`).
+                                Record::Key(f) if f.value.len() >= IN_VALUE_MIN => {
+                                    Some(walk.pager.releasing(|| work(f)))
+                                }
                                 Record::Key(f) => Some(work(f)),
                                 _ => None,
                             })

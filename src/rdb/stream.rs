@@ -111,9 +111,11 @@ fn walk<'a>(
         _ => return Err(PError::corrupt(i, "stream type")),
     };
     let mut info = StreamInfo::default();
+    let value = i;
     let (mut i, n) = parse_len(i)?;
     let mut ids: Vec<Cow<'a, [u8]>> = Vec::new();
-    for _ in 0..n {
+    for k in 0..n {
+        crate::pages::passed(value, i, k);
         let at = i;
         let (r, nodekey) = parse_string(i)?;
         if nodekey.len() != RAW_ID {

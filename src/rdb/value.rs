@@ -333,7 +333,8 @@ pub fn inspect(
         Kind::List | Kind::Set => {
             let (mut r, n) = parse_len(v).map_err(|e| lift(frame, e))?;
             let mut ints = 0u64;
-            for _ in 0..n {
+            for k in 0..n {
+                crate::pages::passed(v, r, k);
                 let (r2, s) = parse_string(r).map_err(|e| lift(frame, e))?;
                 shape.sum_a += s.len();
                 ints += u64::from(matches!(s, RdbString::Int(_)));
@@ -353,7 +354,8 @@ pub fn inspect(
         }
         Kind::Zset | Kind::Zset2 => {
             let (mut r, n) = parse_len(v).map_err(|e| lift(frame, e))?;
-            for _ in 0..n {
+            for k in 0..n {
+                crate::pages::passed(v, r, k);
                 let (r2, s) = parse_string(r).map_err(|e| lift(frame, e))?;
                 shape.sum_a += s.len();
                 if depth.element_lengths {
@@ -375,7 +377,8 @@ pub fn inspect(
                 r = parse_ms(r).map_err(|e| lift(frame, e))?.0;
             }
             let (mut r, n) = parse_len(r).map_err(|e| lift(frame, e))?;
-            for _ in 0..n {
+            for k in 0..n {
+                crate::pages::passed(v, r, k);
                 if matches!(kind, Kind::HashMetadata | Kind::HashMetadataPreGa) {
                     let (r2, ttl) = parse_len(r).map_err(|e| lift(frame, e))?;
                     shape.volatile_fields += u64::from(ttl != 0);
@@ -475,7 +478,8 @@ pub fn inspect(
             let (mut r, nodes) = parse_len(v).map_err(|e| lift(frame, e))?;
             let mut total = 0u64;
             let mut packed_nodes = 0u64;
-            for _ in 0..nodes {
+            for k in 0..nodes {
+                crate::pages::passed(v, r, k);
                 let mut plain = false;
                 if kind == Kind::ListQuicklist2 {
                     let (r2, container) = parse_len(r).map_err(|e| lift(frame, e))?;
