@@ -8,7 +8,7 @@ use crate::escape::{glob_match, show_key};
 use crate::faults::Checksum;
 use crate::memory::Model;
 use crate::rdb::scan::{Fault, Walk};
-use crate::rdb::value::{inspect, Depth, ValueInfo};
+use crate::rdb::value::{inspect_pooled, Depth, ValueInfo};
 use crate::rdb::{self, Error, Frame, RdbFile, Record};
 
 /// Which keys to list.
@@ -273,8 +273,7 @@ pub fn list<T: Send>(
                 return None;
             }
         }
-        let mut scratch = Vec::new();
-        let v = match inspect(f, &profile, depth, &mut scratch) {
+        let v = match inspect_pooled(f, &profile, depth) {
             Ok(v) => v,
             Err(e) => return Some(Err(e)),
         };

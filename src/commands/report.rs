@@ -15,14 +15,8 @@ use crate::faults::{Checksum, Faults, ReadError};
 use crate::html::escape as html;
 use crate::memory::{Allocator, Model};
 use crate::rdb::scan::Walk;
-use crate::rdb::value::{inspect, Depth};
+use crate::rdb::value::{inspect_pooled, Depth};
 use crate::rdb::{self, Frame, Profile, RdbFile, Record};
-
-thread_local! {
-    /// Per-worker LZF scratch, reused across keys so decoding allocates only
-    /// when a value is larger than any before it on that thread.
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
 
 /// How to analyze.
 #[derive(Debug, Clone, Copy)]
@@ -118,7 +112,7 @@ pub fn analyze_filtered(
             .key
             .to_cow()
             .map_err(|e| rdb::Error::from_blob(e, f.offset, true))?;
-        let info = SCRATCH.with(|b| inspect(f, &profile, depth, &mut b.borrow_mut()))?;
+        let info = inspect_pooled(f, &profile, depth)?;
         let memory = model.key_memory(f, key.len() as u64, &info);
         let pattern = if opts.redact {
             normalize_key(&redacted_tokens(&key))

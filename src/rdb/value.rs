@@ -299,6 +299,29 @@ pub fn string_encoding(
     }
 }
 
+thread_local! {
+    /// Per-worker LZF scratch for [`inspect_pooled`], reused across keys so
+    /// decoding allocates only when a value is larger than any before it on
+    /// that thread.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A scratch buffer grown past this is freed after use, so one huge
+/// compressed value does not stay on a worker's heap for the rest of a walk.
+const SCRATCH_KEPT: usize = 16 << 20;
+
+/// [`inspect`] with this thread's reused scratch buffer.
+pub fn inspect_pooled(frame: &Frame<'_>, profile: &Profile, depth: Depth) -> Result<ValueInfo> {
+    SCRATCH.with(|b| {
+        let mut b = b.borrow_mut();
+        let r = inspect(frame, profile, depth, &mut b);
+        if b.capacity() > SCRATCH_KEPT {
+            *b = Vec::new();
+        }
+        r
+    })
+}
+
 /// Decodes `frame`'s value as far as reporting needs.
 pub fn inspect(
     frame: &Frame<'_>,
