@@ -352,10 +352,16 @@ fn stream_one(
         return match source::Source::open(path) {
             Ok(src) => {
                 let bytes = src.bytes();
-                chunk::parse_mmap_with(bytes, threads, tick, &mut |items, c| {
+                // The map's pages behind the parse leave the resident set,
+                // so it does not grow with the file (cited lines are read
+                // back by offset, faulting in a page or two).
+                let pager = src.pager();
+                let passed = |pos: u64| pager.reader_at(pos);
+                chunk::parse_mmap_with(bytes, threads, tick, &passed, &mut |items, c| {
                     b.feed(items);
                     counters.merge(c);
                 });
+                pager.reader_done();
                 b.end_file(&counters, bytes.len() as u64, None);
                 None
             }
