@@ -317,15 +317,39 @@ pub fn decompress(raw: &[u8], compression: Compression) -> io::Result<Vec<u8>> {
 /// Opens a reader that yields decompressed bytes as a stream, for inputs too
 /// large to hold in memory (logs are processed chunk by chunk this way).
 pub fn open_stream(path: &Path) -> Result<(Box<dyn Read + Send>, Compression), SourceError> {
+    open_stream_counted(path, Box::new(|_| {}))
+}
+
+/// A reader that reports how many bytes were read through it.
+struct Counted<'c, R> {
+    inner: R,
+    count: Box<dyn Fn(u64) + Send + 'c>,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.count)(n as u64);
+        Ok(n)
+    }
+}
+
+/// [`open_stream`], calling `count(n)` as each `n` bytes of the input as
+/// stored (compressed) are read, so progress is over the size on disk.
+pub fn open_stream_counted<'c>(
+    path: &Path,
+    count: Box<dyn Fn(u64) + Send + 'c>,
+) -> Result<(Box<dyn Read + Send + 'c>, Compression), SourceError> {
     let wrap = |source: io::Error| SourceError {
         path: path.to_path_buf(),
         source,
     };
-    let mut file: Box<dyn Read + Send> = if path == Path::new("-") {
+    let file: Box<dyn Read + Send> = if path == Path::new("-") {
         Box::new(io::stdin())
     } else {
         Box::new(File::open(path).map_err(wrap)?)
     };
+    let mut file: Box<dyn Read + Send + 'c> = Box::new(Counted { inner: file, count });
     let mut head = [0u8; 10];
     let mut got = 0;
     while got < head.len() {
@@ -337,8 +361,9 @@ pub fn open_stream(path: &Path) -> Result<(Box<dyn Read + Send>, Compression), S
     }
     refuse_unsupported(&head[..got]).map_err(wrap)?;
     let compression = Compression::sniff(&head[..got]);
-    let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head[..got].to_vec()).chain(file));
-    let reader: Box<dyn Read + Send> = match compression {
+    let chained: Box<dyn Read + Send + 'c> =
+        Box::new(io::Cursor::new(head[..got].to_vec()).chain(file));
+    let reader: Box<dyn Read + Send + 'c> = match compression {
         Compression::None => chained,
         Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(chained)),
         Compression::Lz4 => Box::new(lz4_flex::frame::FrameDecoder::new(chained)),

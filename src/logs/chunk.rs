@@ -642,12 +642,21 @@ const PIECE: usize = 32 * 1024 * 1024;
 
 /// Parses a whole in-memory input (an mmap) piece by piece, handing each
 /// piece's records to `sink` while the next piece is parsed, so memory holds
-/// two pieces' records, not the whole file's.
-pub fn parse_mmap_with(buf: &[u8], threads: usize, tick: &(dyn Fn(u64) + Sync), sink: &mut Sink) {
+/// two pieces' records, not the whole file's. `passed(pos)` is called as
+/// the parse leaves bytes behind: nothing before `pos` is read again, so a
+/// mapped input can release those pages (see [`crate::pages::Pager`]).
+pub fn parse_mmap_with(
+    buf: &[u8],
+    threads: usize,
+    tick: &(dyn Fn(u64) + Sync),
+    passed: &(dyn Fn(u64) + Sync),
+    sink: &mut Sink,
+) {
     parse_pieces(
         buf,
         PIECE,
         &|piece, line, at| parse_buffer_at(piece, line, at, threads, tick),
+        passed,
         sink,
     );
 }
@@ -658,7 +667,13 @@ pub(super) type ParsePiece<'p> = dyn Fn(&[u8], u64, u64) -> (Vec<Item>, Counters
 /// [`parse_mmap_with`] with pieces of about `piece` bytes, each parsed by
 /// `parse(piece, first_line, first_at)`: tests pass tiny pieces and chunks
 /// to check that where they fall does not change the result.
-pub(super) fn parse_pieces(buf: &[u8], piece: usize, parse: &ParsePiece, sink: &mut Sink) {
+pub(super) fn parse_pieces(
+    buf: &[u8],
+    piece: usize,
+    parse: &ParsePiece,
+    passed: &(dyn Fn(u64) + Sync),
+    sink: &mut Sink,
+) {
     let pieces = split(buf, piece);
     let mut next_line = 1u64;
     let mut at = 0u64;
@@ -675,6 +690,8 @@ pub(super) fn parse_pieces(buf: &[u8], piece: usize, parse: &ParsePiece, sink: &
         // Line numbers of the next piece depend on this one's line count.
         next_line += parsed.1.lines;
         at += piece.len() as u64;
+        // Records own their text: the piece's bytes are not read again.
+        passed(at);
         pending = Some(parsed);
     }
     if let Some((i, c)) = pending {

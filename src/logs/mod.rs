@@ -30,7 +30,7 @@ pub mod timeline;
 #[cfg(test)]
 mod tests;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -310,6 +310,12 @@ const SMALL_FILE: u64 = 16 * 1024 * 1024;
 /// At most this many on-disk bytes of small files are parsed at once.
 const SMALL_GROUP: u64 = 64 * 1024 * 1024;
 
+/// The progress tick of a decompressing reader (which runs on a thread of
+/// its own, hence `Send`).
+fn counter<'t>(tick: &'t (dyn Fn(u64) + Sync)) -> Box<dyn Fn(u64) + Send + 't> {
+    Box::new(tick)
+}
+
 fn read_one(
     path: &Path,
     threads: usize,
@@ -322,10 +328,11 @@ fn read_one(
             Err(e) => (chunk::Parsed::default(), "none", Some(e.to_string())),
         };
     }
-    // Compressed files: streamed through the decompressor.
-    match source::open_stream(path) {
+    // Compressed files: streamed through the decompressor; progress
+    // counts the compressed bytes read.
+    match source::open_stream_counted(path, counter(tick)) {
         Ok((mut r, comp)) => {
-            let (p, err) = chunk::parse_stream(&mut *r, threads, tick);
+            let (p, err) = chunk::parse_stream(&mut *r, threads, &|_| {});
             (
                 p,
                 comp_name(comp),
@@ -352,10 +359,16 @@ fn stream_one(
         return match source::Source::open(path) {
             Ok(src) => {
                 let bytes = src.bytes();
-                chunk::parse_mmap_with(bytes, threads, tick, &mut |items, c| {
+                // The map's pages behind the parse leave the resident set,
+                // so it does not grow with the file (cited lines are read
+                // back by offset, faulting in a page or two).
+                let pager = src.pager();
+                let passed = |pos: u64| pager.reader_at(pos);
+                chunk::parse_mmap_with(bytes, threads, tick, &passed, &mut |items, c| {
                     b.feed(items);
                     counters.merge(c);
                 });
+                pager.reader_done();
                 b.end_file(&counters, bytes.len() as u64, None);
                 None
             }
@@ -366,7 +379,7 @@ fn stream_one(
             }
         };
     }
-    match source::open_stream(path) {
+    match source::open_stream_counted(path, counter(tick)) {
         Ok((mut r, comp)) => {
             b.begin_file(
                 shown,
@@ -376,10 +389,11 @@ fn stream_one(
                 mtime,
                 comp_name(comp),
             );
-            let (bytes, err) = chunk::parse_stream_with(&mut *r, threads, tick, &mut |items, c| {
-                b.feed(items);
-                counters.merge(c);
-            });
+            let (bytes, err) =
+                chunk::parse_stream_with(&mut *r, threads, &|_| {}, &mut |items, c| {
+                    b.feed(items);
+                    counters.merge(c);
+                });
             let err = err.map(|e| format!("{}: {e}", path.display()));
             b.end_file(&counters, bytes, err.clone());
             err
@@ -445,20 +459,6 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
                 .map_or(s.clone(), |n| n.to_string_lossy().into_owned())
         })
         .collect();
-    let pb = if opts.progress && std::io::stderr().is_terminal() {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {bytes} parsed ({binary_bytes_per_sec}) {elapsed}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        pb.enable_steady_tick(std::time::Duration::from_millis(120));
-        pb
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    let tick = |n: u64| pb.inc(n);
     let threads = opts.threads.max(1);
     let mut errors = Vec::new();
     let mut spool = None;
@@ -482,6 +482,15 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
             }
         })
         .collect();
+    // One bar over the bytes of every input as stored: plain files tick
+    // as they are parsed, compressed ones as their compressed bytes are
+    // read (see `read_one` and `stream_one`).
+    let total: u64 = readable
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .sum();
+    let pb = crate::progress::bytes_bar(total, !opts.progress);
+    let tick = |n: u64| pb.inc(n);
     let small = |i: usize| {
         let p = &readable[i];
         let len = std::fs::metadata(p).map_or(u64::MAX, |m| m.len());

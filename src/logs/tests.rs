@@ -404,6 +404,7 @@ fn analysed_in_pieces(path: &std::path::Path, buf: &[u8], piece: usize, chunk: u
         buf,
         piece,
         &|p, line, at| chunk::parse_chunks_of(p, chunk, line, at, &|_| {}),
+        &|_| {},
         &mut |items, c| {
             b.feed(items);
             counters.merge(c);

@@ -2,9 +2,13 @@
 //!
 //! Events and citations keep a byte offset instead of their text, which is
 //! what keeps memory flat on large archives. Only what is rendered (a few
-//! dozen evidence lines, the listed events) is read back here: from the
-//! memory map for plain files, and by decompressing again, up to the last
-//! wanted offset, for compressed ones.
+//! dozen evidence lines, the listed events) is read back here: by a
+//! positioned read of the few KiB at each offset for plain files, and by
+//! decompressing again, up to the last wanted offset, for compressed ones.
+//!
+//! Plain files are not mapped for this: ten thousand offsets spread over a
+//! large file would fault in (and keep resident) a readahead window around
+//! each, which on a 0.5 GB archive is most of the file.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -54,19 +58,35 @@ pub fn read_back(files: &[FileInfo], wanted: impl IntoIterator<Item = (usize, u6
         offs.sort_unstable();
         offs.dedup();
         if info.plain {
-            if let Ok(src) = source::Source::open(&info.source) {
-                let b = src.bytes();
-                for at in offs {
-                    if let Some(rest) = usize::try_from(at).ok().and_then(|a| b.get(a..)) {
-                        out.map.insert((f, at), line_text(rest));
-                    }
-                }
+            if let Ok(file) = std::fs::File::open(&info.source) {
+                read_at_offsets(&file, f, &offs, &mut out);
             }
         } else if let Ok((mut r, _)) = source::open_stream(&info.source) {
             read_stream(&mut r, f, &offs, &mut out);
         }
     }
     out
+}
+
+/// Reads the line at each of `offs` with one positioned read of up to
+/// [`MAX_TEXT`] + 2 bytes (enough for [`line_text`] to cut it).
+fn read_at_offsets(file: &std::fs::File, f: usize, offs: &[u64], out: &mut Texts) {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0u8; MAX_TEXT + 2];
+    for &at in offs {
+        let mut got = 0;
+        while got < buf.len() {
+            match file.read_at(&mut buf[got..], at + got as u64) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        if got > 0 {
+            out.map.insert((f, at), line_text(&buf[..got]));
+        }
+    }
 }
 
 /// One pass over a decompressed stream, picking the lines at `offs`
