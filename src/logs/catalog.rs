@@ -182,7 +182,13 @@ pub static ENTRIES: &[Entry] = &[
     e!("R01", "replica_sync_request", I, "(Replica|Slave) {addr:w} asks for synchronization"),
     e!("R02", "full_resync_requested", M, "Full resync requested by (replica|slave) {addr:w}"),
     e!("R03", "psync_replid_mismatch", M, "Partial resynchronization not accepted: Replication ID mismatch"),
+    // A primary restarted from an older RDB keeps that file's replication ID
+    // as its secondary one, valid only up to the file's offset: a replica
+    // that had more asks for an offset the primary no longer has.
+    e!("R03", "psync_offset_unavailable", H, "Partial resynchronization not accepted: Requested offset for second ID was {asked}, but I can reply up to {upto}"),
     e!("R04", "psync_no_backlog", M, "Unable to partial resync with (replica|slave) {addr:w} for lack of backlog ((Replica|Slave) request was: {offset})"),
+    // Valkey 9 names the replication ID asked for and the range it holds.
+    e!("R04", "psync_no_backlog", M, "Unable to partial resync with replica {addr:w} for lack of backlog (Replica request was {replid:h}:{offset}, and I can only reply with the range [{from}, {to}])"),
     e!("R05", "psync_accepted", I, "Partial resynchronization request from {addr:w} accepted. Sending {bytes} bytes of backlog starting from offset {offset}"),
     e!("R06", "sync_bgsave", I, "Starting BGSAVE for SYNC with target: {target:w}"),
     e!("R07", "sync_done_primary", I, "Synchronization with (replica|slave) {addr:w} succeeded"),
@@ -977,7 +983,9 @@ pub const KINDS_USED: &[&str] = &[
     "primary_lost",
     "primary_unreachable",
     "promoted",
+    "psync_accepted",
     "psync_no_backlog",
+    "psync_offset_unavailable",
     "psync_ok",
     "psync_replid_mismatch",
     "psync_try",
@@ -988,6 +996,7 @@ pub const KINDS_USED: &[&str] = &[
     "rdb_rename_error",
     "rdb_transfer_started",
     "rdb_write_error",
+    "replica_timeout",
     "replicaof",
     "save_triggered",
     "script_killed",

@@ -6,7 +6,32 @@ use super::*;
 /// FC11: output-buffer disconnections, and cross-protocol attack warnings.
 pub(super) fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
     let t = c.t;
-    for (i, group) in c.bursts("output_buffer_limit", 600_000) {
+    // One incident per client class in a burst: a replica dropped for its
+    // buffer is a replication matter, a slow subscriber or a client with an
+    // unread reply is not.
+    let class = |x: &Event| {
+        let f = x
+            .txt(t, "client")
+            .and_then(|cl| client_field(cl, "flags"))
+            .unwrap_or("");
+        ['S', 'P', 'O']
+            .into_iter()
+            .find(|&k| f.contains(k))
+            .unwrap_or('N')
+    };
+    let mut classed = Vec::new();
+    for (_, group) in c.bursts("output_buffer_limit", 600_000) {
+        let mut by: Vec<(char, Vec<usize>)> = Vec::new();
+        for g in group {
+            let k = class(c.ev(g));
+            match by.iter_mut().find(|(x, _)| *x == k) {
+                Some((_, v)) => v.push(g),
+                None => by.push((k, vec![g])),
+            }
+        }
+        classed.extend(by.into_iter().map(|(_, v)| (v[0], v)));
+    }
+    for (i, group) in classed {
         let e = c.ev(i);
         let Some(ts) = e.ts() else { continue };
         let client = e.txt(t, "client").unwrap_or("");
@@ -34,7 +59,7 @@ pub(super) fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
         }
         let last = group.last().and_then(|&g| c.ev(g).ts());
-        let s = format!(
+        let mut s = format!(
             "{} client(s) on {} were disconnected for exceeding output buffer limits between {} and {}; first: {what} ({}).",
             group.len(),
             c.name(e.node()),
@@ -42,6 +67,33 @@ pub(super) fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
             hms(last),
             details.join(", ")
         );
+        let mut evidence: Vec<Cite> = group.iter().take(10).map(|&g| c.ev(g).cite()).collect();
+        // The cost of dropping a replica: its resync.
+        if replica {
+            let nb = c.first(
+                &["psync_no_backlog"],
+                ts,
+                last.unwrap_or(ts) + 60_000,
+                |x| x.node() == e.node(),
+            );
+            let sync = nb.and_then(|b| {
+                c.first(&["sync_bgsave"], c.ts(b), c.ts(b) + 600_000, |x| {
+                    x.node() == e.node()
+                })
+            });
+            if let Some(b) = nb {
+                s.push_str(&format!(
+                    " The replica's partial resync was then refused for lack of backlog at {}, so it needed a full resync{}.",
+                    hms(c.ev(b).ts()),
+                    sync.map_or(String::new(), |x| format!(
+                        " (the primary forked for it at {})",
+                        hms(c.ev(x).ts())
+                    ))
+                ));
+                push(&mut evidence, Some(c.ev(b).cite()));
+                push(&mut evidence, sync.map(|x| c.ev(x).cite()));
+            }
+        }
         let sev = if replica || group.len() >= 5 {
             Severity::High
         } else {
@@ -62,7 +114,7 @@ pub(super) fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
             end: last,
             nodes: vec![e.node()],
             summary: s,
-            evidence: group.iter().take(10).map(|&g| c.ev(g).cite()).collect(),
+            evidence,
         });
     }
     for e in c.ix.of("security_attack").iter().map(|&i| c.ev(i)) {

@@ -14,6 +14,66 @@ pub(super) fn primary_of(c: &Ctx, replica: usize, before: i64) -> Option<usize> 
     port_of(c.ev(conn).txt(t, "addr")?).and_then(|p| c.node_by_port(p))
 }
 
+/// The primary `p` dropping replica `r` in [from, to], the latest such line:
+/// a `Disconnecting timedout replica` naming the replica's port, or the close
+/// of a replica connection (`flags=S`) over its output buffer limit, which
+/// names the connection's own address, so it is tied to the replica by the
+/// `Connection with replica … lost` the primary logs with it.
+pub(super) fn replica_dropped(c: &Ctx, p: usize, r: usize, from: i64, to: i64) -> Option<usize> {
+    let t = c.t;
+    let port = t.nodes[r].port;
+    let names_r = |addr: Option<&str>| match (port, addr.and_then(port_of)) {
+        (Some(a), Some(b)) => a == b,
+        (None, _) => true,
+        _ => false,
+    };
+    c.last(&["replica_timeout", "output_buffer_limit"], from, to, |x| {
+        if x.node() != p {
+            return false;
+        }
+        match x.kind() {
+            "replica_timeout" => names_r(x.txt(t, "addr")),
+            _ => {
+                is_replica_client(c, x)
+                    && c.first(
+                        &["replica_lost"],
+                        x.ts().unwrap_or(i64::MIN),
+                        x.ts().unwrap_or(i64::MIN) + 1000,
+                        |y| y.node() == p && names_r(y.txt(t, "addr")),
+                    )
+                    .is_some()
+            }
+        }
+    })
+}
+
+/// An output-buffer close of a replica connection (`flags=S`).
+pub(super) fn is_replica_client(c: &Ctx, x: &Event) -> bool {
+    x.kind() == "output_buffer_limit"
+        && x.txt(c.t, "client")
+            .is_some_and(|cl| client_field(cl, "flags").is_some_and(|f| f.contains('S')))
+}
+
+/// Why the primary dropped a replica ([`replica_dropped`]), as a cause.
+fn dropped_cause(c: &Ctx, d: usize) -> String {
+    let e = c.ev(d);
+    if e.kind() == "replica_timeout" {
+        format!(
+            "the primary dropped it at {} as a timed-out replica (`Disconnecting timedout replica`: nothing from the replica for repl-timeout; the replica was stalled or unreachable); the primary kept running",
+            hms(e.ts())
+        )
+    } else {
+        let omem = e
+            .txt(c.t, "client")
+            .and_then(|cl| client_field(cl, "omem")?.parse::<f64>().ok());
+        format!(
+            "the primary closed its connection at {} for overcoming its output buffer limit (client-output-buffer-limit replica{}); the primary kept running",
+            hms(e.ts()),
+            omem.map_or(String::new(), |o| format!(", {} queued", bytes(o)))
+        )
+    }
+}
+
 /// FC7: a replica lost its primary.
 pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
     let t = c.t;
@@ -26,12 +86,21 @@ pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
         let Some(ts) = e.ts() else { continue };
         let r = e.node();
         let p = primary_of(c, r, ts);
-        // The primary lifetime that ended near the loss.
-        // The first (in start order) whose last line is within 10 s.
-        let p_lt = p.and_then(|pn| {
+        // The primary dropping this replica (a stall, a full output
+        // buffer) since the previous loss: the primary was alive, and that
+        // is the cause, whatever happens later.
+        let since = c
+            .last(&["primary_lost"], ts - 120_000, ts - 1, |x| x.node() == r)
+            .map_or(ts - 120_000, |x| c.ts(x));
+        let dropped = p.and_then(|pn| replica_dropped(c, pn, r, since, ts));
+        // The primary lifetime that ended at the loss: the first (in start
+        // order) whose last line is in the 10 s before it (1 s after, for
+        // the order of lines written in the same millisecond). A primary
+        // that stops later did not break this link.
+        let p_lt = p.filter(|_| dropped.is_none()).and_then(|pn| {
             let v = &c.last_by_time[pn];
             let a = v.partition_point(|&(x, _)| x < ts.saturating_sub(10_000));
-            let b = v.partition_point(|&(x, _)| x <= ts.saturating_add(10_000));
+            let b = v.partition_point(|&(x, _)| x <= ts.saturating_add(1_000));
             let k = v[a.min(b)..b].iter().map(|&(_, k)| k).min()?;
             Some(t.nodes[pn].lifetimes[k])
         });
@@ -70,14 +139,15 @@ pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
                 x.node() == r && x.kind() == "sync_done"
             })
         });
-        let mismatch = p.and_then(|pn| {
-            c.first(
-                &["psync_replid_mismatch"],
-                ts,
-                recovered.and_then(|x| c.ev(x).ts()).unwrap_or(horizon),
-                |x| x.node() == pn && x.kind() == "psync_replid_mismatch",
-            )
-        });
+        let until = recovered.and_then(|x| c.ev(x).ts()).unwrap_or(horizon);
+        let on_primary = |kind: &'static str| {
+            p.and_then(|pn| c.first(&[kind], ts, until, |x| x.node() == pn && x.kind() == kind))
+        };
+        let mismatch = on_primary("psync_replid_mismatch");
+        // The primary restarted from an older file: it holds the replica's
+        // replication ID only up to that file's offset.
+        let behind = on_primary("psync_offset_unavailable");
+        let no_backlog = on_primary("psync_no_backlog");
         // Keys the replica held before: its last load before the break.
         let before = c
             .last(&["keys_loaded"], ts - 86_400_000, ts, |x| {
@@ -94,7 +164,9 @@ pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
         let mut s = format!("Replica {} lost {pname} at {}.", c.name(r), hms(Some(ts)));
         let mut sev = Severity::Medium;
         let mut planned = false;
-        if let Some(l) = p_lt {
+        if let Some(d) = dropped {
+            s.push_str(&format!(" Cause: {}.", dropped_cause(c, d)));
+        } else if let Some(l) = p_lt {
             let lt = &t.lifetimes[l];
             let why = match lt.end {
                 EndClass::Clean => {
@@ -131,15 +203,30 @@ pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
             s.push('.');
         }
+        let refused_why = if let Some(b) = behind {
+            let e = c.ev(b);
+            let asked = e.num(t, "asked").unwrap_or(0.0);
+            let upto = e.num(t, "upto").unwrap_or(0.0);
+            sev = Severity::Critical;
+            format!(
+                " The primary had come back with an older dataset: at {} the replica asked to continue from offset {asked}, but the primary could reply only up to {upto} (`Requested offset for second ID`), so the replica's newer writes ({} of replication stream the primary no longer had) were discarded by the full resync: data lost in the failover.",
+                hms(e.ts()),
+                bytes((asked - upto).max(0.0))
+            )
+        } else if mismatch.is_some() {
+            " Its replication ID had changed, so the partial resync was refused.".to_string()
+        } else if let Some(b) = no_backlog {
+            format!(
+                " Its partial resync was refused at {} for lack of backlog (repl-backlog-size too small for what it missed).",
+                hms(c.ev(b).ts())
+            )
+        } else {
+            String::new()
+        };
         match recovered {
             Some(x) if is_full => {
                 s.push_str(&format!(
-                    "{} A full resync followed: {} → {} ({})",
-                    if mismatch.is_some() {
-                        " Its replication ID had changed, so the partial resync was refused."
-                    } else {
-                        ""
-                    },
+                    "{refused_why} A full resync followed: {} → {} ({})",
                     hms(c.ev(x).ts()),
                     hms(done.and_then(|d| c.ev(d).ts())),
                     dur(c.ev(x).ts(), done.and_then(|d| c.ev(d).ts())),
@@ -174,6 +261,7 @@ pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
             sev = Severity::Info;
         }
         let mut ev = Vec::new();
+        push(&mut ev, dropped.map(|x| c.ev(x).cite()));
         push(&mut ev, p_lt.and_then(|l| t.lifetimes[l].last));
         push(&mut ev, Some(e.cite()));
         push(&mut ev, refused.first().map(|&x| c.ev(x).cite()));
@@ -181,7 +269,9 @@ pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
             push(&mut ev, t.lifetimes[nx].first);
             push(&mut ev, t.lifetimes[nx].ready);
         }
-        push(&mut ev, mismatch.map(|x| c.ev(x).cite()));
+        for x in [mismatch, behind, no_backlog] {
+            push(&mut ev, x.map(|x| c.ev(x).cite()));
+        }
         for x in [recovered, flush, loaded, done] {
             push(&mut ev, x.map(|x| c.ev(x).cite()));
         }
@@ -216,11 +306,36 @@ pub(super) fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
     let mut nodes: Vec<_> = per_node.into_iter().collect();
     nodes.sort_by_key(|(n, _)| *n);
     for (n, list) in nodes {
-        // Loop: ≥3 within 60 min.
-        if list.len() >= 3 {
-            let ts: Vec<i64> = list.iter().filter_map(|&i| c.ev(i).ts()).collect();
-            if let Some(w) = ts.windows(3).find(|w| w[2] - w[0] <= 3_600_000) {
-                let from = w[0];
+        // Loop: ≥3 within 60 min, each retry after the same kind of break
+        // (an empty replica's first sync, a stall's resync and a resync
+        // after a restart are not a loop).
+        let list: Vec<usize> = list
+            .into_iter()
+            .filter(|&i| c.ev(i).ts().is_some())
+            .collect();
+        let causes: Vec<Option<&'static str>> = list
+            .windows(2)
+            .map(|w| break_class(c, n, w[0], w[1]))
+            .collect();
+        let mut run = None;
+        let mut k = 0;
+        while k < causes.len() {
+            let mut j = k;
+            while j + 1 < causes.len() && causes[k].is_some() && causes[j + 1] == causes[k] {
+                j += 1;
+            }
+            if causes[k].is_some() && j > k && c.ts(list[j + 1]) - c.ts(list[k]) <= 3_600_000 {
+                run = Some((k, j + 1));
+                break;
+            }
+            k = j + 1;
+        }
+        if let Some((a, b)) = run {
+            let looped: Vec<usize> = list[a..=b].to_vec();
+            let ts: Vec<i64> = looped.iter().map(|&i| c.ts(i)).collect();
+            {
+                let list = looped;
+                let from = ts[0];
                 let last = ts.last().copied().unwrap_or(from);
                 // The primary closing a replica connection (flags=S) over its
                 // output buffer limit, with the `omem` it had reached (FC6
@@ -321,7 +436,6 @@ pub(super) fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
                     summary: s,
                     evidence: ev,
                 });
-                continue;
             }
         }
         for i in list {
@@ -392,5 +506,51 @@ pub(super) fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
                 evidence: ev,
             });
         }
+    }
+}
+
+/// What broke replica `n`'s link between its full resyncs `i` and `j`: the
+/// latest of the primary closing it for its output buffer, dropping it as
+/// timed out, a sync timeout, a failed fork, a changed primary, or a restart
+/// of the replica; `unfinished` when the sync of `i` never completed and no
+/// line says why.
+fn break_class(c: &Ctx, n: usize, i: usize, j: usize) -> Option<&'static str> {
+    let t = c.t;
+    let (a, b) = (c.ts(i), c.ts(j));
+    if c.ev(i).lifetime() != c.ev(j).lifetime() {
+        return Some("restart");
+    }
+    let port = t.nodes[n].port.map(f64::from);
+    let x = c.last(
+        &[
+            "output_buffer_limit",
+            "replica_timeout",
+            "sync_timeout",
+            "primary_timeout",
+            "sync_failed",
+            "fork_failed",
+            "psync_replid_mismatch",
+            "psync_offset_unavailable",
+        ],
+        a,
+        b,
+        |x| match x.kind() {
+            "output_buffer_limit" => is_replica_client(c, x),
+            "replica_timeout" => {
+                port.is_none() || x.txt(t, "addr").and_then(port_of).map(f64::from) == port
+            }
+            "sync_timeout" | "primary_timeout" => x.node() == n,
+            _ => true,
+        },
+    );
+    match x.map(|x| c.ev(x).kind()) {
+        Some("output_buffer_limit") => Some("buffer"),
+        Some("replica_timeout" | "sync_timeout" | "primary_timeout") => Some("timeout"),
+        Some("sync_failed" | "fork_failed") => Some("fork"),
+        Some(_) => Some("primary"),
+        None => c
+            .first(&["sync_done"], a, b, |x| x.node() == n)
+            .is_none()
+            .then_some("unfinished"),
     }
 }
