@@ -434,7 +434,10 @@ impl PatternTable {
         if let Some(&c) = n.children.get(t) {
             return Some(c);
         }
-        if n.refold_at == 0 {
+        // A hex id that happens to hold no digit (`aacdbdbf`) is not an
+        // identifier on its own (it could be a word), but where ids of its
+        // shape already vary it is one more of them.
+        if n.refold_at == 0 && !is_hex_letters(t) {
             return None;
         }
         let w = *n.children.get(wildcard_like(t))?;
@@ -694,6 +697,15 @@ fn word_number_alias(tok: &str) -> Option<String> {
         .then(|| format!("{word}*{sep}"))
 }
 
+/// True for a token (with its separator) of eight or more hex letters and
+/// no digit, in one case: what a hex id is one time in a few thousand.
+fn is_hex_letters(tok: &str) -> bool {
+    let t = tok.strip_suffix(is_sep).unwrap_or(tok);
+    t.len() >= 8
+        && (t.bytes().all(|c| matches!(c, b'a'..=b'f'))
+            || t.bytes().all(|c| matches!(c, b'A'..=b'F')))
+}
+
 /// True for the `*` tokens of [`wildcard_like`].
 fn is_wildcard(tok: &str) -> bool {
     tok.strip_prefix('*')
@@ -948,5 +960,35 @@ mod tests {
         assert_eq!(word_number_alias("avatar"), None);
         assert_eq!(word_number_alias("14"), None);
         assert_eq!(word_number_alias("a-1"), None);
+    }
+
+    #[test]
+    fn hex_ids_without_a_digit_join_the_ids_beside_them() {
+        let mut t = PatternTable::default();
+        // 8-digit hex ids from a multiplicative hash; about one in 2600 has
+        // no digit, and these are added among them.
+        for i in 0..3000u32 {
+            let id = i.wrapping_mul(0x9E37_79B1);
+            t.add(format!("render:reco:{id:08x}").as_bytes(), &facts(10));
+        }
+        for id in ["aacdbdbf", "fedcbaab", "bbbbcccc"] {
+            t.add(format!("render:reco:{id}").as_bytes(), &facts(10));
+        }
+        // Where no id varies, such a token is a name and stays literal,
+        // as does a shorter one beside the ids.
+        t.add(b"flags:deadbeef", &facts(10));
+        t.add(b"render:reco:cafe", &facts(10));
+        assert_eq!(
+            names(&t),
+            vec![
+                ("flags:deadbeef".to_string(), 1),
+                ("render:reco:*".to_string(), 3003),
+                ("render:reco:cafe".to_string(), 1),
+            ]
+        );
+        assert!(is_hex_letters("aacdbdbf:"));
+        assert!(!is_hex_letters("aacdbdb"));
+        assert!(!is_hex_letters("aacdBdbf"));
+        assert!(!is_hex_letters("aacdbdb1"));
     }
 }
