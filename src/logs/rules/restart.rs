@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// A replica's partial resynchronization this soon after its start is how
+/// that restart resumed replication.
+const RESUME_WITHIN_MS: i64 = 120_000;
+
 /// FC0/FC3: restarts, clean or not, and cold starts.
 pub(super) fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
     let t = c.t;
@@ -116,6 +120,23 @@ pub(super) fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                     " The file it loaded was {secs} s old: writes from about {} until the process died were lost.",
                     hms(c.ev(g).ts().map(|ts| ts - (secs * 1000.0) as i64))
                 ));
+            }
+            // How a replica resumed: a partial resynchronization soon after
+            // it started needs only the primary's backlog, not a full sync.
+            // The primary's line with the backlog size is not cited here:
+            // a later break of the same link cites it as the last good
+            // state, and a shared line would link the two incidents.
+            let resumed = start.as_ref().and_then(|x| x.ts()).and_then(|t0| {
+                c.first(&["psync_ok"], t0, t0 + RESUME_WITHIN_MS, |x| {
+                    x.lifetime() == w[1]
+                })
+            });
+            if let Some(p) = resumed {
+                s.push_str(&format!(
+                    " It resumed replication at {} with a partial resynchronization: no full sync was needed.",
+                    hms(c.ev(p).ts())
+                ));
+                push(&mut ev, Some(c.ev(p).cite()));
             }
             if cold && up.is_some() {
                 s.push_str(" Nothing was loaded from disk before serving: the node started with an empty dataset (cold cache; persistence off or no RDB/AOF).");
