@@ -74,3 +74,35 @@ fn resumed_restarts_are_not_causes_of_a_later_break() {
         }
     }
 }
+
+/// Scenario 19: node A, holding 12000 keys of its own, is made a replica of
+/// B by `REPLICAOF` and full-resyncs. Redis 7.0.15 node-a.log.1.gz: keys
+/// loaded :23, REPLICAOF :29, full resync :34, flush :37; Valkey 9.1.2:
+/// :27, :33, :38, :47 (checked by hand). The loads before and after the
+/// flush are of different datasets, so no memory growth is reported.
+fn discarded(dir: &str, lines: [u64; 4]) {
+    let doc = analyze_dir(dir);
+    let d = only(&doc, "dataset_discarded");
+    assert_eq!(d.len(), 1, "{dir}");
+    assert_eq!(d[0]["severity"], "high");
+    let want: Vec<(String, u64)> = lines
+        .iter()
+        .map(|&l| ("node-a.log.1.gz".to_string(), l))
+        .collect();
+    assert_eq!(cites(d[0]), want);
+    let s = d[0]["summary"].as_str().unwrap();
+    assert!(s.contains("It had loaded 12000 keys of its own"), "{s}");
+    assert!(only(&doc, "memory_growth").is_empty(), "{dir}");
+}
+
+#[test]
+fn a_primary_made_a_replica_at_run_time_loses_its_own_dataset() {
+    discarded(
+        "testdata/logs/19-replicaof-at-runtime/debian-7.0.15",
+        [23, 29, 34, 37],
+    );
+    discarded(
+        "testdata/logs/19-replicaof-at-runtime/valkey-9.1.2",
+        [27, 33, 38, 47],
+    );
+}

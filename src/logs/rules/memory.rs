@@ -86,7 +86,30 @@ pub(super) fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
         }
     }
-    for (n, pts) in per_node.into_iter().enumerate() {
+    // A full sync's flush replaces the dataset with the primary's: loads on
+    // either side of it are of different data, not one dataset growing.
+    let mut flushes: Vec<Vec<i64>> = vec![Vec::new(); t.nodes.len()];
+    for e in ix.of("sync_flush").iter().map(|&i| c.ev(i)) {
+        if let (Some(ts), Some(v)) = (e.ts(), flushes.get_mut(e.node())) {
+            v.push(ts);
+        }
+    }
+    let runs = per_node.into_iter().enumerate().flat_map(|(n, pts)| {
+        let cuts = &flushes[n];
+        let mut runs: Vec<(usize, Vec<&Event>)> = Vec::new();
+        for e in pts {
+            let flushed = runs.last().and_then(|(_, r)| r.last()).is_some_and(|p| {
+                let (a, b) = (p.ts().unwrap_or(0), e.ts().unwrap_or(0));
+                cuts.iter().any(|&f| f > a && f <= b)
+            });
+            match runs.last_mut() {
+                Some((_, r)) if !flushed => r.push(e),
+                _ => runs.push((n, vec![e])),
+            }
+        }
+        runs
+    });
+    for (n, pts) in runs {
         if pts.len() >= 3
             && pts
                 .windows(2)

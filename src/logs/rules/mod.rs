@@ -38,7 +38,7 @@ use crash::crashes;
 use failover::{cluster_down, cluster_failovers, sentinel_failovers};
 use memory::memory;
 use persistence::{fsync_stalls, persistence};
-use replication::{full_resyncs, primary_of, replication_breaks};
+use replication::{full_resyncs, primary_of, replicaof_discards, replication_breaks};
 use restart::restarts;
 
 /// One incident.
@@ -372,6 +372,9 @@ pub fn run(t: &Timeline, redact: bool) -> Vec<Incident> {
     fold_repeats(&mut out, from);
     let from = out.len();
     full_resyncs(&mut c, &mut out);
+    fold_repeats(&mut out, from);
+    let from = out.len();
+    replicaof_discards(&mut c, &mut out);
     fold_repeats(&mut out, from);
     let from = out.len();
     persistence(&mut c, &mut out);

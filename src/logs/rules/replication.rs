@@ -554,3 +554,65 @@ fn break_class(c: &Ctx, n: usize, i: usize, j: usize) -> Option<&'static str> {
             .then_some("unfinished"),
     }
 }
+
+/// A node that served its own data is turned into a replica at run time
+/// (`REPLICAOF host port` from a client, not from a Sentinel): the full
+/// resync that follows flushes its dataset. Nothing else in the log says
+/// those keys are gone; a later load of the primary's data is not growth.
+pub(super) fn replicaof_discards(c: &mut Ctx, out: &mut Vec<Incident>) {
+    let t = c.t;
+    for &i in c.ix.of("replicaof") {
+        let e = c.ev(i);
+        let how = e.txt(t, "how").unwrap_or("");
+        if !how.contains("user request") || how.contains("sentinel") {
+            continue;
+        }
+        let (n, l) = (e.node(), e.lifetime());
+        let Some(ts) = e.ts() else { continue };
+        // It was a replica already: a change of primary, not a discard.
+        let was_replica = c
+            .last(&["connecting_primary"], ts - 3_600_000, ts, |x| {
+                x.lifetime() == l && x.line() + 3 < e.line()
+            })
+            .is_some();
+        if was_replica {
+            continue;
+        }
+        let horizon = ts + 3_600_000;
+        let Some(full) = c.first(&["full_resync"], ts, horizon, |x| x.lifetime() == l) else {
+            continue;
+        };
+        let full_ts = c.ev(full).ts().unwrap_or(ts);
+        let Some(flush) = c.first(&["sync_flush"], full_ts, horizon, |x| x.lifetime() == l) else {
+            continue;
+        };
+        let mut s = format!(
+            "{} was turned into a replica of {} at {} by a REPLICAOF command; the full resync at {} flushed the dataset it held as a primary.",
+            c.name(n),
+            e.txt(t, "addr").unwrap_or("?"),
+            hms(Some(ts)),
+            hms(c.ev(flush).ts()),
+        );
+        let mut ev = Vec::new();
+        if let Some((k, cite)) = t.lifetimes[l].keys_loaded.filter(|(k, _)| *k > 0) {
+            s.push_str(&format!(
+                " It had loaded {k} keys of its own at its start: they are gone unless saved elsewhere."
+            ));
+            ev.push(cite);
+        }
+        ev.extend([e.cite(), c.ev(full).cite(), c.ev(flush).cite()]);
+        out.push(Incident {
+            id: 0,
+            claims: Vec::new(),
+            caused_by: Vec::new(),
+            led_to: Vec::new(),
+            kind: "dataset_discarded",
+            severity: Severity::High,
+            start: Some(ts),
+            end: c.ev(flush).ts(),
+            nodes: vec![n],
+            summary: s,
+            evidence: ev,
+        });
+    }
+}
