@@ -226,7 +226,7 @@ fn release_within(value: &[u8], rest: &[u8]) {
     }
     ARMED.with(|a| {
         let Some(mut armed) = a.get() else { return };
-        if from < armed.lo || to > armed.hi || to < from {
+        if from < armed.lo || to > armed.hi {
             return;
         }
         let align = ALIGN as usize;

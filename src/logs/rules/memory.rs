@@ -94,20 +94,14 @@ pub(super) fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
             v.push(ts);
         }
     }
-    let runs = per_node.into_iter().enumerate().flat_map(|(n, pts)| {
+    let runs = per_node.iter().enumerate().flat_map(|(n, pts)| {
         let cuts = &flushes[n];
-        let mut runs: Vec<(usize, Vec<&Event>)> = Vec::new();
-        for e in pts {
-            let flushed = runs.last().and_then(|(_, r)| r.last()).is_some_and(|p| {
-                let (a, b) = (p.ts().unwrap_or(0), e.ts().unwrap_or(0));
-                cuts.iter().any(|&f| f > a && f <= b)
-            });
-            match runs.last_mut() {
-                Some((_, r)) if !flushed => r.push(e),
-                _ => runs.push((n, vec![e])),
-            }
-        }
-        runs
+        let flushed = |a: &&Event, b: &&Event| {
+            let (a, b) = (a.ts().unwrap_or(0), b.ts().unwrap_or(0));
+            cuts.iter().any(|&f| f > a && f <= b)
+        };
+        pts.chunk_by(move |a, b| !flushed(a, b))
+            .map(move |run| (n, run))
     });
     for (n, pts) in runs {
         if pts.len() >= 3

@@ -331,112 +331,103 @@ pub(super) fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
             k = j + 1;
         }
         if let Some((a, b)) = run {
-            let looped: Vec<usize> = list[a..=b].to_vec();
+            let looped = &list[a..=b];
             let ts: Vec<i64> = looped.iter().map(|&i| c.ts(i)).collect();
-            {
-                let list = looped;
-                let from = ts[0];
-                let last = ts.last().copied().unwrap_or(from);
-                // The primary closing a replica connection (flags=S) over its
-                // output buffer limit, with the `omem` it had reached (FC6
-                // cites it).
-                let overflows = c.find(&["output_buffer_limit"], from - 60_000, last, |x| {
-                    x.kind() == "output_buffer_limit"
-                        && x.txt(t, "client").is_some_and(|cl| {
-                            client_field(cl, "flags").is_some_and(|f| f.contains('S'))
-                        })
-                });
-                let omem = overflows
-                    .iter()
-                    .filter_map(|&x| c.ev(x).txt(t, "client"))
-                    .filter_map(|cl| client_field(cl, "omem")?.parse::<f64>().ok())
-                    .fold(None, |m: Option<f64>, o| Some(m.map_or(o, |m| m.max(o))));
-                let buffer_cause = (!overflows.is_empty()).then(|| match omem {
-                    Some(o) => format!(
-                        "replica output buffer limit too small (client-output-buffer-limit replica): the primary dropped the replica {} times, at up to {} of output buffer",
-                        overflows.len(),
-                        bytes(o)
-                    ),
-                    None => "replica output buffer limit too small (client-output-buffer-limit replica)".to_string(),
-                });
-                // Signal 10 is the primary itself stopping the sync's BGSAVE
-                // once the replica is gone (P07): a consequence, not a cause.
-                let fork_failed = c
-                    .first(
-                        &["sync_failed", "fork_failed", "bgsave_signal"],
-                        from - 60_000,
-                        last,
-                        |x| {
-                            matches!(x.kind(), "sync_failed" | "fork_failed")
-                                || (x.kind() == "bgsave_signal" && x.num(t, "signal") != Some(10.0))
-                        },
-                    )
-                    .is_some();
-                let causes: Vec<String> = [
-                    buffer_cause,
-                    c.first(&["sync_timeout"], from - 60_000, last, |x| {
-                        x.node() == n && x.kind() == "sync_timeout"
-                    })
-                    .map(|_| "repl-timeout too short for the dataset".to_string()),
-                    c.first(&["psync_no_backlog"], from - 60_000, last, |x| {
-                        x.kind() == "psync_no_backlog"
-                    })
-                    .map(|_| "repl-backlog-size too small".to_string()),
-                    fork_failed.then(|| "fork failure on the primary".to_string()),
-                    c.first(
-                        &["sync_io_error", "sync_load_failed"],
-                        from - 60_000,
-                        last,
-                        |x| {
-                            x.node() == n
-                                && matches!(x.kind(), "sync_io_error" | "sync_load_failed")
-                        },
-                    )
-                    .map(|_| "replica-side disk or memory error".to_string()),
-                ]
-                .into_iter()
-                .flatten()
-                .collect();
-                let recovered = c.first(&["sync_done"], last, last + 3_600_000, |x| {
-                    x.node() == n && x.kind() == "sync_done"
-                });
-                let mut ev = Vec::new();
-                for &i in &list {
-                    c.used.insert(i);
-                    push(&mut ev, Some(c.ev(i).cite()));
-                }
-                for &x in overflows.iter().take(8) {
-                    push(&mut ev, Some(c.ev(x).cite()));
-                }
-                push(&mut ev, recovered.map(|x| c.ev(x).cite()));
-                let mut s = format!(
-                    "Replica {} did {} full resyncs between {} and {}{}. Each attempt forks the primary for a new RDB, and one that reaches loading wipes the replica.",
-                    c.name(n),
-                    list.len(),
-                    hms(Some(from)),
-                    hms(Some(last)),
-                    if causes.is_empty() { String::new() } else { format!("; likely cause: {}", causes.join("; ")) }
-                );
-                if let Some(r) = recovered {
-                    s.push_str(&format!(
-                        " A sync finally completed at {}.",
-                        hms(c.ev(r).ts())
-                    ));
-                }
-                out.push(Incident {
-                    id: 0,
-                    claims: Vec::new(),
-                    caused_by: Vec::new(),
-                    led_to: Vec::new(),
-                    kind: "full_resync_loop",
-                    severity: Severity::High,
-                    start: Some(from),
-                    end: ts.last().copied(),
-                    nodes: vec![n],
-                    summary: s,
-                    evidence: ev,
-                });
+            let from = ts[0];
+            let last = ts.last().copied().unwrap_or(from);
+            // The primary closing a replica connection (flags=S) over its
+            // output buffer limit, with the `omem` it had reached (FC6
+            // cites it).
+            let overflows = c.find(&["output_buffer_limit"], from - 60_000, last, |x| {
+                is_replica_client(c, x)
+            });
+            let omem = overflows
+                .iter()
+                .filter_map(|&x| c.ev(x).txt(t, "client"))
+                .filter_map(|cl| client_field(cl, "omem")?.parse::<f64>().ok())
+                .fold(None, |m: Option<f64>, o| Some(m.map_or(o, |m| m.max(o))));
+            let buffer_cause = (!overflows.is_empty()).then(|| match omem {
+                Some(o) => format!(
+                    "replica output buffer limit too small (client-output-buffer-limit replica): the primary dropped the replica {} times, at up to {} of output buffer",
+                    overflows.len(),
+                    bytes(o)
+                ),
+                None => "replica output buffer limit too small (client-output-buffer-limit replica)".to_string(),
+            });
+            // Signal 10 is the primary itself stopping the sync's BGSAVE
+            // once the replica is gone (P07): a consequence, not a cause.
+            let fork_failed = c
+                .first(
+                    &["sync_failed", "fork_failed", "bgsave_signal"],
+                    from - 60_000,
+                    last,
+                    |x| {
+                        matches!(x.kind(), "sync_failed" | "fork_failed")
+                            || (x.kind() == "bgsave_signal" && x.num(t, "signal") != Some(10.0))
+                    },
+                )
+                .is_some();
+            let causes: Vec<String> = [
+                buffer_cause,
+                c.first(&["sync_timeout"], from - 60_000, last, |x| {
+                    x.node() == n && x.kind() == "sync_timeout"
+                })
+                .map(|_| "repl-timeout too short for the dataset".to_string()),
+                c.first(&["psync_no_backlog"], from - 60_000, last, |x| {
+                    x.kind() == "psync_no_backlog"
+                })
+                .map(|_| "repl-backlog-size too small".to_string()),
+                fork_failed.then(|| "fork failure on the primary".to_string()),
+                c.first(
+                    &["sync_io_error", "sync_load_failed"],
+                    from - 60_000,
+                    last,
+                    |x| x.node() == n && matches!(x.kind(), "sync_io_error" | "sync_load_failed"),
+                )
+                .map(|_| "replica-side disk or memory error".to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let recovered = c.first(&["sync_done"], last, last + 3_600_000, |x| {
+                x.node() == n && x.kind() == "sync_done"
+            });
+            let mut ev = Vec::new();
+            for &i in looped {
+                c.used.insert(i);
+                push(&mut ev, Some(c.ev(i).cite()));
             }
+            for &x in overflows.iter().take(8) {
+                push(&mut ev, Some(c.ev(x).cite()));
+            }
+            push(&mut ev, recovered.map(|x| c.ev(x).cite()));
+            let mut s = format!(
+                "Replica {} did {} full resyncs between {} and {}{}. Each attempt forks the primary for a new RDB, and one that reaches loading wipes the replica.",
+                c.name(n),
+                looped.len(),
+                hms(Some(from)),
+                hms(Some(last)),
+                if causes.is_empty() { String::new() } else { format!("; likely cause: {}", causes.join("; ")) }
+            );
+            if let Some(r) = recovered {
+                s.push_str(&format!(
+                    " A sync finally completed at {}.",
+                    hms(c.ev(r).ts())
+                ));
+            }
+            out.push(Incident {
+                id: 0,
+                claims: Vec::new(),
+                caused_by: Vec::new(),
+                led_to: Vec::new(),
+                kind: "full_resync_loop",
+                severity: Severity::High,
+                start: Some(from),
+                end: ts.last().copied(),
+                nodes: vec![n],
+                summary: s,
+                evidence: ev,
+            });
         }
         for i in list {
             if c.used.contains(&i) {
@@ -569,11 +560,12 @@ pub(super) fn replicaof_discards(c: &mut Ctx, out: &mut Vec<Incident>) {
         }
         let (n, l) = (e.node(), e.lifetime());
         let Some(ts) = e.ts() else { continue };
-        // It was a replica already: a change of primary, not a discard.
+        // It was a replica already (it connected to a primary before this
+        // command, whose own connect is logged in the same millisecond): a
+        // change of primary, not a discard.
+        let born = t.lifetimes[l].first.and_then(|x| x.ts()).unwrap_or(ts);
         let was_replica = c
-            .last(&["connecting_primary"], ts - 3_600_000, ts, |x| {
-                x.lifetime() == l && x.line() + 3 < e.line()
-            })
+            .last(&["connecting_primary"], born, ts - 1, |x| x.lifetime() == l)
             .is_some();
         if was_replica {
             continue;
