@@ -124,6 +124,12 @@ enum Msg<'a> {
     Fault(Error, Option<Skipped>),
 }
 
+/// A batch with its results, or a fault, on its way to the sink.
+enum Done<'a, R> {
+    Batch(Vec<Record<'a>>, Vec<Option<R>>, u64),
+    Fault(Error, Option<Skipped>),
+}
+
 /// Reads every record of `file`, applying `work` to each key frame in parallel
 /// on `pool`, and calls `sink` with each record and its result in file order.
 /// `progress` receives the framer's byte position after each batch. Returns
@@ -189,23 +195,42 @@ where
                 }
             })
         });
-        for msg in rx {
-            match msg {
-                Msg::Batch(batch, pos) => {
-                    let results: Vec<Option<R>> = pool.install(|| {
-                        batch
-                            .par_iter()
-                            .map(|r| match r {
-                                // Large values are released as they are
-                                // walked (see `pages::passed`).
-                                Record::Key(f) if f.value.len() >= IN_VALUE_MIN => {
-                                    Some(walk.pager.releasing(|| work(f)))
-                                }
-                                Record::Key(f) => Some(work(f)),
-                                _ => None,
-                            })
-                            .collect()
-                    });
+        // The work stage: each batch's key frames on the pool, while the
+        // caller's thread sinks the batch before it. Sinking in the stage
+        // itself would leave the pool idle for the sink's share of every
+        // batch (a third of `rdb`'s time, for its pattern table).
+        let (done_tx, done_rx) = sync_channel::<Done<'a, R>>(2);
+        let work = &work;
+        scope.spawn(move || {
+            for msg in rx {
+                let out = match msg {
+                    Msg::Batch(batch, pos) => {
+                        let results: Vec<Option<R>> = pool.install(|| {
+                            batch
+                                .par_iter()
+                                .map(|r| match r {
+                                    // Large values are released as they
+                                    // are walked (see `pages::passed`).
+                                    Record::Key(f) if f.value.len() >= IN_VALUE_MIN => {
+                                        Some(walk.pager.releasing(|| work(f)))
+                                    }
+                                    Record::Key(f) => Some(work(f)),
+                                    _ => None,
+                                })
+                                .collect()
+                        });
+                        Done::Batch(batch, results, pos)
+                    }
+                    Msg::Fault(error, skipped) => Done::Fault(error, skipped),
+                };
+                if done_tx.send(out).is_err() {
+                    return;
+                }
+            }
+        });
+        for done in done_rx {
+            match done {
+                Done::Batch(batch, results, pos) => {
                     for (rec, res) in batch.iter().zip(results) {
                         keys += u64::from(matches!(rec, Record::Key(_)));
                         sink(rec, res);
@@ -214,7 +239,7 @@ where
                     walk.pager.reader_at(pos);
                     progress(pos);
                 }
-                Msg::Fault(error, skipped) => {
+                Done::Fault(error, skipped) => {
                     if let Some(s) = &skipped {
                         walk.pager.reader_at(s.to);
                     }
