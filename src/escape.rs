@@ -64,10 +64,16 @@ fn secret() -> &'static [u8; 32] {
 /// Escapes `key` for display: printable UTF-8 kept, other bytes `\xNN`,
 /// backslash doubled.
 pub fn escape_key(key: &[u8]) -> String {
-    // Most keys are printable ASCII: one check and one copy.
+    escaped(key).into_owned()
+}
+
+/// [`escape_key`], borrowing `key` when it needs no escape (printable
+/// ASCII without a backslash, as most keys are): the pattern of every key
+/// is made from this, and a copy per key showed in `rdb`'s profile.
+pub fn escaped(key: &[u8]) -> std::borrow::Cow<'_, str> {
     if key.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\\') {
         if let Ok(s) = std::str::from_utf8(key) {
-            return s.to_owned();
+            return std::borrow::Cow::Borrowed(s);
         }
     }
     let mut out = String::with_capacity(key.len());
@@ -88,7 +94,7 @@ pub fn escape_key(key: &[u8]) -> String {
             let _ = write!(out, "\\x{b:02x}");
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// The bytes an [`escape_key`] text stands for (`\\` and `\xNN` decoded;

@@ -33,6 +33,7 @@ pub mod cli;
 pub mod color;
 pub mod commands;
 pub mod escape;
+pub mod fasthash;
 pub mod faults;
 pub mod html;
 pub mod logs;

@@ -19,6 +19,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::fasthash::FastMap;
+
 /// Distinct children a trie node keeps before they are folded into `*`.
 pub const FANOUT: usize = 48;
 /// One-key leaves under one node that are reported as one `*` pattern.
@@ -155,7 +157,7 @@ pub fn is_sep(c: char) -> bool {
 pub fn normalize_key(key: &[u8]) -> String {
     // Patterns are shown like keys: printable UTF-8 as is, other bytes as
     // `\xNN`, so a binary key cannot put control bytes on a terminal.
-    let text = crate::escape::escape_key(key);
+    let text = crate::escape::escaped(key);
     let mut out = String::with_capacity(text.len());
     let mut start = 0;
     for (i, c) in text.char_indices() {
@@ -360,13 +362,34 @@ pub struct PatternTable {
     nodes: Vec<Node>,
     /// Keys that arrived after the node cap and stopped at a prefix.
     pub truncated_keys: u64,
+    /// Bumped by every change of the trie's shape (a node, a fold, a first
+    /// key ending at a node): what a walk's result depends on.
+    shape: u64,
+    /// Recent walks by pattern, each valid while `shape` is unchanged.
+    walks: FastMap<Box<str>, Walk>,
+    /// The walk being taken, reused.
+    path: Vec<u32>,
 }
+
+/// A cached walk: the nodes a pattern passed, root to leaf, under `shape`.
+#[derive(Debug, Clone)]
+struct Walk {
+    shape: u64,
+    path: Vec<u32>,
+}
+
+/// Walks cached at most; past it the cache starts over. A dump holds few
+/// patterns and many keys each, so a small cache serves almost every key.
+const WALKS_CACHED: usize = 4096;
 
 impl Default for PatternTable {
     fn default() -> Self {
         PatternTable {
             nodes: vec![Node::default()],
             truncated_keys: 0,
+            shape: 0,
+            walks: FastMap::default(),
+            path: Vec::new(),
         }
     }
 }
@@ -378,8 +401,51 @@ impl PatternTable {
     }
 
     /// Counts a key by its [`normalize_key`] pattern.
+    ///
+    /// This runs once per key on the sequential sink of `rdb`, and a trie
+    /// walk compares every token against its siblings: the pattern's last
+    /// walk is taken again instead while the trie kept its shape and no
+    /// node on it is due to fold, which gives the same node as the walk.
     pub fn add_normalized(&mut self, pattern: &str, facts: &KeyFacts<'_>) {
+        if let Some(w) = self.walks.get(pattern) {
+            let due = |&id: &u32| {
+                let n = &self.nodes[id as usize];
+                n.refold_at != 0 && n.keys + 1 >= n.refold_at
+            };
+            let (inner, _) = w.path.split_at(w.path.len() - 1);
+            if w.shape == self.shape && !inner.iter().any(due) {
+                for &id in &w.path {
+                    self.nodes[id as usize].keys += 1;
+                }
+                let leaf = *w.path.last().unwrap_or(&0) as usize;
+                if let Some(h) = self.nodes[leaf].here.as_mut() {
+                    h.add(facts);
+                    return;
+                }
+                // Unreachable while the shape holds (the walk ended at
+                // stats); undo and walk.
+                for &id in &w.path {
+                    self.nodes[id as usize].keys -= 1;
+                }
+            }
+        }
+        let truncated = self.truncated_keys;
         self.add_tokens(split_pattern(pattern), 1, |s| s.add(facts));
+        if self.truncated_keys == truncated {
+            if self.walks.len() >= WALKS_CACHED {
+                self.walks.clear();
+            }
+            let walk = Walk {
+                shape: self.shape,
+                path: self.path.clone(),
+            };
+            match self.walks.get_mut(pattern) {
+                Some(w) => *w = walk,
+                None => {
+                    self.walks.insert(pattern.into(), walk);
+                }
+            }
+        }
     }
 
     fn add_tokens<'t>(
@@ -390,6 +456,8 @@ impl PatternTable {
     ) {
         let mut at = 0usize;
         self.nodes[0].keys += keys;
+        self.path.clear();
+        self.path.push(0);
         let mut tokens = tokens.peekable();
         while let Some(t) = tokens.next() {
             let node = &self.nodes[at];
@@ -413,13 +481,18 @@ impl PatternTable {
                             let id = self.nodes.len();
                             self.nodes.push(Node::default());
                             self.nodes[at].children.insert(t.to_string(), id);
+                            self.shape += 1;
                             id
                         }
                     }
                 }
             };
             self.nodes[next].keys += keys;
+            self.path.push(next as u32);
             at = next;
+        }
+        if self.nodes[at].here.is_none() {
+            self.shape += 1;
         }
         update(self.nodes[at].here.get_or_insert_with(Stats::default));
     }
@@ -465,6 +538,7 @@ impl PatternTable {
     /// no other stays literal (`geo:` among `<name>:` keys). If that still
     /// leaves too many children, every light child folds.
     fn fold(&mut self, at: usize) {
+        self.shape += 1;
         let total = self.nodes[at].keys;
         // Below the top level, `name*` (a word with a long number,
         // `carol1042`) is one value of the varying position, however
@@ -913,6 +987,76 @@ mod tests {
         );
         let mem = |v: &[(String, Stats)]| v.iter().map(|p| p.1.memory_bytes).sum::<u64>();
         assert_eq!(mem(&merged), mem(&pats));
+    }
+
+    /// The walk cache gives the table a key would have built without it:
+    /// hot patterns repeat (cache hits) while new names keep changing the
+    /// trie's shape and its nodes reach their refold points.
+    #[test]
+    fn cached_walks_build_the_same_table_as_walking() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let words = ["user", "session", "cart", "geo", "feed", "lock", "q"];
+        let (mut cached, mut walked) = (PatternTable::default(), PatternTable::default());
+        let mut hits = 0;
+        for i in 0..60_000u64 {
+            let r = next();
+            let key = match r % 10 {
+                // A few hot shapes.
+                0..=5 => format!("{}:{}:{}", words[(r >> 8) as usize % 3], r >> 20, words[4]),
+                // Literal names that arrive slowly, then fold.
+                6..=8 => format!(
+                    "{}:{}",
+                    words[(r >> 8) as usize % words.len()],
+                    (r >> 16) % 997
+                ),
+                _ => format!("n{}x:{}", (r >> 12) % 50_000, words[(r >> 4) as usize % 7]),
+            };
+            let f = facts(1 + i % 13);
+            let pattern = normalize_key(key.as_bytes());
+            hits += usize::from(
+                cached
+                    .walks
+                    .get(pattern.as_str())
+                    .is_some_and(|w| w.shape == cached.shape),
+            );
+            cached.add_normalized(&pattern, &f);
+            walked.add_tokens(split_pattern(&pattern), 1, |s| s.add(&f));
+        }
+        assert!(hits > 30_000, "{hits} cached walks taken");
+        assert_eq!(cached.truncated_keys, walked.truncated_keys);
+        assert_eq!(
+            format!("{:?}", cached.patterns()),
+            format!("{:?}", walked.patterns())
+        );
+    }
+
+    /// A node due to refold is refolded even when only cached walks pass
+    /// it: names that stayed literal after the first fold (`m3x:b`, shaped
+    /// like no `*` child then) join a `*` once hot keys bring the root to
+    /// its refold point.
+    #[test]
+    fn cached_walks_refold_nodes_they_pass() {
+        let mut t = PatternTable::default();
+        let f = facts(1);
+        let mut add = |key: String| t.add_normalized(&normalize_key(key.as_bytes()), &f);
+        for i in 0..60 {
+            add(format!("w{i}x:a"));
+        }
+        for i in 0..20 {
+            add(format!("m{i}x:b"));
+        }
+        for i in 0..10_000 {
+            add(format!("user:{}:feed", 1000 + i));
+        }
+        let pats: Vec<String> = t.patterns().into_iter().map(|p| p.0).collect();
+        assert!(pats.contains(&"*:b".to_string()), "{pats:?}");
+        assert!(!pats.iter().any(|p| p.starts_with("m1")), "{pats:?}");
     }
 
     #[test]

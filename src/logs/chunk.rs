@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use super::fasthash::FastMap;
+use crate::fasthash::FastMap;
 use std::io::Read;
 
 use rayon::prelude::*;

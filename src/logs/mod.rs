@@ -20,7 +20,6 @@ pub mod catalog;
 pub mod chunk;
 pub mod cli;
 pub mod crash;
-pub mod fasthash;
 pub mod line;
 pub mod render;
 pub mod rules;

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use super::catalog::{self, Caps, RawKind, Severity};
 use super::chunk::{Counters, Item, Parsed, Rec, Span, What, UNPARSED_SAMPLES};
 use super::crash::{Cite, Crash};
-use super::fasthash::FastMap;
 use super::line::{self, Level, Role, Stamp};
+use crate::fasthash::FastMap;
 
 /// One input file after parsing.
 #[derive(Debug)]

@@ -1,11 +1,12 @@
 //! A small, fast hasher for the maps on the per-line and per-record paths.
 //!
-//! Those maps are keyed by process ids, lifetime and set indexes, and the
-//! addresses of `&'static str` kind names: short integers chosen by the
-//! program or by the log being read, never by an attacker who could aim for
-//! collisions, so the DoS-resistant SipHash of `std` buys nothing there and
-//! costs a noticeable share of the sequential fold on archives of millions
-//! of lines.
+//! The log fold's maps are keyed by process ids, lifetime and set indexes,
+//! and the addresses of `&'static str` kind names: short integers chosen by
+//! the program or by the log being read. The pattern table's walk cache is
+//! keyed by key patterns, which a dump's author chooses, but a collision
+//! there only costs a lookup in a map capped in size. Neither needs the
+//! DoS-resistant SipHash of `std`, which costs a noticeable share of the
+//! sequential fold on archives of millions of lines.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
