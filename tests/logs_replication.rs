@@ -192,6 +192,89 @@ fn break_citing<'a>(doc: &'a Value, file: &str, line: u64) -> &'a Value {
     b[0]
 }
 
+/// Item 3: scenario 20 closes a pub/sub client, a normal client and the
+/// replica for their output buffers. Only the replica's close is a
+/// replication incident, with its cost (`lack of backlog`, a full resync)
+/// and the break it caused; the other two are client incidents of their own
+/// class, linked to nothing.
+fn buffer_classes(dir: &str, p: u64, n: u64, s: [u64; 3], lost: u64, full: u64) {
+    let doc = analyze_dir(dir);
+    line_says(dir, "primary.log", p, "flags=P");
+    line_says(dir, "primary.log", n, "flags=N");
+    line_says(dir, "primary.log", s[0], "flags=S");
+    line_says(dir, "primary.log", s[1], "for lack of backlog");
+    line_says(dir, "primary.log", s[2], "Starting BGSAVE for SYNC");
+    line_says(dir, "replica.log", full, "Full resync from");
+
+    let r = only(&doc, "replica_output_buffer");
+    assert_eq!(r.len(), 1, "{dir}");
+    let r = r[0];
+    assert_eq!(r["severity"], "high");
+    let want: Vec<(&str, u64)> = s.iter().map(|&l| ("primary.log", l)).collect();
+    assert_eq!(cites(r), pairs(&want), "{dir}");
+    let rs = r["summary"].as_str().unwrap();
+    assert!(rs.contains("replica connection (flags=S)"), "{rs}");
+    assert!(
+        rs.contains("refused for lack of backlog") && rs.contains("needed a full resync"),
+        "{rs}"
+    );
+    assert_eq!(
+        claim_cites(r, "lack of backlog"),
+        pairs(&[("primary.log", s[1]), ("primary.log", s[2])])
+    );
+
+    // The break it caused: its cause is that close, its cost the resync.
+    let b = break_citing(&doc, "replica.log", lost);
+    assert_eq!(b["severity"], "high");
+    assert_eq!(ids(&b["caused_by"]), [r["id"].as_u64().unwrap()]);
+    assert_eq!(ids(&r["led_to"]), [b["id"].as_u64().unwrap()]);
+    assert_eq!(
+        claim_cites(b, "Cause:"),
+        pairs(&[("primary.log", s[0])]),
+        "{dir}"
+    );
+    assert!(cites(b).contains(&("replica.log".to_string(), full)));
+
+    let o = only(&doc, "output_buffer_disconnect");
+    assert_eq!(o.len(), 2, "{dir}");
+    for (line, what) in [
+        (p, "pub/sub subscriber (flags=P)"),
+        (n, "normal client with a large or unread reply"),
+    ] {
+        let i: Vec<&&Value> = o
+            .iter()
+            .filter(|i| cites(i) == pairs(&[("primary.log", line)]))
+            .collect();
+        assert_eq!(
+            i.len(),
+            1,
+            "{dir}: one incident cites only primary.log:{line}"
+        );
+        let i = i[0];
+        assert_eq!(i["severity"], "medium");
+        let t = i["summary"].as_str().unwrap();
+        assert!(t.contains(what) && !t.contains("resync"), "{t}");
+        assert!(ids(&i["caused_by"]).is_empty() && ids(&i["led_to"]).is_empty());
+    }
+    // No replication incident cites a non-replica close.
+    for k in ["replication_break", "full_resync", "full_resync_loop"] {
+        for i in only(&doc, k) {
+            let c = cites(i);
+            assert!(
+                !c.contains(&("primary.log".to_string(), p))
+                    && !c.contains(&("primary.log".to_string(), n)),
+                "{dir}: {k} {c:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_replica_closed_for_its_buffer_is_a_replication_incident_a_subscriber_is_not() {
+    buffer_classes(S20[0], 24, 25, [37, 40, 42], 61, 68);
+    buffer_classes(S20[1], 25, 26, [38, 41, 43], 74, 81);
+}
+
 /// Item 4: each break of scenario 20 is caused by what broke it, although
 /// the primary is shut down (planned) later: the close for the output
 /// buffer, the drop of a timed-out replica. The shutdown is the cause only
