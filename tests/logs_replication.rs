@@ -494,3 +494,42 @@ fn a_primary_back_from_an_older_file_discards_the_replicas_newer_writes() {
     older_rdb(S21[0], 20, 35, 23, 42, "24.2 KB");
     older_rdb(S21[1], 21, 38, 29, 48, "24.2 KB");
 }
+
+/// A replica killed and restarted from an old file lost only its copy: the
+/// writes it lacks are on its primary, which it replicates again. Scenario
+/// 20's replica (`RDB age 16 seconds`, replica.log:40; Valkey `29`, :48)
+/// says so; scenario 21's killed primary still lost its writes.
+fn old_file(dir: &str, node: &str, age: u64, what: &str) {
+    let doc = analyze_dir(dir);
+    line_says(
+        dir,
+        if node == ":18811" {
+            "replica.log"
+        } else {
+            "primary.log"
+        },
+        age,
+        "RDB age",
+    );
+    let r: Vec<&Value> = only(&doc, "unclean_restart")
+        .into_iter()
+        .filter(|i| i["nodes"] == serde_json::json!([node]))
+        .collect();
+    assert_eq!(r.len(), 1, "{dir}");
+    let s = r[0]["summary"].as_str().unwrap();
+    assert!(s.contains(what), "{s}");
+    assert!(cites(r[0]).iter().any(|(_, l)| *l == age), "{dir}");
+}
+
+#[test]
+fn a_killed_replica_lost_only_its_copy_a_killed_primary_its_writes() {
+    let copy = "its copy lacked the writes from about";
+    let again = "which it had to get from its primary again.";
+    for (dir, age) in [(S20[0], 40), (S20[1], 48)] {
+        old_file(dir, ":18811", age, copy);
+        old_file(dir, ":18811", age, again);
+    }
+    for (dir, age) in [(S21[0], 29), (S21[1], 32)] {
+        old_file(dir, ":18820", age, "until the process died were lost.");
+    }
+}
