@@ -173,7 +173,10 @@ const CAUSES: &[(&str, &[&str])] = &[
             "full_resync_loop",
         ],
     ),
-    ("replica_output_buffer", &["full_resync_loop"]),
+    (
+        "replica_output_buffer",
+        &["replication_break", "full_resync_loop"],
+    ),
     ("memory_growth", &["oom_kill", "bgsave_killed"]),
     ("bgsave_killed", &["bgsave_failed"]),
 ];

@@ -118,6 +118,10 @@ pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
             (a, b) => a.or(b),
         };
         let is_full = recovered.is_some() && recovered == full;
+        // A partial resync came first: a later full resync (after a
+        // restart of the replica, say) is another story, told by its own
+        // incident.
+        let full = full.filter(|_| is_full);
         let refused = c.find(
             &["primary_unreachable"],
             ts,
@@ -209,7 +213,7 @@ pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
             let upto = e.num(t, "upto").unwrap_or(0.0);
             sev = Severity::Critical;
             format!(
-                " The primary had come back with an older dataset: at {} the replica asked to continue from offset {asked}, but the primary could reply only up to {upto} (`Requested offset for second ID`), so the replica's newer writes ({} of replication stream the primary no longer had) were discarded by the full resync: data lost in the failover.",
+                " The primary had come back with an older dataset: at {} the replica asked to continue from offset {asked}, but the primary could reply only up to {upto} (`Requested offset for second ID`), so the replica's newer writes ({} of replication stream the primary no longer had) were discarded by the full resync: data lost.",
                 hms(e.ts()),
                 bytes((asked - upto).max(0.0))
             )

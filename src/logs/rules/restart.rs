@@ -116,10 +116,27 @@ pub(super) fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
             }
             if let Some(g) = age {
                 let secs = c.ev(g).num(t, "age").unwrap_or(0.0);
-                s.push_str(&format!(
-                    " The file it loaded was {secs} s old: writes from about {} until the process died were lost.",
-                    hms(c.ev(g).ts().map(|ts| ts - (secs * 1000.0) as i64))
-                ));
+                let since = hms(c.ev(g).ts().map(|ts| ts - (secs * 1000.0) as i64));
+                // A replica that replicates again after the restart holds a
+                // copy: what the file lacks is still on its primary.
+                let t0 = start.as_ref().and_then(|x| x.ts()).unwrap_or(i64::MIN);
+                let copy = a.first_role == Some(crate::logs::line::Role::Replica)
+                    && c.first(
+                        &["connecting_primary"],
+                        t0,
+                        t0.saturating_add(RESUME_WITHIN_MS),
+                        |x| x.lifetime() == w[1],
+                    )
+                    .is_some();
+                if copy {
+                    s.push_str(&format!(
+                        " The file it loaded was {secs} s old: its copy lacked the writes from about {since} on, which it had to get from its primary again."
+                    ));
+                } else {
+                    s.push_str(&format!(
+                        " The file it loaded was {secs} s old: writes from about {since} until the process died were lost."
+                    ));
+                }
             }
             // How a replica resumed: a partial resynchronization soon after
             // it started needs only the primary's backlog, not a full sync.
