@@ -261,6 +261,7 @@ fn logs_body(merged: bool) -> Value {
         ("files", array(json!({"type": "string"}))),
         ("cluster_ids", array(json!({"type": "string"}))),
         ("lifetimes", array(lifetime)),
+        ("lifetimes_omitted", uint()),
     ]);
     let event = object(&[
         ("ts", ts()),
@@ -286,6 +287,8 @@ fn logs_body(merged: bool) -> Value {
         ("events", uint()),
         ("events_kept", uint()),
         ("events_listed", uint()),
+        ("events_omitted", uint()),
+        ("timeline_limit", opt("integer")),
         ("incidents", uint()),
         ("full_resyncs", uint()),
         ("partial_resyncs", uint()),

@@ -263,6 +263,7 @@ pub fn merge(inputs: Vec<(String, Value)>) -> Result<Value, String> {
             e["line"].as_u64().unwrap_or(0),
         )
     });
+    let gathered = events.len();
     let trimmed = ins.iter().any(|i| {
         let m = &i.doc["metrics"];
         m["events_listed"].as_u64() < m["events_kept"].as_u64()
@@ -403,7 +404,7 @@ pub fn merge(inputs: Vec<(String, Value)>) -> Result<Value, String> {
         .iter()
         .map(|i| i.doc["lines"].as_u64().unwrap_or(0))
         .sum();
-    let metrics = merge_metrics(&ins, &nodes, events.len());
+    let metrics = merge_metrics(&ins, &nodes, events.len(), gathered - events.len());
     let tool = ins.first().map_or(Value::Null, |i| i.doc["tool"].clone());
     let mut out = Map::new();
     // Fields this merge does not know (a later version's): kept when every
@@ -537,6 +538,11 @@ fn merge_nodes(
             for (key, v) in obj {
                 match key.as_str() {
                     "lifetimes" => {}
+                    "lifetimes_omitted" => {
+                        let sum = a.node.get(key).and_then(Value::as_u64).unwrap_or(0)
+                            + v.as_u64().unwrap_or(0);
+                        a.node.insert(key.clone(), json!(sum));
+                    }
                     "name" => {
                         a.node.insert("name".into(), json!(name));
                     }
@@ -621,6 +627,10 @@ fn merge_nodes(
             "lifetimes".into(),
             Value::Array(lts.into_iter().map(|x| x.1).collect()),
         );
+        // Inputs written before the limit existed listed every lifetime.
+        a.node
+            .entry("lifetimes_omitted")
+            .or_insert_with(|| json!(0));
         nodes.push((a.order.0, a.order.1, a.order.2, Value::Object(a.node)));
     }
     nodes.sort_by_key(|n| (n.0, n.1, n.2));
@@ -689,8 +699,9 @@ fn group_fragments(mut frags: Vec<Value>) -> Vec<Value> {
 /// Counters summed, `nodes` and `lifetimes` counted again over the merged
 /// nodes (a node in several inputs counts once), `*_max` the largest.
 /// `incidents` stays the inputs' sum: each counted what it found alone,
-/// fragments of split chains included.
-fn merge_metrics(ins: &[Input], nodes: &[Value], listed: usize) -> Value {
+/// fragments of split chains included. `events_omitted` adds the events
+/// the merged list left out (`dropped`) to those the inputs left out.
+fn merge_metrics(ins: &[Input], nodes: &[Value], listed: usize, dropped: usize) -> Value {
     let mut m: Map<String, Value> = Map::new();
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     for inp in ins {
@@ -721,13 +732,19 @@ fn merge_metrics(ins: &[Input], nodes: &[Value], listed: usize) -> Value {
         }
     }
     let servers = nodes.iter().filter(|n| n["mode"] != "kernel").count();
-    let lifetimes: usize = nodes
+    let lifetimes: u64 = nodes
         .iter()
-        .map(|n| n["lifetimes"].as_array().map_or(0, Vec::len))
+        .map(|n| {
+            n["lifetimes"].as_array().map_or(0, Vec::len) as u64
+                + n["lifetimes_omitted"].as_u64().unwrap_or(0)
+        })
         .sum();
+    let omitted = m.get("events_omitted").and_then(Value::as_u64).unwrap_or(0);
     m.insert("nodes".into(), json!(servers));
     m.insert("lifetimes".into(), json!(lifetimes));
     m.insert("events_listed".into(), json!(listed));
+    m.insert("events_omitted".into(), json!(omitted + dropped as u64));
+    m.insert("timeline_limit".into(), json!(EVENTS_LISTED));
     m.insert("line_counts".into(), json!(counts));
     Value::Object(m)
 }

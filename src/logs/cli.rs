@@ -74,10 +74,18 @@ pub struct LogsArgs {
     #[arg(long, default_value_t = 50)]
     pub top: usize,
     /// List every catalogued event in the JSON `events[]` (by default,
-    /// past 10000 events only those of medium severity and above are
-    /// listed), and keep every event in memory to do so.
+    /// past `--timeline-limit` events only those of medium severity and
+    /// above are listed), and keep every event in memory to do so.
     #[arg(long)]
     pub all_events: bool,
+    /// List at most this many events on the timeline, in every format, and
+    /// at most this many lifetimes per node in JSON (the latest); what is
+    /// left out is counted (`metrics.events_omitted`,
+    /// `nodes[].lifetimes_omitted`, a closing line in text and HTML).
+    /// Past the limit the most severe events are kept. `--all-events`
+    /// lifts it.
+    #[arg(long, value_name = "N", default_value_t = super::EVENTS_LISTED)]
+    pub timeline_limit: usize,
     /// Exit with code 1 when an incident at or above this severity exists.
     #[arg(long, value_enum)]
     pub fail_on: Option<Severity>,
@@ -103,6 +111,7 @@ impl LogsArgs {
             quiet: false,
             top: 50,
             all_events: false,
+            timeline_limit: super::EVENTS_LISTED,
             fail_on: None,
         }
     }

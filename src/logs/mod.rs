@@ -589,12 +589,13 @@ pub fn parse_time(s: &str) -> Option<i64> {
     Some(ms)
 }
 
-/// At most this many events are listed in the JSON `events[]` unless
-/// `--all-events` is given; past it only notable ones (medium severity and
-/// above, most severe first) are listed, and `metrics` says how many exist.
+/// The default `--timeline-limit`: at most this many events are listed
+/// unless `--all-events` is given; past it only notable ones (medium
+/// severity and above, most severe first) are listed, and `metrics` says
+/// how many exist and how many were left out.
 pub const EVENTS_LISTED: usize = 10_000;
 
-fn metrics(a: &Analysis, listed: usize) -> serde_json::Value {
+fn metrics(a: &Analysis, listed: usize, omitted: usize, limit: usize) -> serde_json::Value {
     let t = &a.timeline;
     let count = |k: &str| t.kind_counts.get(k).copied().unwrap_or(0);
     let kinds: serde_json::Map<String, serde_json::Value> = t
@@ -612,6 +613,8 @@ fn metrics(a: &Analysis, listed: usize) -> serde_json::Value {
         "events": t.events_total,
         "events_kept": t.events.len(),
         "events_listed": listed,
+        "events_omitted": omitted,
+        "timeline_limit": (limit != usize::MAX).then_some(limit),
         "incidents": a.incidents.len(),
         "full_resyncs": count("full_resync"),
         "partial_resyncs": count("psync_ok"),
@@ -789,16 +792,25 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         .filter(|e| node_ok(e.node()) && in_time(e.ts(), e.ts()))
         .collect();
     let json = args.format == cli::LogFormat::Json;
-    if json && !args.all_events && (t.events_trimmed || events.len() > EVENTS_LISTED) {
+    let limit = if args.all_events {
+        usize::MAX
+    } else {
+        args.timeline_limit
+    };
+    // Text and HTML list events of medium severity and above; JSON lists
+    // every kept event until the limit, then those only.
+    if !json || t.events_trimmed || events.len() > limit {
         events.retain(|e| e.severity >= catalog::Severity::Medium);
-        if events.len() > EVENTS_LISTED {
-            let mut by_sev: Vec<usize> = (0..events.len()).collect();
-            by_sev.sort_by(|&a, &b| events[b].severity.cmp(&events[a].severity).then(a.cmp(&b)));
-            by_sev.truncate(EVENTS_LISTED);
-            by_sev.sort_unstable();
-            events = by_sev.into_iter().map(|k| events[k]).collect();
-        }
     }
+    let matching = events.len();
+    if events.len() > limit {
+        let mut by_sev: Vec<usize> = (0..events.len()).collect();
+        by_sev.sort_by(|&a, &b| events[b].severity.cmp(&events[a].severity).then(a.cmp(&b)));
+        by_sev.truncate(limit);
+        by_sev.sort_unstable();
+        events = by_sev.into_iter().map(|k| events[k]).collect();
+    }
+    let omitted = matching - events.len();
     // Read back only the lines that get printed.
     let mut wanted: Vec<(usize, u64)> = incidents
         .iter()
@@ -815,6 +827,8 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         events,
         redact: args.redact,
         top: args.top,
+        timeline_limit: limit,
+        events_omitted: omitted,
         errors,
         texts: &texts,
     };
@@ -823,7 +837,9 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         cli::LogFormat::Markdown => render::markdown(&report, out),
         cli::LogFormat::Html => render::html(&report, out),
         cli::LogFormat::HtmlBody => render::html_body(&report, out),
-        cli::LogFormat::Json => render::json_out(&report, metrics(&analysis, listed), out),
+        cli::LogFormat::Json => {
+            render::json_out(&report, metrics(&analysis, listed, omitted, limit), out)
+        }
     };
     match res {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),

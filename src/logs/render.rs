@@ -28,6 +28,11 @@ pub struct Report<'a> {
     pub redact: bool,
     /// Per-node cap on timeline events in text.
     pub top: usize,
+    /// `--timeline-limit`: events listed at most (`usize::MAX`: no limit),
+    /// and lifetimes listed per node in JSON.
+    pub timeline_limit: usize,
+    /// Events that matched the filters but were left out by the limit.
+    pub events_omitted: usize,
     /// Non-fatal problems.
     pub errors: Vec<String>,
     /// Texts of the cited lines and listed events, read back from the inputs.
@@ -513,6 +518,13 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
+    if r.events_omitted > 0 {
+        writeln!(
+            w,
+            "  … {} more past --timeline-limit {} (the most severe are listed)",
+            r.events_omitted, r.timeline_limit
+        )?;
+    }
     for e in &r.errors {
         writeln!(w, "error: {e}")?;
     }
@@ -664,8 +676,10 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
         .nodes
         .iter()
         .map(|n| {
-            let lts: Vec<Value> = n
-                .lifetimes
+            // The latest lifetimes, when a node restarted more often than
+            // the timeline lists.
+            let omitted = n.lifetimes.len().saturating_sub(r.timeline_limit);
+            let lts: Vec<Value> = n.lifetimes[omitted..]
                 .iter()
                 .map(|&l| {
                     let lt = &t.lifetimes[l];
@@ -679,7 +693,8 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
                 .collect();
             let files: Vec<&str> = n.files.iter().map(|&f| t.files[f].path.as_str()).collect();
             json!({"name": n.name, "port": n.port, "mode": n.mode.as_deref(), "version": n.version.as_deref(),
-                   "files": files, "cluster_ids": n.cluster_ids, "lifetimes": lts})
+                   "files": files, "cluster_ids": n.cluster_ids, "lifetimes": lts,
+                   "lifetimes_omitted": omitted})
         })
         .collect();
     let incidents: Vec<Value> = r
@@ -928,6 +943,13 @@ pub fn html_body(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 e(&t.nodes[n].name)
             )?;
         }
+    }
+    if r.events_omitted > 0 {
+        writeln!(
+            w,
+            "<p>… {} more past --timeline-limit {} (the most severe are listed)</p>",
+            r.events_omitted, r.timeline_limit
+        )?;
     }
     for er in &r.errors {
         writeln!(w, "<p class=\"critical\">error: {}</p>", e(er))?;
