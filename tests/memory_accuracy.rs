@@ -288,6 +288,18 @@ fn batched_big_hashes_caught_mid_rehash() {
 /// 1 024 buckets a batch of ≤ 1 024 members presized, and the model takes
 /// one command, so it is short by exactly that old array (8 KiB). Valkey
 /// 9.1 hashtables, on glibc, are held to the cell bounds of the corpus.
+///
+/// Valkey 8.0.1 (built from its tag, jemalloc): hashes as Redis 7.2, to the
+/// byte; sorted sets within 2 %. Its sets are `no_value` dicts, where a
+/// member alone in its bucket costs no entry: once a rehash is over the
+/// estimate is within 0.3 % (the collision count is an expectation), but
+/// while one runs the old table's fuller buckets hold more entries than
+/// the final table's expectation gives, and the estimate is short by up to
+/// 4.5 % (17.7 KB on 9 000 members, 3.2 % median). A model of the
+/// mid-rehash collisions (members left in the old buckets, those already
+/// moved spread over the new ones) explains about half of it in a
+/// simulation of the dict; the rest is not yet understood, so the bound is
+/// the measured one.
 #[test]
 fn batched_writes_keep_the_old_table_while_rehashing() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/rdb");
@@ -297,13 +309,14 @@ fn batched_writes_keep_the_old_table_while_rehashing() {
         ("redis-7.2.6", Allocator::Jemalloc, true),
         ("redis-stack-7.4.1", Allocator::Jemalloc, true),
         ("redis-8.0-m01", Allocator::Jemalloc, true),
+        ("valkey-8.0.1", Allocator::Jemalloc, true),
         ("valkey-9.1.2", Allocator::Libc, true),
     ] {
         let truth_path = root.join(server).join("batched.truth.json");
         let truth: Value = serde_json::from_slice(&std::fs::read(&truth_path).unwrap()).unwrap();
         let est = estimates(&dump_for(&truth_path), allocator, false);
         let mut errs: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        let (mut keys, mut window) = (0, 0);
+        let (mut keys, mut window, mut v8_sets) = (0, 0, 0);
         for k in truth["dbs"]["0"]["key_details"].as_array().unwrap() {
             let ty = k["type"].as_str().unwrap();
             let n = k["count"].as_u64().unwrap();
@@ -311,7 +324,7 @@ fn batched_writes_keep_the_old_table_while_rehashing() {
             let name = k["key"].as_str().unwrap();
             let e = est[&hex(k["key_hex"].as_str().unwrap())].0;
             keys += 1;
-            if server.starts_with("valkey") {
+            if server.starts_with("valkey-9") {
                 errs.entry(ty.to_string())
                     .or_default()
                     .push((e as f64 - want as f64).abs() / want as f64);
@@ -320,6 +333,20 @@ fn batched_writes_keep_the_old_table_while_rehashing() {
             let in_window = presizes && (1025..=2048).contains(&n);
             window += usize::from(in_window);
             let want = if in_window { want - OLD_1024 } else { want };
+            if server.starts_with("valkey-8") && ty == "set" {
+                // `no_value` sets: exact but for bucket collisions once a
+                // rehash is over (7 000 and 15 000 members); short while
+                // one runs (see the doc above).
+                let err = (e as f64 - want as f64) / want as f64;
+                let done = matches!(n, 7000 | 15000);
+                let bound = if done { -0.003 } else { -0.05 };
+                assert!(
+                    err >= bound && err <= 0.003,
+                    "{server} {name}: {e} vs {want}"
+                );
+                v8_sets += 1;
+                continue;
+            }
             if ty == "zset" {
                 let err = (e as f64 - want as f64).abs() / want as f64;
                 assert!(err <= 0.02, "{server} {name}: {e} vs {want}");
@@ -328,7 +355,10 @@ fn batched_writes_keep_the_old_table_while_rehashing() {
             }
         }
         assert_eq!(keys, 120, "{server}");
-        if presizes && !server.starts_with("valkey") {
+        if server.starts_with("valkey-8") {
+            assert_eq!(v8_sets, 60);
+        }
+        if presizes && !server.starts_with("valkey-9") {
             // n = 1 200 of each kind and batch size.
             assert_eq!(window, 12, "{server}");
         }
