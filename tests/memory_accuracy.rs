@@ -291,15 +291,12 @@ fn batched_big_hashes_caught_mid_rehash() {
 ///
 /// Valkey 8.0.1 (built from its tag, jemalloc): hashes as Redis 7.2, to the
 /// byte; sorted sets within 2 %. Its sets are `no_value` dicts, where a
-/// member alone in its bucket costs no entry: once a rehash is over the
-/// estimate is within 0.3 % (the collision count is an expectation), but
-/// while one runs the old table's fuller buckets hold more entries than
-/// the final table's expectation gives, and the estimate is short by up to
-/// 4.5 % (17.7 KB on 9 000 members, 3.2 % median). A model of the
-/// mid-rehash collisions (members left in the old buckets, those already
-/// moved spread over the new ones) explains about half of it in a
-/// simulation of the dict; the rest is not yet understood, so the bound is
-/// the measured one.
+/// member alone in its bucket costs no entry; an insertion mid-rehash
+/// moves its own old bucket first, so members crowd the buckets just moved
+/// and the model counts that sharing (`shared_members_mid_rehash`): every
+/// set within 0.3 % (it was 3.2 % median, 4.5 % short before), the
+/// 1 200-member ones short by up to 4.4 % more in the window above, whose
+/// rehash the model does not see.
 #[test]
 fn batched_writes_keep_the_old_table_while_rehashing() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/rdb");
@@ -334,16 +331,12 @@ fn batched_writes_keep_the_old_table_while_rehashing() {
             window += usize::from(in_window);
             let want = if in_window { want - OLD_1024 } else { want };
             if server.starts_with("valkey-8") && ty == "set" {
-                // `no_value` sets: exact but for bucket collisions once a
-                // rehash is over (7 000 and 15 000 members); short while
-                // one runs (see the doc above).
+                // `no_value` sets: within 0.3 % (the bucket sharing is an
+                // expectation); in the one-command window also short by
+                // the sharing of the rehash the model does not see.
                 let err = (e as f64 - want as f64) / want as f64;
-                let done = matches!(n, 7000 | 15000);
-                let bound = if done { -0.003 } else { -0.05 };
-                assert!(
-                    err >= bound && err <= 0.003,
-                    "{server} {name}: {e} vs {want}"
-                );
+                let low = if in_window { -0.05 } else { -0.003 };
+                assert!(err >= low && err <= 0.003, "{server} {name}: {e} vs {want}");
                 v8_sets += 1;
                 continue;
             }
