@@ -25,6 +25,9 @@ use crate::source;
 /// timestamp.
 pub const PEEK: u64 = 64 * 1024;
 
+/// How much is read at a time while peeking.
+const STEP: usize = 4096;
+
 /// A cut-off last line is parsed only when at least this long, so that its
 /// timestamp cannot have been cut through (every native prefix is shorter).
 const PARTIAL_MIN: usize = 256;
@@ -37,20 +40,35 @@ pub fn first_stamp(path: &Path) -> Option<Stamp> {
         return None;
     }
     let (r, _) = source::open_stream(path).ok()?;
-    let mut head = Vec::with_capacity(PEEK as usize);
     let mut r = r.take(PEEK);
-    // A read error midway (a truncated archive) still leaves what was read.
+    let mut head = Vec::with_capacity(STEP);
+    // Complete lines before this offset were parsed and had no time.
+    let mut scanned = 0;
+    let mut buf = [0u8; STEP];
     loop {
-        let mut buf = [0u8; 8192];
-        match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
+        // A read error midway (a truncated archive) still leaves what was
+        // read to look at.
+        let n = match r.read(&mut buf) {
+            Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
+            Err(_) => 0,
+        };
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+        // Most files have a time on their first line: look as soon as a
+        // line is whole, so the peek rarely decompresses more than a step.
+        if let Some(end) = memchr::memrchr(b'\n', &head[scanned..]) {
+            let end = scanned + end + 1;
+            if let Some(s) = first_stamp_in(&head[scanned..end], true) {
+                return Some(s);
+            }
+            scanned = end;
         }
     }
     let whole = (head.len() as u64) < PEEK;
-    first_stamp_in(&head, whole)
+    first_stamp_in(&head[scanned..], whole)
 }
 
 /// The first placed timestamp among the lines of `head`, the first bytes
@@ -233,6 +251,24 @@ mod tests {
                 msod: ((11 * 60 + 20) * 60 + 8) * 1000 + 963,
             })
         );
+    }
+
+    #[test]
+    fn a_time_past_the_first_reads_and_across_their_edges_is_found() {
+        let d = tempfile::tempdir().unwrap();
+        // Undated lines over several reads, then a dated line that starts
+        // just before a read's edge and ends after it.
+        let mut text = Vec::new();
+        while text.len() < 3 * STEP - 10 {
+            text.extend_from_slice(b"                 _._\n");
+        }
+        text.extend_from_slice(b"7:M 05 Dec 2026 10:00:00.000 * Server initialized\n");
+        let plain = write(d.path(), "a.log", &text);
+        let packed = write(d.path(), "b.log.gz", &gzip(&text));
+        let want = Some(at(2026, 12, 5, 10, 0, 0));
+        assert_eq!(first_stamp(&plain), want);
+        assert_eq!(first_stamp(&packed), want);
+        assert_eq!(first_stamp_in(&text, true), want);
     }
 
     #[test]
