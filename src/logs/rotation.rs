@@ -2,13 +2,13 @@
 //!
 //! [`rotation_key`](super::rotation_key) groups files into sets and ranks
 //! them by name (`redis.log.2.gz` before `redis.log.1` before `redis.log`).
-//! Names lie in practice: copies renamed by hand, `dateext` formats the name
-//! rank does not read (`-%Y%m%d%H`, `-%s`), archives re-numbered by a
+//! Names lie in practice: copies renamed by hand, archives re-numbered by a
 //! collector, a `.1` written after a manual rotate. So before a set of more
 //! than one file is folded, each file's first timestamped line is peeked and
 //! the files that have one are put in the order of those times; a file
 //! without one keeps its place in the name order, and equal times keep the
-//! name order between them. With consistent names nothing moves.
+//! name order between them. With consistent names nothing moves. Which
+//! files form a set is still judged by name alone.
 //!
 //! The peek is bounded: at most [`PEEK`] bytes of decompressed text are read
 //! from the head of each file (through the decompressor for `.gz`, `.lz4`
