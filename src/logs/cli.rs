@@ -27,7 +27,11 @@ pub enum LogFormat {
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
     /// Log files, directories or globs; plain or .gz/.lz4/.zst. Rotated sets
-    /// (redis.log, redis.log.1, redis.log.2.gz) are read oldest first.
+    /// (redis.log, redis.log.1, redis.log.2.gz) are read oldest first: by the
+    /// time of each file's first timestamped line (found in its first 64 KiB
+    /// of text), so renamed or re-numbered archives still fold in order; a
+    /// file with no time there keeps its place by name, and equal times keep
+    /// name order.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     /// Output format.

@@ -22,6 +22,7 @@ pub mod cli;
 pub mod crash;
 pub mod line;
 pub mod render;
+pub mod rotation;
 pub mod rules;
 pub mod text;
 pub mod timeline;
@@ -432,7 +433,8 @@ fn spool_stdin(show: bool) -> std::io::Result<Spool> {
 
 /// Reads, parses and analyses `paths` (already expanded).
 pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
-    // Rotation sets: oldest first within a set, sets in name order.
+    // Rotation sets: oldest first within a set by name (reordered by
+    // content below), sets in name order.
     let mut keyed: Vec<(String, i64, usize)> = files
         .iter()
         .enumerate()
@@ -481,6 +483,31 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
             }
         })
         .collect();
+    // Within a set of several files, the order their contents begin in
+    // overrides the names' (see `rotation`); sets keep their name order.
+    let mut sizes = vec![0usize; sets.len()];
+    for &(set, _) in &order {
+        sizes[set] += 1;
+    }
+    let stamps: Vec<Option<line::Stamp>> = order
+        .par_iter()
+        .map(|&(set, i)| {
+            if sizes[set] > 1 {
+                rotation::first_stamp(&readable[i])
+            } else {
+                None
+            }
+        })
+        .collect();
+    let mut start = 0;
+    while start < order.len() {
+        let set = order[start].0;
+        let end = start + sizes[set];
+        let perm = rotation::content_order(&stamps[start..end]);
+        let run: Vec<(usize, usize)> = perm.iter().map(|&j| order[start + j]).collect();
+        order[start..end].copy_from_slice(&run);
+        start = end;
+    }
     // One bar over the bytes of every input as stored: plain files tick
     // as they are parsed, compressed ones as their compressed bytes are
     // read (see `read_one` and `stream_one`).
