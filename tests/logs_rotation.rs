@@ -5,30 +5,12 @@
 //! must come out as the same analysis.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 mod common;
-use common::run;
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let d =
-            std::env::temp_dir().join(format!("redsleuth-rotation-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{run, Dir};
 
 fn logs_json(path: &Path) -> Value {
     let p = path.display().to_string();
@@ -80,24 +62,19 @@ fn files_as_text(v: &Value) -> Vec<Value> {
 
 #[test]
 fn a_set_whose_names_lie_is_read_in_the_order_of_its_contents() {
-    let src = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata/logs/11-memory-growth/debian-7.0.15/redis.log"),
-    )
-    .unwrap();
-    let lines: Vec<&str> = src.lines().collect();
+    let lines = common::logs::file_lines("testdata/logs/11-memory-growth/debian-7.0.15/redis.log");
     assert_eq!(lines.len(), 90);
     // Line 27 is inside pid 2810's lifetime (ready at 25, exit at 29), so
     // reading the pieces out of order splits that process in two.
     let pieces = [0..27, 27..63, 63..90];
     let text = |k: usize| lines[pieces[k].clone()].join("\n") + "\n";
 
-    let ok = Dir::new("named");
+    let ok = Dir::new("rotation-named");
     let ok_names = ["redis.log.2", "redis.log.1", "redis.log"];
     for (k, name) in ok_names.iter().enumerate() {
         std::fs::write(ok.0.join(name), text(k)).unwrap();
     }
-    let lie = Dir::new("misnamed");
+    let lie = Dir::new("rotation-misnamed");
     let lie_names = ["redis.log", "redis.log.1", "redis.log.2.gz"];
     std::fs::write(lie.0.join(lie_names[0]), text(0)).unwrap();
     std::fs::write(lie.0.join(lie_names[1]), text(1)).unwrap();
@@ -171,7 +148,7 @@ fn a_set_whose_names_lie_is_read_in_the_order_of_its_contents() {
 #[test]
 fn a_consistently_named_set_keeps_its_name_order() {
     // Files that begin at the same time stay in the order of their names.
-    let d = Dir::new("consistent");
+    let d = Dir::new("rotation-consistent");
     let a = d.0.join("redis.log.1");
     let b = d.0.join("redis.log");
     std::fs::write(&a, "1:M 05 Dec 2026 10:00:00.000 * Server initialized\n").unwrap();

@@ -2,7 +2,7 @@
 //! plain names side by side) and what `--redact` and `--top` make of the
 //! merged report.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -10,18 +10,9 @@ const A: &str = "testdata/rdb/debian-7.0.15/all-types.rdb";
 const B: &str = "testdata/rdb/valkey-9.1.2/all-types.rdb";
 
 mod common;
-use common::run;
-
-struct Dir(PathBuf);
+use common::{run, Dir};
 
 impl Dir {
-    fn new(tag: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("redsleuth-merge-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-
     /// `rdb ARGS --format json` saved as `name`; returns its path.
     fn report(&self, name: &str, args: &[&str]) -> String {
         let (code, out, err) = run(&[&["rdb", "-q", "--format", "json"], args].concat());
@@ -32,19 +23,13 @@ impl Dir {
     }
 }
 
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn json(s: &str) -> Value {
     serde_json::from_str(s).unwrap()
 }
 
 #[test]
 fn the_same_dump_twice_is_refused() {
-    let d = Dir::new("dup");
+    let d = Dir::new("merge-dup");
     let a = d.report("a.json", &[A]);
     let b = d.report("b.json", &[B]);
     let (code, out, err) = run(&["merge", &a, &a]);
@@ -76,7 +61,7 @@ fn the_same_dump_twice_is_refused() {
 fn one_path_holding_two_different_dumps_is_not_a_duplicate() {
     // Nightly jobs write /backups/dump.rdb over and over: the path alone
     // does not make two reports the same dump; ctime and checksum decide.
-    let d = Dir::new("samepath");
+    let d = Dir::new("merge-samepath");
     let path = d.0.join("dump.rdb");
     let p = path.to_str().unwrap();
     std::fs::copy(A, &path).unwrap();
@@ -92,7 +77,7 @@ fn one_path_holding_two_different_dumps_is_not_a_duplicate() {
 
 #[test]
 fn redacted_and_plain_reports_do_not_mix() {
-    let d = Dir::new("redact");
+    let d = Dir::new("merge-redact");
     // Tokens line up across runs only under one secret: every redacted run
     // below shares this key file.
     let key = d.0.join("team.key");
@@ -158,7 +143,7 @@ fn redacted_and_plain_reports_do_not_mix() {
 
 #[test]
 fn top_sets_the_merged_lists() {
-    let d = Dir::new("top");
+    let d = Dir::new("merge-top");
     let a = d.report("a.json", &[A]);
     let b = d.report("b.json", &[B]);
     let (code, out, err) = run(&["merge", "--top", "3", &a, &b]);
@@ -191,7 +176,7 @@ fn top_sets_the_merged_lists() {
 
 #[test]
 fn unreadable_and_foreign_json_name_the_file() {
-    let d = Dir::new("bad");
+    let d = Dir::new("merge-bad");
     let empty = d.0.join("empty.json");
     std::fs::write(&empty, "").unwrap();
     let other = d.0.join("other.json");

@@ -7,31 +7,13 @@
 //! that lay in one part); a chain whose evidence was split must be listed
 //! under `unjoined` rather than passed off as an incident.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 mod common;
 use common::logmerge::compare;
-use common::run;
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let d =
-            std::env::temp_dir().join(format!("redsleuth-merge-logs-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{run, Dir};
 
 fn logs_json(paths: &[&str]) -> Value {
     let (code, out, err) = run(&[&["logs", "-q", "--format", "json"], paths].concat());
@@ -75,7 +57,7 @@ fn s(v: &[&str]) -> Vec<String> {
 
 #[test]
 fn a_sentinel_failover_split_by_node_keeps_the_restart_and_lists_the_failover_as_unjoined() {
-    let d = Dir::new("sentinel");
+    let d = Dir::new("merge-logs-sentinel");
     let (whole, parts) = split_by_node("testdata/logs/03-sentinel-failover/debian-7.0.15");
     assert_eq!(parts.len(), 6);
     let w = logs_json(&[&whole[0]]);
@@ -97,7 +79,7 @@ fn a_sentinel_failover_split_by_node_keeps_the_restart_and_lists_the_failover_as
 
 #[test]
 fn a_replication_split_by_node_keeps_each_nodes_restarts() {
-    let d = Dir::new("replication");
+    let d = Dir::new("merge-logs-replication");
     let (whole, parts) = split_by_node("testdata/logs/02-replication/debian-7.0.15");
     let w = logs_json(&[&whole[0]]);
     let m = merge_parts(&d, &parts);
@@ -108,7 +90,7 @@ fn a_replication_split_by_node_keeps_each_nodes_restarts() {
 
 #[test]
 fn a_cluster_failover_split_by_node_lists_the_election_and_the_outage_as_unjoined() {
-    let d = Dir::new("cluster");
+    let d = Dir::new("merge-logs-cluster");
     let (whole, parts) = split_by_node("testdata/logs/04-cluster-failover/debian-7.0.15");
     let w = logs_json(&[&whole[0]]);
     let m = merge_parts(&d, &parts);
@@ -126,7 +108,7 @@ fn a_cluster_failover_split_by_node_lists_the_election_and_the_outage_as_unjoine
 
 #[test]
 fn a_blocked_primary_split_from_its_cluster_is_listed_as_unjoined() {
-    let d = Dir::new("blocked");
+    let d = Dir::new("merge-logs-blocked");
     let (whole, parts) = split_by_node("testdata/logs/16-slow-script-cluster/debian-7.0.15");
     let w = logs_json(&[&whole[0]]);
     let m = merge_parts(&d, &parts);
@@ -141,7 +123,7 @@ fn a_blocked_primary_split_from_its_cluster_is_listed_as_unjoined() {
 
 #[test]
 fn merging_one_analysis_alone_changes_nothing_it_found() {
-    let d = Dir::new("alone");
+    let d = Dir::new("merge-logs-alone");
     let dir = "testdata/logs/09-slow-script-sentinel/debian-7.0.15";
     let w = logs_json(&[dir]);
     let m = merge_parts(&d, &[vec![dir.to_string()]]);
@@ -153,13 +135,8 @@ fn merging_one_analysis_alone_changes_nothing_it_found() {
 
 #[test]
 fn one_node_cut_into_rotated_files_joins_the_process_running_across_the_cut() {
-    let d = Dir::new("rotation");
-    let src = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("testdata/logs/11-memory-growth/debian-7.0.15/redis.log"),
-    )
-    .unwrap();
-    let lines: Vec<&str> = src.lines().collect();
+    let d = Dir::new("merge-logs-rotation");
+    let lines = common::logs::file_lines("testdata/logs/11-memory-growth/debian-7.0.15/redis.log");
     assert_eq!(lines.len(), 90);
     // Line 27 is inside pid 2810's lifetime (ready at 25, exit at 29);
     // line 63 is pid 3598's last.
@@ -199,7 +176,7 @@ fn one_node_cut_into_rotated_files_joins_the_process_running_across_the_cut() {
 
 #[test]
 fn the_same_log_twice_is_refused() {
-    let d = Dir::new("dup");
+    let d = Dir::new("merge-logs-dup");
     let f = "testdata/logs/02-replication/debian-7.0.15/primary.log".to_string();
     let v = logs_json(&[&f]);
     let a = d.0.join("a.json");
@@ -216,7 +193,7 @@ fn the_same_log_twice_is_refused() {
 
 #[test]
 fn log_and_keyspace_reports_are_not_merged_together() {
-    let d = Dir::new("mixed");
+    let d = Dir::new("merge-logs-mixed");
     let v = logs_json(&["testdata/logs/02-replication/debian-7.0.15/primary.log"]);
     let a = d.0.join("logs.json");
     std::fs::write(&a, v.to_string()).unwrap();
@@ -240,7 +217,7 @@ fn log_and_keyspace_reports_are_not_merged_together() {
 
 #[test]
 fn a_merge_of_merges_equals_the_merge_of_all() {
-    let d = Dir::new("tree");
+    let d = Dir::new("merge-logs-tree");
     let (_, parts) = split_by_node("testdata/logs/04-cluster-failover/debian-7.0.15");
     let flat = merge_parts(&d, &parts);
     let mut level = Vec::new();
@@ -270,7 +247,7 @@ fn a_merge_of_merges_equals_the_merge_of_all() {
 
 #[test]
 fn servers_of_two_sets_on_one_port_are_named_by_set_as_one_analysis_names_them() {
-    let d = Dir::new("port");
+    let d = Dir::new("merge-logs-port");
     let a = "testdata/logs/02-replication/debian-7.0.15/primary.log";
     let b = "testdata/logs/03-sentinel-failover/debian-7.0.15/node0-17150.log";
     let w = logs_json(&[a, b]);
