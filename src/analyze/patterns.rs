@@ -412,21 +412,18 @@ impl PatternTable {
                 let n = &self.nodes[id as usize];
                 n.refold_at != 0 && n.keys + 1 >= n.refold_at
             };
-            let (inner, _) = w.path.split_at(w.path.len() - 1);
+            // A walk always holds the root; under an unchanged shape its
+            // leaf holds stats (a walk ends by adding them).
+            let (&leaf, inner) = w.path.split_last().unwrap_or((&0, &[]));
             if w.shape == self.shape && !inner.iter().any(due) {
                 for &id in &w.path {
                     self.nodes[id as usize].keys += 1;
                 }
-                let leaf = *w.path.last().unwrap_or(&0) as usize;
-                if let Some(h) = self.nodes[leaf].here.as_mut() {
-                    h.add(facts);
-                    return;
-                }
-                // Unreachable while the shape holds (the walk ended at
-                // stats); undo and walk.
-                for &id in &w.path {
-                    self.nodes[id as usize].keys -= 1;
-                }
+                self.nodes[leaf as usize]
+                    .here
+                    .get_or_insert_with(Stats::default)
+                    .add(facts);
+                return;
             }
         }
         let truncated = self.truncated_keys;
@@ -435,13 +432,16 @@ impl PatternTable {
             if self.walks.len() >= WALKS_CACHED {
                 self.walks.clear();
             }
-            let walk = Walk {
-                shape: self.shape,
-                path: self.path.clone(),
-            };
             match self.walks.get_mut(pattern) {
-                Some(w) => *w = walk,
+                Some(w) => {
+                    w.shape = self.shape;
+                    w.path.clone_from(&self.path);
+                }
                 None => {
+                    let walk = Walk {
+                        shape: self.shape,
+                        path: self.path.clone(),
+                    };
                     self.walks.insert(pattern.into(), walk);
                 }
             }

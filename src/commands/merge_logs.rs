@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value};
 
-use crate::logs::{parse_time, rotation_key, EVENTS_LISTED};
+use crate::logs::{most_severe, parse_time, rotation_key, EVENTS_LISTED};
 
 /// How far around its anchor a failure-chain rule reads (the widest window
 /// of `logs::chains` is an hour): evidence of another input closer than this
@@ -271,17 +271,12 @@ pub fn merge(inputs: Vec<(String, Value)>) -> Result<Value, String> {
     if trimmed || events.len() > EVENTS_LISTED {
         events.retain(|e| severity_rank(e["severity"].as_str().unwrap_or("")) >= 2);
         if events.len() > EVENTS_LISTED {
-            let mut by_sev: Vec<usize> = (0..events.len()).collect();
-            by_sev.sort_by_key(|&k| {
-                (
-                    std::cmp::Reverse(severity_rank(events[k]["severity"].as_str().unwrap_or(""))),
-                    k,
-                )
-            });
-            by_sev.truncate(EVENTS_LISTED);
-            by_sev.sort_unstable();
+            let ranks: Vec<u8> = events
+                .iter()
+                .map(|e| severity_rank(e["severity"].as_str().unwrap_or("")))
+                .collect();
             let mut keep = vec![false; events.len()];
-            for k in by_sev {
+            for k in most_severe(&ranks, EVENTS_LISTED) {
                 keep[k] = true;
             }
             let mut it = keep.into_iter();

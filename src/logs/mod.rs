@@ -485,28 +485,13 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
         .collect();
     // Within a set of several files, the order their contents begin in
     // overrides the names' (see `rotation`); sets keep their name order.
-    let mut sizes = vec![0usize; sets.len()];
-    for &(set, _) in &order {
-        sizes[set] += 1;
-    }
-    let stamps: Vec<Option<line::Stamp>> = order
-        .par_iter()
-        .map(|&(set, i)| {
-            if sizes[set] > 1 {
-                rotation::first_stamp(&readable[i])
-            } else {
-                None
-            }
-        })
-        .collect();
-    let mut start = 0;
-    while start < order.len() {
-        let set = order[start].0;
-        let end = start + sizes[set];
-        let perm = rotation::content_order(&stamps[start..end]);
-        let run: Vec<(usize, usize)> = perm.iter().map(|&j| order[start + j]).collect();
-        order[start..end].copy_from_slice(&run);
-        start = end;
+    for set in order.chunk_by_mut(|a, b| a.0 == b.0) {
+        let paths: Vec<&Path> = set.iter().map(|&(_, i)| readable[i].as_path()).collect();
+        let by_content: Vec<(usize, usize)> = rotation::order_set(&paths)
+            .into_iter()
+            .map(|j| set[j])
+            .collect();
+        set.copy_from_slice(&by_content);
     }
     // One bar over the bytes of every input as stored: plain files tick
     // as they are parsed, compressed ones as their compressed bytes are
@@ -621,6 +606,17 @@ pub fn parse_time(s: &str) -> Option<i64> {
 /// severity and above, most severe first) are listed, and `metrics` says
 /// how many exist and how many were left out.
 pub const EVENTS_LISTED: usize = 10_000;
+
+/// Indexes of the `limit` most severe of `severities` (the earlier first
+/// among equals), in their original order: the events a capped timeline
+/// lists, here and in `merge`.
+pub fn most_severe<S: Ord>(severities: &[S], limit: usize) -> Vec<usize> {
+    let mut by_sev: Vec<usize> = (0..severities.len()).collect();
+    by_sev.sort_by(|&a, &b| severities[b].cmp(&severities[a]).then(a.cmp(&b)));
+    by_sev.truncate(limit);
+    by_sev.sort_unstable();
+    by_sev
+}
 
 fn metrics(a: &Analysis, listed: usize, omitted: usize, limit: usize) -> serde_json::Value {
     let t = &a.timeline;
@@ -831,11 +827,11 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
     }
     let matching = events.len();
     if events.len() > limit {
-        let mut by_sev: Vec<usize> = (0..events.len()).collect();
-        by_sev.sort_by(|&a, &b| events[b].severity.cmp(&events[a].severity).then(a.cmp(&b)));
-        by_sev.truncate(limit);
-        by_sev.sort_unstable();
-        events = by_sev.into_iter().map(|k| events[k]).collect();
+        let severities: Vec<catalog::Severity> = events.iter().map(|e| e.severity).collect();
+        events = most_severe(&severities, limit)
+            .into_iter()
+            .map(|k| events[k])
+            .collect();
     }
     let omitted = matching - events.len();
     // Read back only the lines that get printed.
