@@ -419,7 +419,7 @@ struct Catalogue {
     /// For a row that can start with anything (a capture comes first, so it
     /// sits in every bucket), the bit of a literal it cannot match without,
     /// found in one pass over the message by `anchors`: most lines hold
-    /// none of them, and trying those rows cost 44 % of the line path.
+    /// none of them, and those rows were tried on every line.
     needs: Vec<Option<u8>>,
     /// Case-insensitive searcher of those literals (pattern `k` is bit `k`).
     anchors: Option<aho_corasick::AhoCorasick>,
