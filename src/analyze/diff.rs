@@ -216,13 +216,14 @@ mod tests {
     use crate::analyze::summary::KeyRecord;
 
     fn add(s: &mut Summary, key: &str, memory: u64) {
-        s.absorb(&rec(key, memory), &|| key.to_string(), None);
+        s.absorb(&rec(key, memory), &crate::escape::Shown::ready(key), None);
     }
 
     fn rec(key: &str, memory: u64) -> KeyRecord {
         KeyRecord {
             db: 0,
             pattern: crate::analyze::patterns::normalize_key(key.as_bytes()),
+            plain_key: false,
             type_name: crate::rdb::value::TypeName::Builtin("list"),
             encoding: "listpack",
             elements: Some(1),

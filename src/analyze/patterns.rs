@@ -73,11 +73,11 @@ impl Stats {
         let bigger = match &self.largest {
             None => true,
             Some((m, db, key)) => {
-                k.memory > *m || (k.memory == *m && (k.db, (k.shown)()) < (*db, key.clone()))
+                k.memory > *m || (k.memory == *m && (k.db, (k.shown)()) < (*db, key.as_str()))
             }
         };
         if bigger {
-            self.largest = Some((k.memory, k.db, (k.shown)()));
+            self.largest = Some((k.memory, k.db, (k.shown)().to_string()));
         }
     }
 
@@ -131,9 +131,9 @@ pub fn ratio(a: u64, b: u64) -> f64 {
 pub struct KeyFacts<'k> {
     /// Database.
     pub db: u64,
-    /// Formats the key as it may be shown (escaped or redacted); called
-    /// only when the key becomes a pattern's largest member.
-    pub shown: &'k dyn Fn() -> String,
+    /// The key as it may be shown (escaped or redacted); made only when
+    /// the key competes for a pattern's largest member.
+    pub shown: &'k dyn Fn() -> &'k str,
     /// `TYPE`.
     pub type_name: &'k str,
     /// Estimated memory.
@@ -157,13 +157,18 @@ pub fn is_sep(c: char) -> bool {
 pub fn normalize_key(key: &[u8]) -> String {
     // Patterns are shown like keys: printable UTF-8 as is, other bytes as
     // `\xNN`, so a binary key cannot put control bytes on a terminal.
-    let text = crate::escape::escaped(key);
+    normalize_shown(&crate::escape::escaped(key))
+}
+
+/// [`normalize_key`] of a key already escaped.
+pub fn normalize_shown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut start = 0;
-    for (i, c) in text.char_indices() {
-        if is_sep(c) {
+    // Separators are ASCII, so every byte matching one is a char boundary.
+    for (i, b) in text.bytes().enumerate() {
+        if is_sep(char::from(b)) {
             normalize(&text[start..i], &mut out);
-            out.push(c);
+            out.push(char::from(b));
             start = i + 1;
         }
     }
@@ -793,7 +798,7 @@ mod tests {
     fn facts(mem: u64) -> KeyFacts<'static> {
         KeyFacts {
             db: 0,
-            shown: &|| "k".to_string(),
+            shown: &|| "k",
             type_name: "string",
             memory: mem,
             serialized: 1,

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::patterns::{KeyFacts, PatternTable, Stats};
 use super::topn::{TopKey, TopN};
+use crate::escape::Shown;
 use crate::rdb::value::TypeName;
 
 /// Remaining-TTL buckets at snapshot time.
@@ -63,6 +64,9 @@ pub struct KeyRecord {
     /// The key's pattern ([`super::patterns::normalize_key`], computed by
     /// the parallel workers so the sequential insert only walks the trie).
     pub pattern: String,
+    /// The key's bytes are its shown form ([`crate::escape::is_plain`]),
+    /// found while making the pattern, so the sink need not look again.
+    pub plain_key: bool,
     /// `TYPE`.
     pub type_name: TypeName,
     /// `OBJECT ENCODING`.
@@ -147,14 +151,15 @@ impl Summary {
         }
     }
 
-    /// Absorbs one key; `shown` formats its name (escaped or redacted) and
-    /// is called only when the key enters a top list, so most keys are never
+    /// Absorbs one key; `shown` is its name (escaped or redacted), made
+    /// only when the key competes for a top list, so most keys are never
     /// formatted; `now_ms` is the snapshot time for TTL buckets.
-    pub fn absorb(&mut self, k: &KeyRecord, shown: &dyn Fn() -> String, now_ms: Option<i64>) {
+    pub fn absorb(&mut self, k: &KeyRecord, shown: &Shown<'_>, now_ms: Option<i64>) {
         let type_name = k.type_name.as_str();
+        let key = || shown.get();
         let facts = KeyFacts {
             db: k.db,
-            shown,
+            shown: &key,
             type_name,
             memory: k.memory,
             serialized: k.serialized,
@@ -200,19 +205,25 @@ impl Summary {
         self.patterns.add_normalized(&k.pattern, &facts);
         let top = || TopKey {
             db: k.db,
-            key: shown(),
+            key: key().to_string(),
             type_name: type_name.to_string(),
             encoding: k.encoding.to_string(),
             elements: k.elements,
             memory_bytes: k.memory,
             expire_at_ms: k.expire_ms,
         };
-        self.top_memory.offer(k.memory, top);
+        if self.top_memory.admits(k.memory, k.db, key) {
+            self.top_memory.offer(k.memory, top);
+        }
         if let Some(n) = k.elements {
             if type_name != "string" {
                 let cap = self.top;
                 match self.top_elements.get_mut(type_name) {
-                    Some(l) => l.offer(n, top),
+                    Some(l) => {
+                        if l.admits(n, k.db, key) {
+                            l.offer(n, top)
+                        }
+                    }
                     None => {
                         let mut l = TopN::new(cap);
                         l.offer(n, top);
@@ -222,7 +233,9 @@ impl Summary {
             }
         }
         if type_name == "hash" {
-            self.big_hashes.offer(k.memory, top);
+            if self.big_hashes.admits(k.memory, k.db, key) {
+                self.big_hashes.offer(k.memory, top);
+            }
             if k.encoding == "hashtable" && k.elements.is_some_and(|n| n > 512 && n <= 1024) {
                 self.hashes_past_listpack.0 += 1;
                 self.hashes_past_listpack.1 += k.memory;

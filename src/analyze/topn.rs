@@ -50,6 +50,21 @@ impl TopN {
             .flatten()
     }
 
+    /// Whether an item would enter: above the floor, or on it and before
+    /// the last item's (db, key). `key` (the shown name) is asked for only
+    /// on a tie, so a key that does not enter is not formatted.
+    pub fn admits<'k>(&self, score: u64, db: u64, key: impl FnOnce() -> &'k str) -> bool {
+        if self.cap == 0 {
+            return false;
+        }
+        match self.items.get(self.cap - 1) {
+            None => true,
+            Some((floor, last)) => {
+                score > *floor || (score == *floor && (db, key()) < (last.db, last.key.as_str()))
+            }
+        }
+    }
+
     /// Offers an item; cheap to reject when it is below the floor.
     pub fn offer(&mut self, score: u64, item: impl FnOnce() -> TopKey) {
         if self.cap == 0 || self.floor().is_some_and(|f| score < f) {
@@ -119,5 +134,31 @@ mod tests {
         t.merge(&u);
         let got: Vec<_> = t.items().map(|i| i.key.as_str()).collect();
         assert_eq!(got, ["z", "b"]);
+    }
+
+    #[test]
+    fn admits_exactly_what_offer_would_keep() {
+        // Many ties on few scores, keys in scrambled order, three databases:
+        // `admits` must say yes exactly when an offer changes the list, and
+        // ask for the key only on a tie with the floor.
+        let mut t = TopN::new(5);
+        for i in 0..400u64 {
+            let (score, db) = (i * 7 % 4, i % 3);
+            let key = format!("k{:03}", i * 37 % 400);
+            let asked = std::cell::Cell::new(false);
+            let floor = t.floor();
+            let yes = t.admits(score, db, || {
+                asked.set(true);
+                &key
+            });
+            assert_eq!(asked.get(), floor == Some(score), "key asked for {i}");
+            let before = t.clone();
+            t.offer(score, || TopKey {
+                db,
+                ..k(&key, score)
+            });
+            assert_eq!(yes, t != before, "offer {i}: score {score} db {db} {key}");
+        }
+        assert!(!TopN::new(0).admits(9, 0, || "a"));
     }
 }

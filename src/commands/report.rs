@@ -8,9 +8,9 @@
 use std::io::{self, Write};
 
 use crate::analyze::findings::{findings, human_bytes, Finding};
-use crate::analyze::patterns::normalize_key;
+use crate::analyze::patterns::{normalize_key, normalize_shown};
 use crate::analyze::summary::{KeyRecord, ServerInfo, SourceInfo, Summary, TTL_BUCKETS};
-use crate::escape::show_key;
+use crate::escape::Shown;
 use crate::faults::{Checksum, Faults, ReadError};
 use crate::html::escape as html;
 use crate::memory::{Allocator, Model};
@@ -114,14 +114,17 @@ pub fn analyze_filtered(
             .map_err(|e| rdb::Error::from_blob(e, f.offset, true))?;
         let info = inspect_pooled(f, &profile, depth)?;
         let memory = model.key_memory(f, key.len() as u64, &info);
-        let pattern = if opts.redact {
-            normalize_key(&redacted_tokens(&key))
+        let (pattern, plain_key) = if opts.redact {
+            (normalize_key(&redacted_tokens(&key)), false)
         } else {
-            normalize_key(&key)
+            let text = crate::escape::escaped(&key);
+            let plain = matches!(text, std::borrow::Cow::Borrowed(_));
+            (normalize_shown(&text), plain)
         };
         Ok(KeyRecord {
             db: f.db,
             pattern,
+            plain_key,
             type_name: info.type_name,
             encoding: info.encoding,
             elements: info.elements,
@@ -158,7 +161,7 @@ pub fn analyze_filtered(
                 // compressed); it is formatted only if it enters a top list.
                 let key = f.key.to_cow().unwrap_or_default();
                 if filter.admits(f.db, &key) {
-                    summary.absorb(&k, &|| show_key(&key, opts.redact), now_ms)
+                    summary.absorb(&k, &Shown::new(&key, opts.redact, k.plain_key), now_ms)
                 }
             }
             (Record::Key(_), Some(Err(e))) => summary.errors.push(ReadError::new(path, &e)),

@@ -522,7 +522,7 @@ impl Model {
     /// shrinks it to fit once full, so only the last listpack keeps the
     /// preallocation (6.2 already preallocated).
     fn stream(&self, info: &ValueInfo) -> u64 {
-        let Some(s) = info.shape.stream else {
+        let Some(s) = info.shape.stream.as_deref().copied() else {
             return ROBJ;
         };
         if self.era() == Era::Redis84 {

@@ -148,7 +148,7 @@ pub struct Shape {
     /// member of a hashtable set was saved as one.
     pub int: bool,
     /// Stream facts.
-    pub stream: Option<StreamInfo>,
+    pub stream: Option<Box<StreamInfo>>,
     /// Fields carrying a TTL (hash field expiration).
     pub volatile_fields: u64,
     /// Arrays (when per-element lengths are asked for): every element in
@@ -559,7 +559,7 @@ pub fn inspect(
             } else {
                 parse_stream(v, kind).map_err(|e| lift(frame, e))?.1
             };
-            shape.stream = Some(info);
+            shape.stream = Some(Box::new(info));
             shape.bytes = info.listpack_bytes_decoded;
             let enc = if profile.family == Family::Redis && !profile.at_least(6, 0) {
                 "unknown"
