@@ -50,7 +50,7 @@ fn bench(c: &mut Criterion) {
             for k in &keys {
                 let f = KeyFacts {
                     db: 0,
-                    shown: &|| "",
+                    shown: &|| b"",
                     type_name: "string",
                     memory: 64,
                     serialized: 20,

@@ -185,28 +185,31 @@ impl<'k> Shown<'k> {
 
     /// A name already in its shown form.
     pub fn ready(shown: &'k str) -> Shown<'k> {
-        let made = std::cell::OnceCell::new();
-        let _ = made.set(std::borrow::Cow::Borrowed(shown));
-        Shown {
-            raw: shown.as_bytes(),
-            redact: false,
-            plain: false,
-            made,
-        }
+        Shown::new(shown.as_bytes(), false, true)
     }
 
-    /// The shown name.
-    pub fn get(&self) -> &str {
-        self.made.get_or_init(|| {
-            if self.redact {
-                std::borrow::Cow::Owned(redact_key(self.raw))
-            } else if let (true, Ok(s)) = (self.plain, std::str::from_utf8(self.raw)) {
-                std::borrow::Cow::Borrowed(s)
-            } else {
-                escaped(self.raw)
-            }
-        })
+    /// The shown name as UTF-8 bytes, which order as the `str` does: ties
+    /// are broken on these without validating the plain key's UTF-8.
+    pub fn bytes(&self) -> &[u8] {
+        if self.plain && !self.redact {
+            return self.raw;
+        }
+        self.made
+            .get_or_init(|| {
+                if self.redact {
+                    std::borrow::Cow::Owned(redact_key(self.raw))
+                } else {
+                    escaped(self.raw)
+                }
+            })
+            .as_bytes()
     }
+}
+
+/// An owned copy of shown bytes ([`Shown::bytes`]), which are always UTF-8
+/// (plain ASCII, escaped text, or a token), so nothing is replaced.
+pub fn shown_string(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Redis glob matching (util.c `stringmatchlen`): `*`, `?`, `[abc]`, `[^a]`,

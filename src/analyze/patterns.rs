@@ -73,11 +73,11 @@ impl Stats {
         let bigger = match &self.largest {
             None => true,
             Some((m, db, key)) => {
-                k.memory > *m || (k.memory == *m && (k.db, (k.shown)()) < (*db, key.as_str()))
+                k.memory > *m || (k.memory == *m && (k.db, (k.shown)()) < (*db, key.as_bytes()))
             }
         };
         if bigger {
-            self.largest = Some((k.memory, k.db, (k.shown)().to_string()));
+            self.largest = Some((k.memory, k.db, crate::escape::shown_string((k.shown)())));
         }
     }
 
@@ -133,7 +133,7 @@ pub struct KeyFacts<'k> {
     pub db: u64,
     /// The key as it may be shown (escaped or redacted); made only when
     /// the key competes for a pattern's largest member.
-    pub shown: &'k dyn Fn() -> &'k str,
+    pub shown: &'k dyn Fn() -> &'k [u8],
     /// `TYPE`.
     pub type_name: &'k str,
     /// Estimated memory.
@@ -798,7 +798,7 @@ mod tests {
     fn facts(mem: u64) -> KeyFacts<'static> {
         KeyFacts {
             db: 0,
-            shown: &|| "k",
+            shown: &|| b"k",
             type_name: "string",
             memory: mem,
             serialized: 1,

@@ -156,7 +156,7 @@ impl Summary {
     /// formatted; `now_ms` is the snapshot time for TTL buckets.
     pub fn absorb(&mut self, k: &KeyRecord, shown: &Shown<'_>, now_ms: Option<i64>) {
         let type_name = k.type_name.as_str();
-        let key = || shown.get();
+        let key = || shown.bytes();
         let facts = KeyFacts {
             db: k.db,
             shown: &key,
@@ -205,7 +205,7 @@ impl Summary {
         self.patterns.add_normalized(&k.pattern, &facts);
         let top = || TopKey {
             db: k.db,
-            key: key().to_string(),
+            key: crate::escape::shown_string(key()),
             type_name: type_name.to_string(),
             encoding: k.encoding.to_string(),
             elements: k.elements,

@@ -53,14 +53,14 @@ impl TopN {
     /// Whether an item would enter: above the floor, or on it and before
     /// the last item's (db, key). `key` (the shown name) is asked for only
     /// on a tie, so a key that does not enter is not formatted.
-    pub fn admits<'k>(&self, score: u64, db: u64, key: impl FnOnce() -> &'k str) -> bool {
+    pub fn admits<'k>(&self, score: u64, db: u64, key: impl FnOnce() -> &'k [u8]) -> bool {
         if self.cap == 0 {
             return false;
         }
         match self.items.get(self.cap - 1) {
             None => true,
             Some((floor, last)) => {
-                score > *floor || (score == *floor && (db, key()) < (last.db, last.key.as_str()))
+                score > *floor || (score == *floor && (db, key()) < (last.db, last.key.as_bytes()))
             }
         }
     }
@@ -149,7 +149,7 @@ mod tests {
             let floor = t.floor();
             let yes = t.admits(score, db, || {
                 asked.set(true);
-                &key
+                key.as_bytes()
             });
             assert_eq!(asked.get(), floor == Some(score), "key asked for {i}");
             let before = t.clone();
@@ -159,6 +159,6 @@ mod tests {
             });
             assert_eq!(yes, t != before, "offer {i}: score {score} db {db} {key}");
         }
-        assert!(!TopN::new(0).admits(9, 0, || "a"));
+        assert!(!TopN::new(0).admits(9, 0, || b"a"));
     }
 }
