@@ -28,7 +28,10 @@ const BATCH_RECORDS: usize = 2048;
 /// Value bytes per batch, so batches of huge values stay bounded too.
 const BATCH_BYTES: usize = 8 << 20;
 /// The checksum thread reports its progress every this many bytes.
-const CRC_CHUNK: usize = 4 << 20;
+const CRC_CHUNK: usize = 1 << 20;
+/// The framer reports its progress every this many bytes, for the checksum
+/// to keep close ahead of it ([`crate::pages::CHECKSUM_LEAD`]).
+const FRAMER_STEP: u64 = 1 << 20;
 
 /// How a walk meets a fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -105,6 +108,7 @@ where
     std::thread::scope(|sc| {
         let crc = (file.header().version >= 5).then(|| {
             pager.checksum_starts();
+            pager.framer_starts();
             sc.spawn(move || {
                 let data = file.data();
                 let covered = data.len().saturating_sub(8);
@@ -159,14 +163,28 @@ where
         };
         let pager = walk.pager;
         scope.spawn(move || {
+            /// Lets the checksum run free however the framer ends.
+            struct Done<'p>(&'p Pager<'p>);
+            impl Drop for Done<'_> {
+                fn drop(&mut self) {
+                    self.0.framer_done();
+                }
+            }
+            let _done = Done(pager);
             pager.releasing(|| {
                 let mut batch = Vec::with_capacity(BATCH_RECORDS);
                 let mut bytes = 0usize;
+                let mut told = 0u64;
                 let flush = |batch: &mut Vec<Record<'a>>, pos: u64| {
                     let full = std::mem::replace(batch, Vec::with_capacity(BATCH_RECORDS));
                     full.is_empty() || tx.send(Msg::Batch(full, pos)).is_ok()
                 };
                 loop {
+                    let at = records.position();
+                    if at >= told + FRAMER_STEP {
+                        pager.framer_at(at);
+                        told = at;
+                    }
                     match records.next() {
                         Some(Ok(rec)) => {
                             if let Record::Key(f) = &rec {
