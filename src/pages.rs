@@ -35,9 +35,9 @@ pub const WINDOW: u64 = 64 << 20;
 /// fastest reader and the first to touch a range; kept this close, the
 /// framer and then the workers find the range still in the cache instead
 /// of fetching it from memory a second and third time (`rdb`'s framer
-/// spent most of its time on those first loads). On the 2.27 GB dump, 2
-/// cores with 1 MiB L2 each: a lead of 1, 2, 3, 8 MiB gave walls of 1.05,
-/// 1.00, 1.01, 1.14 s; 64 MiB (the window alone) 1.28 s.
+/// spent most of its time on those first loads). 2 MiB was the fastest
+/// of 1, 2, 3, 8 and 64 MiB on 2 cores with 1 MiB of L2 each
+/// (`benches/results/2026-12-07-vm-rdb-scale.md`).
 pub const CHECKSUM_LEAD: u64 = 2 << 20;
 /// Release in steps of this many bytes, to keep the system calls rare.
 const STEP: u64 = 8 << 20;
