@@ -120,19 +120,30 @@ pub fn bytes(b: f64) -> String {
 /// asks for a few kinds within a time window, so a search is a binary
 /// search into short lists instead of a walk over every event in the window.
 struct Index {
-    by_kind: HashMap<&'static str, Vec<usize>>,
+    by_kind: HashMap<&'static str, Kind>,
+}
+
+/// One kind's events and, alongside, their times: a window's binary search
+/// reads this compact list instead of an event scattered over the timeline
+/// per probe (`Ctx::window` was the rules' top entry on large archives).
+#[derive(Default)]
+struct Kind {
+    events: Vec<usize>,
+    ts: Vec<i64>,
 }
 
 impl Index {
     fn new(t: &Timeline) -> Index {
-        let mut by_kind: HashMap<&'static str, Vec<usize>> = HashMap::new();
+        let mut by_kind: HashMap<&'static str, Kind> = HashMap::new();
         for (i, e) in t.events.iter().enumerate() {
-            by_kind.entry(e.kind()).or_default().push(i);
+            let k = by_kind.entry(e.kind()).or_default();
+            k.events.push(i);
+            k.ts.push(e.ts().unwrap_or(i64::MIN));
         }
         Index { by_kind }
     }
     fn of(&self, kind: &str) -> &[usize] {
-        self.by_kind.get(kind).map_or(&[], |v| v.as_slice())
+        self.by_kind.get(kind).map_or(&[], |k| k.events.as_slice())
     }
     /// Events of any of `kinds`, in timeline order.
     fn merged(&self, kinds: &[&str]) -> Vec<usize> {
@@ -176,10 +187,12 @@ impl<'t> Ctx<'t> {
     /// The events of `kind` with time in [from, to].
     fn window(&self, kind: &str, from: i64, to: i64) -> &'t [usize] {
         let ix: &'t Index = self.ix;
-        let v = ix.of(kind);
-        let a = v.partition_point(|&i| self.ts(i) < from);
-        let b = v.partition_point(|&i| self.ts(i) <= to);
-        &v[a.min(b)..b]
+        let Some(k) = ix.by_kind.get(kind) else {
+            return &[];
+        };
+        let a = k.ts.partition_point(|&t| t < from);
+        let b = k.ts.partition_point(|&t| t <= to);
+        &k.events[a.min(b)..b]
     }
     /// Groups the events of `kind` into bursts: each event not yet grouped
     /// opens a burst holding every event of that kind on the same node in
