@@ -87,7 +87,8 @@ pub struct Fault {
 }
 
 /// [`scan`], with the file's CRC-64 computed on a thread of its own
-/// meanwhile, for files that carry one (RDB 5+): returns the faults and the
+/// meanwhile, kept close ahead of the framer ([`crate::pages::CHECKSUM_LEAD`]),
+/// for files that carry one (RDB 5+): returns the faults and the
 /// checksum of everything but the last 8 bytes, to pass to
 /// [`RdbFile::verify_checksum_with`].
 pub fn scan_with_checksum<'a, R, W, S, P>(
@@ -167,13 +168,13 @@ where
         let pager = walk.pager;
         scope.spawn(move || {
             /// Lets the checksum run free however the framer ends.
-            struct Done<'p>(&'p Pager<'p>);
-            impl Drop for Done<'_> {
+            struct FramerDone<'p>(&'p Pager<'p>);
+            impl Drop for FramerDone<'_> {
                 fn drop(&mut self) {
                     self.0.framer_done();
                 }
             }
-            let _done = Done(pager);
+            let _done = FramerDone(pager);
             pager.releasing(|| {
                 let mut batch = Vec::with_capacity(BATCH_RECORDS);
                 let mut bytes = 0usize;
