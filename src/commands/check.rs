@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::faults::{Checksum, ChecksumStatus, ReadError, SkippedRange};
 use crate::rdb::scan::{Fault, Walk};
-use crate::rdb::value::{inspect_pooled, Depth};
+use crate::rdb::value::{with_inspected, Depth};
 use crate::rdb::{self, Error, Profile, RdbFile, Record};
 
 /// Keys and expires of one database.
@@ -112,8 +112,9 @@ pub fn check(
     let mut eof = None;
     let mut current_db = 0u64;
     let work = |f: &rdb::Frame<'_>| {
-        inspect_pooled(f, &profile, Depth::default())
-            .map(|v| (v.type_name.as_str().to_string(), v.encoding))
+        with_inspected(f, &profile, Depth::default(), |v| {
+            (v.type_name.as_str().to_string(), v.encoding)
+        })
     };
     let (faults, crc) = rdb::scan::scan_with_checksum(
         file,

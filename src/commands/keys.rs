@@ -8,7 +8,7 @@ use crate::escape::{glob_match, show_key};
 use crate::faults::Checksum;
 use crate::memory::Model;
 use crate::rdb::scan::{Fault, Walk};
-use crate::rdb::value::{inspect_pooled, Depth, ValueInfo};
+use crate::rdb::value::{with_inspected, Depth, ValueInfo};
 use crate::rdb::{self, Error, Frame, RdbFile, Record};
 
 /// Which keys to list.
@@ -273,20 +273,22 @@ pub fn list<T: Send>(
                 return None;
             }
         }
-        let v = match inspect_pooled(f, &profile, depth) {
-            Ok(v) => v,
-            Err(e) => return Some(Err(e)),
-        };
-        if let Some(t) = &filter.type_name {
-            if v.type_name.as_str() != t {
+        let made = with_inspected(f, &profile, depth, |v| {
+            if let Some(t) = &filter.type_name {
+                if v.type_name.as_str() != t {
+                    return None;
+                }
+            }
+            if filter.encoding.as_deref().is_some_and(|e| e != v.encoding) {
                 return None;
             }
+            let memory = model.key_memory(f, key.len() as u64, v);
+            Some(make(row(f, &key, v, memory, redact)))
+        });
+        match made {
+            Ok(row) => row.map(Ok),
+            Err(e) => Some(Err(e)),
         }
-        if filter.encoding.as_deref().is_some_and(|e| e != v.encoding) {
-            return None;
-        }
-        let memory = model.key_memory(f, key.len() as u64, &v);
-        Some(Ok(make(row(f, &key, &v, memory, redact))))
     };
     let mut eof = None;
     let (faults, crc) = rdb::scan::scan_with_checksum(

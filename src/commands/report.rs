@@ -15,7 +15,7 @@ use crate::faults::{Checksum, Faults, ReadError};
 use crate::html::escape as html;
 use crate::memory::{Allocator, Model};
 use crate::rdb::scan::Walk;
-use crate::rdb::value::{inspect_pooled, Depth};
+use crate::rdb::value::{with_inspected, Depth};
 use crate::rdb::{self, Frame, Profile, RdbFile, Record};
 
 /// How to analyze.
@@ -112,8 +112,16 @@ pub fn analyze_filtered(
             .key
             .to_cow()
             .map_err(|e| rdb::Error::from_blob(e, f.offset, true))?;
-        let info = inspect_pooled(f, &profile, depth)?;
-        let memory = model.key_memory(f, key.len() as u64, &info);
+        let (type_name, encoding, elements, memory, waste) =
+            with_inspected(f, &profile, depth, |info| {
+                (
+                    info.type_name,
+                    info.encoding,
+                    info.elements,
+                    model.key_memory(f, key.len() as u64, info),
+                    rounding_waste(info, opts.allocator),
+                )
+            })?;
         let (pattern, plain_key) = if opts.redact {
             (normalize_key(&redacted_tokens(&key)), false)
         } else {
@@ -125,15 +133,15 @@ pub fn analyze_filtered(
             db: f.db,
             pattern,
             plain_key,
-            type_name: info.type_name,
-            encoding: info.encoding,
-            elements: info.elements,
+            type_name,
+            encoding,
+            elements,
             memory,
             serialized: f.serialized_bytes,
             expire_ms: f.expire_ms,
             idle_s: f.idle_s,
             freq: f.freq,
-            rounding_waste: rounding_waste(&info, opts.allocator),
+            rounding_waste: waste,
         })
     };
     let mut eof = None;

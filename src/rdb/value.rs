@@ -184,6 +184,39 @@ pub struct ValueInfo {
     pub shape: Shape,
 }
 
+impl ValueInfo {
+    /// A result before anything is known, to be filled by [`inspect`].
+    fn empty() -> ValueInfo {
+        ValueInfo {
+            type_name: TypeName::Builtin("none"),
+            encoding: "",
+            elements: None,
+            shape: Shape::default(),
+        }
+    }
+}
+
+impl Shape {
+    /// Back to [`Shape::default`], keeping the allocations of vectors
+    /// that stayed short, for the next key on this thread.
+    pub fn reset(&mut self) {
+        fn emptied<T>(v: &mut Vec<T>) -> Vec<T> {
+            let mut v = std::mem::take(v);
+            v.clear();
+            if v.capacity() > SHAPE_KEPT {
+                v = Vec::new();
+            }
+            v
+        }
+        *self = Shape {
+            nodes: emptied(&mut self.nodes),
+            rax_nodes: emptied(&mut self.rax_nodes),
+            array: emptied(&mut self.array),
+            ..Shape::default()
+        };
+    }
+}
+
 /// Options for [`inspect`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Depth {
@@ -312,13 +345,38 @@ const SCRATCH_KEPT: usize = 16 << 20;
 
 /// [`inspect`] with this thread's reused scratch buffer.
 pub fn inspect_pooled(frame: &Frame<'_>, profile: &Profile, depth: Depth) -> Result<ValueInfo> {
+    with_inspected(frame, profile, depth, ValueInfo::clone)
+}
+
+thread_local! {
+    /// Per-worker result of [`with_inspected`], filled in place key after
+    /// key: returned by value it was copied five times on its way to the
+    /// caller (memmove, 5 % of `rdb`), and its vectors reallocated per key.
+    static INFO: std::cell::RefCell<ValueInfo> = std::cell::RefCell::new(ValueInfo::empty());
+}
+
+/// Vectors of a pooled [`Shape`] longer than this are freed after use.
+const SHAPE_KEPT: usize = 4096;
+
+/// [`inspect`] into this thread's reused scratch and result, handing the
+/// result to `f`: for callers that only read a few facts off it.
+pub fn with_inspected<T>(
+    frame: &Frame<'_>,
+    profile: &Profile,
+    depth: Depth,
+    f: impl FnOnce(&ValueInfo) -> T,
+) -> Result<T> {
     SCRATCH.with(|b| {
-        let mut b = b.borrow_mut();
-        let r = inspect(frame, profile, depth, &mut b);
-        if b.capacity() > SCRATCH_KEPT {
-            *b = Vec::new();
-        }
-        r
+        INFO.with(|info| {
+            let mut b = b.borrow_mut();
+            let mut info = info.borrow_mut();
+            let r = inspect_into(frame, profile, depth, &mut b, &mut info).map(|()| f(&info));
+            if b.capacity() > SCRATCH_KEPT {
+                *b = Vec::new();
+            }
+            info.shape.reset();
+            r
+        })
     })
 }
 
@@ -329,8 +387,22 @@ pub fn inspect(
     depth: Depth,
     scratch: &mut Vec<u8>,
 ) -> Result<ValueInfo> {
+    let mut info = ValueInfo::empty();
+    inspect_into(frame, profile, depth, scratch, &mut info)?;
+    Ok(info)
+}
+
+/// [`inspect`] into `info`, whose shape must be empty
+/// ([`Shape::reset`]).
+fn inspect_into(
+    frame: &Frame<'_>,
+    profile: &Profile,
+    depth: Depth,
+    scratch: &mut Vec<u8>,
+    info: &mut ValueInfo,
+) -> Result<()> {
     let kind = frame.kind;
-    let mut shape = Shape::default();
+    let shape = &mut info.shape;
     let builtin = TypeName::Builtin(kind.type_name());
     let v = frame.value;
     let (encoding, elements): (&'static str, Option<u64>) = match kind {
@@ -579,12 +651,10 @@ pub fn inspect(
                 b"vectorset" => super::module::leading_uints::<2>(v).map(|[_, count]| count),
                 _ => None,
             };
-            return Ok(ValueInfo {
-                type_name: TypeName::Module(name),
-                encoding: "raw",
-                elements,
-                shape,
-            });
+            info.type_name = TypeName::Module(name);
+            info.encoding = "raw";
+            info.elements = elements;
+            return Ok(());
         }
         Kind::Array => {
             let (_, n) = parse_len(v).map_err(|e| lift(frame, e))?;
@@ -595,12 +665,10 @@ pub fn inspect(
             ("sliced-array", Some(n))
         }
     };
-    Ok(ValueInfo {
-        type_name: builtin,
-        encoding,
-        elements,
-        shape,
-    })
+    info.type_name = builtin;
+    info.encoding = encoding;
+    info.elements = elements;
+    Ok(())
 }
 
 /// Walks an array value (count, optional insert cursor, then per element
