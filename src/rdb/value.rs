@@ -333,7 +333,7 @@ pub fn string_encoding(
 }
 
 thread_local! {
-    /// Per-worker LZF scratch for [`inspect_pooled`], reused across keys so
+    /// Per-worker LZF scratch for [`with_inspected`], reused across keys so
     /// decoding allocates only when a value is larger than any before it on
     /// that thread.
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -342,11 +342,6 @@ thread_local! {
 /// A scratch buffer grown past this is freed after use, so one huge
 /// compressed value does not stay on a worker's heap for the rest of a walk.
 const SCRATCH_KEPT: usize = 16 << 20;
-
-/// [`inspect`] with this thread's reused scratch buffer.
-pub fn inspect_pooled(frame: &Frame<'_>, profile: &Profile, depth: Depth) -> Result<ValueInfo> {
-    with_inspected(frame, profile, depth, ValueInfo::clone)
-}
 
 thread_local! {
     /// Per-worker result of [`with_inspected`], filled in place key after
