@@ -36,8 +36,8 @@ pub const WINDOW: u64 = 64 << 20;
 /// framer and then the workers find the range still in the cache instead
 /// of fetching it from memory a second and third time (`rdb`'s framer
 /// spent most of its time on those first loads). 2 MiB was the fastest
-/// of 1, 2, 3, 8 and 64 MiB on 2 cores with 1 MiB of L2 each
-/// (`benches/results/2026-12-07-vm-rdb-scale.md`).
+/// in side-by-side runs of 1, 2, 3, 8 and 64 MiB on 2 cores with 1 MiB of
+/// L2 each (`benches/results/2026-12-07-vm-rdb-scale.md`).
 pub const CHECKSUM_LEAD: u64 = 2 << 20;
 /// Release in steps of this many bytes, to keep the system calls rare.
 const STEP: u64 = 8 << 20;
