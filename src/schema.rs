@@ -290,6 +290,7 @@ fn logs_body(merged: bool) -> Value {
         ("events_omitted", uint()),
         ("timeline_limit", opt("integer")),
         ("incidents", uint()),
+        ("windows", uint()),
         ("full_resyncs", uint()),
         ("partial_resyncs", uint()),
         ("bgsaves_started", uint()),

@@ -638,7 +638,7 @@ pub type Sink<'s> = dyn FnMut(Vec<Item>, Counters) + Send + 's;
 /// Size of the pieces a whole in-memory input is parsed in: small enough
 /// that only a few batches of records exist at once, large enough that the
 /// per-batch overhead does not show.
-const PIECE: usize = 32 * 1024 * 1024;
+const PIECE: usize = 8 * 1024 * 1024;
 
 /// Parses a whole in-memory input (an mmap) piece by piece, handing each
 /// piece's records to `sink` while the next piece is parsed, so memory holds

@@ -83,13 +83,20 @@ pub struct LogsArgs {
     #[arg(long)]
     pub all_events: bool,
     /// List at most this many events on the timeline, in every format, and
-    /// at most this many lifetimes per node in JSON (the latest); what is
+    /// at most this many lifetimes per node in JSON (the latest, and at
+    /// most 1000 of them); what is
     /// left out is counted (`metrics.events_omitted`,
     /// `nodes[].lifetimes_omitted`, a closing line in text and HTML).
     /// Past the limit the most severe events are kept. `--all-events`
     /// lifts it.
     #[arg(long, value_name = "N", default_value_t = super::EVENTS_LISTED)]
     pub timeline_limit: usize,
+    /// Analyse a long archive window by window every N retained events,
+    /// letting go of what is settled (0: the whole run at once). Output
+    /// does not depend on it beyond what windows cannot see: an incident
+    /// whose lines lie more than six hours from its start.
+    #[arg(long, value_name = "N", default_value_t = super::window::FLUSH_EVENTS, hide = true)]
+    pub window_events: usize,
     /// Exit with code 1 when an incident at or above this severity exists.
     #[arg(long, value_enum)]
     pub fail_on: Option<Severity>,
@@ -116,6 +123,7 @@ impl LogsArgs {
             top: 50,
             all_events: false,
             timeline_limit: super::EVENTS_LISTED,
+            window_events: super::window::FLUSH_EVENTS,
             fail_on: None,
         }
     }

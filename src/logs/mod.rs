@@ -26,6 +26,7 @@ pub mod rotation;
 pub mod rules;
 pub mod text;
 pub mod timeline;
+pub mod window;
 
 #[cfg(test)]
 mod tests;
@@ -38,6 +39,7 @@ use serde_json::json;
 
 use crate::source::{self, Compression};
 use timeline::{Builder, Timeline};
+use window::Windowed;
 
 /// The result of analysing a set of logs, before rendering.
 pub struct Analysis {
@@ -47,6 +49,8 @@ pub struct Analysis {
     pub incidents: Vec<rules::Incident>,
     /// Non-fatal problems (unreadable files), as `path: reason`.
     pub errors: Vec<String>,
+    /// Windows the run was analysed in (1: as a whole; see [`window`]).
+    pub windows: usize,
     /// Standard input's copy, removed with the analysis.
     _spool: Option<Spool>,
 }
@@ -67,6 +71,39 @@ pub struct Options {
     /// Keep every event, not only those rules read or of medium severity
     /// and above (see [`timeline::LOW_VALUE_KEPT`]).
     pub all_events: bool,
+    /// Analyse window by window every this many retained events, pruning
+    /// what is settled (0: the whole run at once; see [`window`]).
+    pub window_events: usize,
+    /// The events `logs` lists, held while windows are pruned.
+    pub listing: Option<ListingOpts>,
+}
+
+/// Which events a listing shows (see [`timeline::Listing`]).
+#[derive(Debug, Clone, Default)]
+pub struct ListingOpts {
+    /// `--timeline-limit` (`usize::MAX` with `--all-events`).
+    pub limit: usize,
+    /// Whether events below medium severity may be listed (JSON).
+    pub low: bool,
+    /// `--node`.
+    pub nodes: Vec<String>,
+    /// `--since`.
+    pub since: Option<i64>,
+    /// `--until`.
+    pub until: Option<i64>,
+}
+
+impl ListingOpts {
+    fn listing(&self) -> timeline::Listing {
+        let o = self.clone();
+        timeline::Listing {
+            limit: o.limit,
+            low: o.low,
+            wanted: Box::new(move |name, ts| {
+                node_wanted(name, &o.nodes) && in_window(ts, ts, o.since, o.until)
+            }),
+        }
+    }
 }
 
 fn is_glob(s: &str) -> bool {
@@ -345,7 +382,7 @@ fn read_one(
 
 /// Streams one large file into the builder; returns the read error, if any.
 fn stream_one(
-    b: &mut Builder,
+    w: &mut Windowed,
     path: &Path,
     shown: String,
     set: usize,
@@ -355,7 +392,8 @@ fn stream_one(
     let mtime = mtime_of(path);
     let mut counters = chunk::Counters::default();
     if is_plain(path) {
-        b.begin_file(shown, path.to_path_buf(), true, set, mtime, "none");
+        w.builder()
+            .begin_file(shown, path.to_path_buf(), true, set, mtime, "none");
         return match source::Source::open(path) {
             Ok(src) => {
                 let bytes = src.bytes();
@@ -365,23 +403,23 @@ fn stream_one(
                 let pager = src.pager();
                 let passed = |pos: u64| pager.reader_at(pos);
                 chunk::parse_mmap_with(bytes, threads, tick, &passed, &mut |items, c| {
-                    b.feed(items);
+                    w.feed(items);
                     counters.merge(c);
                 });
                 pager.reader_done();
-                b.end_file(&counters, bytes.len() as u64, None);
+                w.builder().end_file(&counters, bytes.len() as u64, None);
                 None
             }
             Err(e) => {
                 let e = e.to_string();
-                b.end_file(&counters, 0, Some(e.clone()));
+                w.builder().end_file(&counters, 0, Some(e.clone()));
                 Some(e)
             }
         };
     }
     match source::open_stream_counted(path, counter(tick)) {
         Ok((mut r, comp)) => {
-            b.begin_file(
+            w.builder().begin_file(
                 shown,
                 path.to_path_buf(),
                 false,
@@ -391,15 +429,16 @@ fn stream_one(
             );
             let (bytes, err) =
                 chunk::parse_stream_with(&mut *r, threads, &|_| {}, &mut |items, c| {
-                    b.feed(items);
+                    w.feed(items);
                     counters.merge(c);
                 });
             let err = err.map(|e| format!("{}: {e}", path.display()));
-            b.end_file(&counters, bytes, err.clone());
+            w.builder().end_file(&counters, bytes, err.clone());
             err
         }
         Err(e) => {
             let e = e.to_string();
+            let b = w.builder();
             b.begin_file(shown, path.to_path_buf(), false, set, mtime, "none");
             b.end_file(&counters, 0, Some(e.clone()));
             Some(e)
@@ -513,12 +552,29 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
         (len <= limit).then_some(len)
     };
     let mut b = Builder::new(&set_names, opts.year, opts.all_events).with_boot_time(opts.boot);
+    if let Some(l) = &opts.listing {
+        b = b.with_listing(l.listing());
+    }
+    let mut w = Windowed::new(b, opts.redact, opts.window_events);
+    // When the files still to come start: a window is settled only up to
+    // there (a file's first stamp is read from its head).
+    let mut upcoming = vec![i64::MAX; order.len() + 1];
+    if opts.window_events > 0 {
+        for k in (0..order.len()).rev() {
+            let first = match rotation::first_stamp(&readable[order[k].1]) {
+                Some(line::Stamp::Abs(ms)) => ms,
+                _ => i64::MIN,
+            };
+            upcoming[k] = upcoming[k + 1].min(first);
+        }
+    }
     let mut k = 0;
     while k < order.len() {
         let (set, i) = order[k];
         if small(i).is_none() {
+            w.set_upcoming(upcoming[k + 1]);
             if let Some(e) = stream_one(
-                &mut b,
+                &mut w,
                 &readable[i],
                 source::shown(&files[i]),
                 set,
@@ -546,7 +602,9 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
             .par_iter()
             .map(|&(set, i)| (set, i, read_one(&readable[i], threads, &tick)))
             .collect();
-        for (set, i, (p, comp, err)) in parsed {
+        for (at, (set, i, (p, comp, err))) in (k..).zip(parsed) {
+            w.set_upcoming(upcoming[at + 1]);
+            let b = w.builder();
             b.begin_file(
                 source::shown(&files[i]),
                 readable[i].clone(),
@@ -555,8 +613,8 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
                 mtime_of(&readable[i]),
                 comp,
             );
-            b.feed(p.items);
-            b.end_file(&p.counters, p.bytes, err.clone());
+            w.feed(p.items);
+            w.builder().end_file(&p.counters, p.bytes, err.clone());
             if let Some(e) = err {
                 errors.push(e);
             }
@@ -564,9 +622,9 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
         k = end;
     }
     pb.finish_and_clear();
-    let t = b.finish();
-    let incidents = rules::run(&t, opts.redact);
+    let (t, incidents, windows) = w.finish();
     Analysis {
+        windows,
         timeline: t,
         incidents,
         errors,
@@ -631,14 +689,15 @@ fn metrics(a: &Analysis, listed: usize, omitted: usize, limit: usize) -> serde_j
         "unparsed_lines": t.files.iter().map(|f| f.unparsed).sum::<u64>(),
         "bytes": t.files.iter().map(|f| f.bytes).sum::<u64>(),
         "nodes": t.server_nodes(),
-        "lifetimes": t.nodes.iter().map(|n| n.lifetimes.len()).sum::<usize>(),
-        "crashes": t.crashes.len(),
+        "lifetimes": t.nodes.iter().map(|n| n.lifetime_count()).sum::<u64>(),
+        "crashes": t.crashes_total,
         "events": t.events_total,
-        "events_kept": t.events.len(),
+        "events_kept": t.events.len() as u64 + t.events_gone,
         "events_listed": listed,
         "events_omitted": omitted,
         "timeline_limit": (limit != usize::MAX).then_some(limit),
         "incidents": a.incidents.len(),
+        "windows": a.windows,
         "full_resyncs": count("full_resync"),
         "partial_resyncs": count("psync_ok"),
         "bgsaves_started": count("bgsave_started"),
@@ -646,6 +705,7 @@ fn metrics(a: &Analysis, listed: usize, omitted: usize, limit: usize) -> serde_j
         // stopping it on purpose) failed too.
         "bgsave_failures": count("bgsave_error")
             + count("fork_failed")
+            + t.bgsave_killed_gone
             + t.events.iter().filter(|e| e.kind() == "bgsave_signal" && e.num(t, "signal") != Some(10.0)).count() as u64,
         "aof_fsync_stalls": count("aof_fsync_slow"),
         "oom_kills": count("kernel_oom_kill"),
@@ -745,6 +805,12 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let json = args.format == cli::LogFormat::Json;
+    let limit = if args.all_events {
+        usize::MAX
+    } else {
+        args.timeline_limit
+    };
     let opts = Options {
         year: args.year,
         boot,
@@ -752,6 +818,14 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         redact: args.redact,
         progress: !args.quiet,
         all_events: args.all_events,
+        window_events: args.window_events,
+        listing: Some(ListingOpts {
+            limit,
+            low: json,
+            nodes: args.node.clone(),
+            since,
+            until,
+        }),
     };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
     let analysis = match pool {
@@ -814,18 +888,15 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         .iter()
         .filter(|e| node_ok(e.node()) && in_time(e.ts(), e.ts()))
         .collect();
-    let json = args.format == cli::LogFormat::Json;
-    let limit = if args.all_events {
-        usize::MAX
-    } else {
-        args.timeline_limit
-    };
     // Text and HTML list events of medium severity and above; JSON lists
-    // every kept event until the limit, then those only.
-    if !json || t.events_trimmed || events.len() > limit {
+    // every kept event until the limit, then those only. Events a long
+    // archive's windows let go of count too.
+    let (gone, gone_medium) = t.unlisted;
+    let mut matching = events.len() + gone as usize;
+    if !json || t.events_trimmed || matching > limit {
         events.retain(|e| e.severity >= catalog::Severity::Medium);
+        matching = events.len() + gone_medium as usize;
     }
-    let matching = events.len();
     if events.len() > limit {
         let severities: Vec<catalog::Severity> = events.iter().map(|e| e.severity).collect();
         events = most_severe(&severities, limit)
@@ -879,6 +950,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         incidents,
         errors,
         _spool,
+        ..
     } = analysis;
     drop((errors, _spool));
     std::thread::spawn(move || drop((timeline, incidents)));

@@ -407,10 +407,11 @@ pub(super) fn lifetime_ends(t: &Timeline, n: &Node) -> String {
         return "host kernel log (no server process)".to_string();
     }
     let ends = n.lifetimes.iter().map(|&l| t.lifetimes[l].end.name());
-    if n.lifetimes.len() <= LISTED {
+    if n.lifetime_count() <= LISTED as u64 {
         return ends.collect::<Vec<_>>().join(", ");
     }
-    let mut counts: Vec<(&str, usize)> = Vec::new();
+    // Those a long archive no longer holds came first.
+    let mut counts: Vec<(&str, u64)> = n.gone_ends.iter().map(|(e, k)| (e.name(), *k)).collect();
     for e in ends {
         match counts.iter_mut().find(|c| c.0 == e) {
             Some(c) => c.1 += 1,
@@ -460,7 +461,7 @@ pub fn text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             n.name,
             n.mode.as_deref().unwrap_or("?"),
             n.version.as_deref().unwrap_or("?"),
-            n.lifetimes.len(),
+            n.lifetime_count(),
             lifetime_ends(t, n)
         )?;
     }
@@ -554,7 +555,7 @@ pub fn markdown(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             n.name,
             n.mode.as_deref().unwrap_or("?"),
             n.version.as_deref().unwrap_or("?"),
-            n.lifetimes.len(),
+            n.lifetime_count(),
             lifetime_ends(t, n)
         )?;
     }
@@ -678,12 +679,13 @@ pub fn json_out(r: &Report, metrics: Value, w: &mut dyn Write) -> io::Result<()>
         .map(|n| {
             // The latest lifetimes, when a node restarted more often than
             // the timeline lists.
-            let omitted = n.lifetimes.len().saturating_sub(r.timeline_limit);
+            let listed = r.timeline_limit.min(super::timeline::LIFETIMES_LISTED);
+            let skip = n.lifetimes.len().saturating_sub(listed);
             NodeJson {
                 cluster_ids: &n.cluster_ids,
                 files: n.files.iter().map(|&f| t.files[f].path.as_str()).collect(),
-                lifetimes: Lifetimes(t, &n.lifetimes[omitted..]),
-                lifetimes_omitted: omitted,
+                lifetimes: Lifetimes(t, &n.lifetimes[skip..]),
+                lifetimes_omitted: n.gone + skip as u64,
                 mode: n.mode.as_deref(),
                 name: &n.name,
                 port: n.port,
@@ -763,7 +765,7 @@ struct NodeJson<'d> {
     cluster_ids: &'d [String],
     files: Vec<&'d str>,
     lifetimes: Lifetimes<'d>,
-    lifetimes_omitted: usize,
+    lifetimes_omitted: u64,
     mode: Option<&'d str>,
     name: &'d str,
     port: Option<u32>,
@@ -919,7 +921,7 @@ pub fn html_body(r: &Report, w: &mut dyn Write) -> io::Result<()> {
             e(&n.name),
             e(n.mode.as_deref().unwrap_or("?")),
             e(n.version.as_deref().unwrap_or("?")),
-            n.lifetimes.len(),
+            n.lifetime_count(),
             e(&lifetime_ends(t, n))
         )?;
     }
@@ -1034,8 +1036,8 @@ fn timeline_svg(r: &Report, a: i64, b: i64, w: &mut dyn Write) -> io::Result<()>
             y + 12.0
         )?;
     }
-    let starts: usize = t.nodes.iter().map(|n| n.lifetimes.len()).sum();
-    if starts <= TICKS {
+    let starts: u64 = t.nodes.iter().map(|n| n.lifetime_count()).sum();
+    if starts <= TICKS as u64 {
         for (n, node) in t.nodes.iter().enumerate() {
             let y = LANE * n as f64;
             for &l in &node.lifetimes {

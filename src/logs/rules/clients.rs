@@ -4,7 +4,7 @@
 use super::*;
 
 /// FC11: output-buffer disconnections, and cross-protocol attack warnings.
-pub(super) fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn clients(c: &mut Ctx, out: &mut Sink) {
     let t = c.t;
     // One incident per client class in a burst: a replica dropped for its
     // buffer is a replication matter, a slow subscriber or a client with an
@@ -139,7 +139,7 @@ pub(super) fn clients(c: &mut Ctx, out: &mut Vec<Incident>) {
 }
 
 /// FC12: a blocked event loop, and the false failure detection it causes.
-pub(super) fn blocked_loop(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn blocked_loop(c: &mut Ctx, out: &mut Sink) {
     let t = c.t;
     for e in
         c.ix.merged(&["slow_script", "watchdog"])

@@ -4,7 +4,12 @@
 use super::*;
 
 /// FC13: configuration hazards, one summary per node (latest occurrence).
-pub(super) fn config_hazards(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn config_hazards(c: &mut Ctx, out: &mut Sink) {
+    // A summary of the run: written once, from its last window (which
+    // holds each node's latest warning of each kind, see `REMEMBERED`).
+    if !c.last {
+        return;
+    }
     let t = c.t;
     const HAZ: &[(&str, &str)] = &[
         (
@@ -47,22 +52,26 @@ pub(super) fn config_hazards(c: &mut Ctx, out: &mut Vec<Incident>) {
             continue;
         }
         let ts = ev.iter().filter_map(|x| x.ts()).max();
-        out.push(Incident {
-            id: 0,
-            claims: Vec::new(),
-            caused_by: Vec::new(),
-            led_to: Vec::new(),
-            kind: "config_hazard",
-            severity: Severity::Info,
-            start: ts,
-            end: ts,
-            nodes: vec![n],
-            summary: format!(
-                "Configuration hazards on {}: {}.",
-                c.name(n),
-                found.join("; ")
-            ),
-            evidence: ev,
-        });
+        // Of the whole run, however long ago the warning came.
+        out.push_at(
+            Incident {
+                id: 0,
+                claims: Vec::new(),
+                caused_by: Vec::new(),
+                led_to: Vec::new(),
+                kind: "config_hazard",
+                severity: Severity::Info,
+                start: ts,
+                end: ts,
+                nodes: vec![n],
+                summary: format!(
+                    "Configuration hazards on {}: {}.",
+                    c.name(n),
+                    found.join("; ")
+                ),
+                evidence: ev,
+            },
+            None,
+        );
     }
 }

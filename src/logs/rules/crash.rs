@@ -4,7 +4,7 @@
 use super::*;
 
 /// FC14: one incident per crash report.
-pub(super) fn crashes(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn crashes(c: &mut Ctx, out: &mut Sink) {
     let t = c.t;
     for (l, lt) in t.lifetimes.iter().enumerate() {
         let Some(ci) = lt.crash else { continue };

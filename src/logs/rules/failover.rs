@@ -4,7 +4,7 @@
 use super::*;
 
 /// FC8: sentinel failover, anchored on `+switch-master`.
-pub(super) fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn sentinel_failovers(c: &mut Ctx, out: &mut Sink) {
     let t = c.t;
     let mut seen: Vec<(String, u32, u32, i64)> = Vec::new();
     let ix = c.ix;
@@ -278,7 +278,7 @@ pub(super) fn sentinel_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
 }
 
 /// FC9: cluster failover, anchored on `Failover election won`.
-pub(super) fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn cluster_failovers(c: &mut Ctx, out: &mut Sink) {
     let t = c.t;
     let ix = c.ix;
     for &i in ix.of("cluster_failover_won") {
@@ -524,7 +524,7 @@ pub(super) fn cluster_failovers(c: &mut Ctx, out: &mut Vec<Incident>) {
 
 /// FC9 (residual): `Cluster state changed: fail` windows not explained by a
 /// failover incident.
-pub(super) fn cluster_down(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn cluster_down(c: &mut Ctx, out: &mut Sink) {
     let t = c.t;
     let ix = c.ix;
     for &i in ix.of("cluster_state") {

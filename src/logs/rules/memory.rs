@@ -4,7 +4,7 @@
 use super::*;
 
 /// FC10 and FC2: memory exhaustion and the kernel OOM killer.
-pub(super) fn memory(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn memory(c: &mut Ctx, out: &mut Sink) {
     let t = c.t;
     let ix = c.ix;
     let main_pids: HashSet<u32> = t.lifetimes.iter().map(|l| l.pid).collect();

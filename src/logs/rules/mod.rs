@@ -163,6 +163,9 @@ struct Ctx<'t> {
     lt_pos: Vec<usize>,
     /// Per node: (last-line time, position) of its lifetimes, by time.
     last_by_time: Vec<Vec<(i64, usize)>>,
+    /// Whether this is the run's last window (or the whole run): rules
+    /// that sum up a node over the run write then.
+    last: bool,
 }
 
 impl<'t> Ctx<'t> {
@@ -294,6 +297,20 @@ fn port_of(addr: &str) -> Option<u32> {
     addr.rsplit(':').next()?.parse().ok()
 }
 
+/// Kinds whose latest event per node a rule reads however long ago it
+/// came (a fork's last copy-on-write peak, the hazards warned at startup):
+/// a long archive's windows keep that one when they prune.
+pub const REMEMBERED: &[&str] = &[
+    "fork_cow",
+    "overcommit_disabled",
+    "thp_enabled",
+    "tcp_backlog_low",
+    "no_config_file",
+    "maxclients_reduced",
+    "slow_clocksource",
+    "maxmemory_tiny",
+];
+
 /// The lines that start a persistence fork child and name its pid.
 const FORK_STARTS: &[&str] = &[
     "bgsave_started",
@@ -343,193 +360,278 @@ pub fn client_field<'a>(client: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
 }
 
+/// The rules, in the order they claim events: a rule earlier in the list
+/// explains a line before a more generic one can report it again.
+const RULES: [fn(&mut Ctx, &mut Sink); 14] = [
+    sentinel_failovers,
+    cluster_failovers,
+    crashes,
+    restarts,
+    replication_breaks,
+    full_resyncs,
+    replicaof_discards,
+    persistence,
+    cluster_down,
+    clients,
+    fsync_stalls,
+    memory,
+    blocked_loop,
+    config_hazards,
+];
+
 /// Runs every rule; incidents come back ordered by start time.
 pub fn run(t: &Timeline, redact: bool) -> Vec<Incident> {
-    let ix = Index::new(t);
-    let mut lt_pos = vec![0; t.lifetimes.len()];
-    let mut last_by_time = Vec::with_capacity(t.nodes.len());
-    for n in &t.nodes {
-        let mut v = Vec::new();
-        for (k, &l) in n.lifetimes.iter().enumerate() {
-            lt_pos[l] = k;
-            if let Some(ts) = t.lifetimes[l].last.and_then(|x| x.ts()) {
-                v.push((ts, k));
+    let mut found = Found::default();
+    found.add(t, redact, i64::MIN..i64::MAX, true);
+    found.finish()
+}
+
+/// Incidents gathered over one run, which on a long archive is analysed
+/// window by window: each rule's own are folded as they come (see
+/// [`Folder`]), so what is held is bounded by the kinds and nodes, not by
+/// the incidents.
+#[derive(Default)]
+pub struct Found {
+    by_rule: Vec<Folder>,
+}
+
+impl Found {
+    /// Runs every rule on `t` and keeps the incidents that start in
+    /// `starts`; `last` is the run's last window, which also keeps those
+    /// without a start and the summaries of a whole node.
+    pub fn add(&mut self, t: &Timeline, redact: bool, starts: std::ops::Range<i64>, last: bool) {
+        let ix = Index::new(t);
+        let mut lt_pos = vec![0; t.lifetimes.len()];
+        let mut last_by_time = Vec::with_capacity(t.nodes.len());
+        for n in &t.nodes {
+            let mut v = Vec::new();
+            for (k, &l) in n.lifetimes.iter().enumerate() {
+                lt_pos[l] = k;
+                if let Some(ts) = t.lifetimes[l].last.and_then(|x| x.ts()) {
+                    v.push((ts, k));
+                }
             }
+            v.sort_unstable();
+            last_by_time.push(v);
         }
-        v.sort_unstable();
-        last_by_time.push(v);
+        let mut c = Ctx {
+            t,
+            ix: &ix,
+            used: HashSet::new(),
+            redact,
+            lt_pos,
+            last_by_time,
+            last,
+        };
+        self.by_rule.resize_with(RULES.len(), Folder::default);
+        for (rule, folder) in RULES.iter().zip(&mut self.by_rule) {
+            rule(
+                &mut c,
+                &mut Sink {
+                    folder,
+                    starts: starts.clone(),
+                    undated: last,
+                },
+            );
+        }
     }
-    let mut c = Ctx {
-        t,
-        ix: &ix,
-        used: HashSet::new(),
-        redact,
-        lt_pos,
-        last_by_time,
-    };
-    let mut out = Vec::new();
-    let from = out.len();
-    sentinel_failovers(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    cluster_failovers(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    crashes(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    restarts(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    replication_breaks(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    full_resyncs(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    replicaof_discards(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    persistence(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    cluster_down(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    clients(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    fsync_stalls(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    memory(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    blocked_loop(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    let from = out.len();
-    config_hazards(&mut c, &mut out);
-    fold_repeats(&mut out, from);
-    // Summaries grow by pieces: drop the slack, which on an archive with
-    // hundreds of thousands of incidents is tens of megabytes.
-    for i in &mut out {
-        i.summary.shrink_to_fit();
-        i.evidence.shrink_to_fit();
+
+    /// The incidents in start order, linked by cause.
+    pub fn finish(self) -> Vec<Incident> {
+        let mut out: Vec<Incident> = self.by_rule.into_iter().flat_map(Folder::finish).collect();
+        // Summaries grow by pieces: drop the slack, which on an archive with
+        // hundreds of thousands of incidents is tens of megabytes.
+        for i in &mut out {
+            i.summary.shrink_to_fit();
+            i.evidence.shrink_to_fit();
+        }
+        out.sort_by_key(|i| (i.start.unwrap_or(i64::MIN), i.kind));
+        links::link(&mut out);
+        out
     }
-    out.sort_by_key(|i| (i.start.unwrap_or(i64::MIN), i.kind));
-    links::link(&mut out);
-    out
+}
+
+/// Where a rule writes its incidents: those of the window being analysed
+/// are folded into the rule's own as they come, so that thousands of
+/// restarts of one node are never held at once.
+struct Sink<'f> {
+    folder: &'f mut Folder,
+    starts: std::ops::Range<i64>,
+    undated: bool,
+}
+
+impl Sink<'_> {
+    /// Keeps an incident that starts in the window's span.
+    fn push(&mut self, i: Incident) {
+        let at = i.start;
+        self.push_at(i, at);
+    }
+    /// Keeps an incident found at `anchor` in the window's span: what a
+    /// rule can only tell once a later line came (a restart, once the next
+    /// process started, however long the node was down) is kept by the
+    /// window that holds that line, not by the one that holds its start.
+    fn push_at(&mut self, i: Incident, anchor: Option<i64>) {
+        if anchor.map_or(self.undated, |s| self.starts.contains(&s)) {
+            self.folder.push(i);
+        }
+    }
 }
 
 /// More incidents than this of one kind on the same nodes are folded into
-/// one (see [`fold_repeats`]).
+/// one (see [`Folder`]).
 pub const REPEAT_FOLD: usize = 50;
 
-/// Folds runs of look-alike incidents that one rule wrote from `from` on.
+/// Folds runs of look-alike incidents of one rule as they come.
 ///
 /// When more than [`REPEAT_FOLD`] incidents share a kind and the same
 /// affected nodes (a node restarted thousands of times on a long archive),
-/// they become one incident of that kind: the highest severity, the first
-/// start, the latest end, a summary with the count and span followed by the
-/// first and the last summary, and the first and the last evidence. Smaller
-/// groups are left as they are, in their order.
-fn fold_repeats(out: &mut Vec<Incident>, from: usize) {
-    // A fold may span days: give the date as well.
-    let stamp = |ts: Option<i64>| ts.map_or_else(|| "?".to_string(), super::line::format_ms);
-    let mut count: HashMap<(&'static str, &[usize]), usize> = HashMap::new();
-    for i in &out[from..] {
-        *count.entry((i.kind, i.nodes.as_slice())).or_default() += 1;
-    }
-    let many: HashSet<(&'static str, Vec<usize>)> = count
-        .into_iter()
-        .filter(|&(_, n)| n > REPEAT_FOLD)
-        .map(|((k, nodes), _)| (k, nodes.to_vec()))
-        .collect();
-    if many.is_empty() {
-        return;
-    }
-    struct Group {
-        at: usize,
-        n: usize,
-        severity: Severity,
-        end: Option<i64>,
-        first: Incident,
-        last: Option<Incident>,
-    }
-    let key = |i: &Incident| (i.start.unwrap_or(i64::MIN), i.end.unwrap_or(i64::MIN));
-    let tail: Vec<Incident> = out.drain(from..).collect();
-    let mut groups: Vec<Group> = Vec::new();
-    let mut slot: HashMap<(&'static str, Vec<usize>), usize> = HashMap::new();
-    let mut kept: Vec<Option<Incident>> = Vec::new();
-    for inc in tail {
-        let k = (inc.kind, inc.nodes.clone());
-        if !many.contains(&k) {
-            kept.push(Some(inc));
-            continue;
-        }
-        match slot.get(&k) {
-            None => {
-                slot.insert(k, groups.len());
-                groups.push(Group {
-                    at: kept.len(),
-                    n: 1,
-                    severity: inc.severity,
-                    end: inc.end,
-                    first: inc,
-                    last: None,
-                });
-                kept.push(None);
-            }
-            Some(&g) => {
-                let g = &mut groups[g];
-                g.n += 1;
-                g.severity = g.severity.max(inc.severity);
-                g.end = g.end.max(inc.end);
-                if key(&inc) < key(&g.first) {
-                    let old = std::mem::replace(&mut g.first, inc);
-                    if g.last.is_none() {
-                        g.last = Some(old);
-                    }
-                } else if g.last.as_ref().is_none_or(|l| key(&inc) >= key(l)) {
-                    g.last = Some(inc);
-                }
-            }
+/// they become one incident of that kind, in the place of the first: the
+/// highest severity, the first start, the latest end, a summary with the
+/// count and span followed by the first and the last summary, and the first
+/// and the last evidence. Smaller groups are left as they are, in their
+/// order.
+#[derive(Default)]
+struct Folder {
+    slots: Vec<Slot>,
+    keys: HashMap<(&'static str, Vec<usize>), Key>,
+}
+
+enum Slot {
+    One(Incident),
+    Group(Box<Group>),
+    Moved,
+}
+
+#[derive(Default)]
+struct Key {
+    /// Where its incidents sit while they are few; the group's slot after.
+    slots: Vec<usize>,
+    folded: bool,
+}
+
+struct Group {
+    n: usize,
+    severity: Severity,
+    end: Option<i64>,
+    first: Incident,
+    last: Option<Incident>,
+}
+
+fn order_key(i: &Incident) -> (i64, i64) {
+    (i.start.unwrap_or(i64::MIN), i.end.unwrap_or(i64::MIN))
+}
+
+impl Group {
+    fn new(inc: Incident) -> Group {
+        Group {
+            n: 1,
+            severity: inc.severity,
+            end: inc.end,
+            first: inc,
+            last: None,
         }
     }
-    for g in groups {
-        let last = g.last.unwrap_or_else(|| g.first.clone());
+    fn add(&mut self, inc: Incident) {
+        self.n += 1;
+        self.severity = self.severity.max(inc.severity);
+        self.end = self.end.max(inc.end);
+        if order_key(&inc) < order_key(&self.first) {
+            let old = std::mem::replace(&mut self.first, inc);
+            if self.last.is_none() {
+                self.last = Some(old);
+            }
+        } else if self
+            .last
+            .as_ref()
+            .is_none_or(|l| order_key(&inc) >= order_key(l))
+        {
+            self.last = Some(inc);
+        }
+    }
+    fn incident(self) -> Incident {
+        // A fold may span days: give the date as well.
+        let stamp = |ts: Option<i64>| ts.map_or_else(|| "?".to_string(), super::line::format_ms);
+        let last = self.last.unwrap_or_else(|| self.first.clone());
+        let first = self.first;
         let mut summary = format!(
             "{} {} incidents between {} and {} ({}). First: {}",
-            g.n,
-            g.first.kind,
-            stamp(g.first.start),
+            self.n,
+            first.kind,
+            stamp(first.start),
             stamp(last.start),
-            dur(g.first.start, last.start),
-            g.first.summary
+            dur(first.start, last.start),
+            first.summary
         );
         summary.push_str(" Last: ");
         summary.push_str(&last.summary);
-        let mut evidence = g.first.evidence;
+        let mut evidence = first.evidence;
         for c in last.evidence {
             if !evidence.contains(&c) {
                 evidence.push(c);
             }
         }
-        kept[g.at] = Some(Incident {
+        Incident {
             id: 0,
             claims: Vec::new(),
             caused_by: Vec::new(),
             led_to: Vec::new(),
-            kind: g.first.kind,
-            severity: g.severity,
-            start: g.first.start,
-            end: g.end,
-            nodes: g.first.nodes,
+            kind: first.kind,
+            severity: self.severity,
+            start: first.start,
+            end: self.end,
+            nodes: first.nodes,
             summary,
             evidence,
-        });
+        }
     }
-    out.extend(kept.into_iter().flatten());
+}
+
+impl Folder {
+    fn push(&mut self, inc: Incident) {
+        let key = self.keys.entry((inc.kind, inc.nodes.clone())).or_default();
+        if key.folded {
+            if let Some(Slot::Group(g)) = self.slots.get_mut(key.slots[0]) {
+                g.add(inc);
+            }
+            return;
+        }
+        key.slots.push(self.slots.len());
+        self.slots.push(Slot::One(inc));
+        if key.slots.len() > REPEAT_FOLD {
+            // One too many: the group replaces them, where the first was.
+            key.folded = true;
+            let mut group: Option<Group> = None;
+            for &at in &key.slots {
+                if let Slot::One(i) = std::mem::replace(&mut self.slots[at], Slot::Moved) {
+                    match &mut group {
+                        None => group = Some(Group::new(i)),
+                        Some(g) => g.add(i),
+                    }
+                }
+            }
+            key.slots.truncate(1);
+            if let Some(g) = group {
+                self.slots[key.slots[0]] = Slot::Group(Box::new(g));
+            }
+        }
+    }
+    fn finish(self) -> impl Iterator<Item = Incident> {
+        self.slots.into_iter().filter_map(|s| match s {
+            Slot::One(i) => Some(i),
+            Slot::Group(g) => Some(g.incident()),
+            Slot::Moved => None,
+        })
+    }
+}
+
+/// Folds the incidents from `from` on as one rule's (see [`Folder`]).
+#[cfg(test)]
+fn fold_repeats(out: &mut Vec<Incident>, from: usize) {
+    let mut f = Folder::default();
+    for i in out.drain(from..) {
+        f.push(i);
+    }
+    out.extend(f.finish());
 }
 
 #[cfg(test)]

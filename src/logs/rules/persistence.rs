@@ -4,7 +4,7 @@
 use super::*;
 
 /// FC1/FC2/FC4: failed BGSAVEs, fork failures and AOF write errors.
-pub(super) fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn persistence(c: &mut Ctx, out: &mut Sink) {
     let t = c.t;
     const FAIL: &[&str] = &[
         "fork_failed",
@@ -271,7 +271,7 @@ pub(super) fn persistence(c: &mut Ctx, out: &mut Vec<Incident>) {
 }
 
 /// FC5: AOF fsync stalls.
-pub(super) fn fsync_stalls(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn fsync_stalls(c: &mut Ctx, out: &mut Sink) {
     // A child ends with success, an error or a signal (killed, or stopped
     // by the parent); a restart of the parent ends it too (same lifetime).
     const ENDS: &[&str] = &[

@@ -75,7 +75,7 @@ fn dropped_cause(c: &Ctx, d: usize) -> String {
 }
 
 /// FC7: a replica lost its primary.
-pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Sink) {
     let t = c.t;
     let ix = c.ix;
     for &i in ix.of("primary_lost") {
@@ -300,7 +300,7 @@ pub(super) fn replication_breaks(c: &mut Ctx, out: &mut Vec<Incident>) {
 }
 
 /// FC6: full resyncs of replicas that already had data, and resync loops.
-pub(super) fn full_resyncs(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn full_resyncs(c: &mut Ctx, out: &mut Sink) {
     let t = c.t;
     let mut per_node: std::collections::HashMap<usize, Vec<usize>> =
         std::collections::HashMap::new();
@@ -554,7 +554,7 @@ fn break_class(c: &Ctx, n: usize, i: usize, j: usize) -> Option<&'static str> {
 /// (`REPLICAOF host port` from a client, not from a Sentinel): the full
 /// resync that follows flushes its dataset. Nothing else in the log says
 /// those keys are gone; a later load of the primary's data is not growth.
-pub(super) fn replicaof_discards(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn replicaof_discards(c: &mut Ctx, out: &mut Sink) {
     let t = c.t;
     for &i in c.ix.of("replicaof") {
         let e = c.ev(i);

@@ -8,10 +8,9 @@ use super::*;
 const RESUME_WITHIN_MS: i64 = 120_000;
 
 /// FC0/FC3: restarts, clean or not, and cold starts.
-pub(super) fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
+pub(super) fn restarts(c: &mut Ctx, out: &mut Sink) {
     let t = c.t;
     for (n, node) in t.nodes.iter().enumerate() {
-        let from = out.len();
         for w in node.lifetimes.windows(2) {
             let (a, b) = (&t.lifetimes[w[0]], &t.lifetimes[w[1]]);
             if a.end == EndClass::Crash {
@@ -172,19 +171,23 @@ pub(super) fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                 }
             }
             push(&mut ev, up);
-            out.push(Incident {
+            let back = start.as_ref().and_then(|x| x.ts());
+            let inc = Incident {
                 id: 0,
                 claims: Vec::new(),
                 caused_by: Vec::new(),
                 led_to: Vec::new(),
                 kind,
                 severity: sev,
-                start: down_from.or(start.as_ref().and_then(|x| x.ts())),
+                start: down_from.or(back),
                 end: up.as_ref().and_then(|x| x.ts()),
                 nodes: vec![n],
                 summary: s,
                 evidence: ev,
-            });
+            };
+            // Known once the next process started.
+            let anchor = back.or(inc.start);
+            out.push_at(inc, anchor);
         }
         // Restart loop: consecutive lifetimes that never became ready.
         let aborted: Vec<usize> = node
@@ -225,8 +228,5 @@ pub(super) fn restarts(c: &mut Ctx, out: &mut Vec<Incident>) {
                 evidence: ev,
             });
         }
-        // Fold node by node: thousands of restarts of one node need not
-        // all be held at once.
-        fold_repeats(out, from);
     }
 }

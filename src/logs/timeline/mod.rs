@@ -12,7 +12,7 @@
 //! one event each, and every event of every node is merged onto one timeline
 //! ordered by time. The failure-chain rules read the result.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -21,6 +21,11 @@ use super::chunk::{Counters, Item, Parsed, Rec, Span, What, UNPARSED_SAMPLES};
 use super::crash::{Cite, Crash};
 use super::line::{self, Level, Role, Stamp};
 use crate::fasthash::FastMap;
+
+mod prune;
+mod settle;
+
+pub use prune::Listing;
 
 /// One input file after parsing.
 #[derive(Debug)]
@@ -152,6 +157,11 @@ pub struct Lifetime {
     pub load_secs: Option<(f64, Cite)>,
     /// Role of the first main-process line with a role.
     pub first_role: Option<Role>,
+    /// Whether `port` was lent by a neighbour (see `settle`).
+    pub inherited: bool,
+    /// Whether `node` is final (a lifetime still waiting for a neighbour
+    /// to lend it a port is placed again each time the run settles).
+    pub node_fixed: bool,
 }
 
 /// A node: one server identity (host set + port) across restarts.
@@ -171,7 +181,16 @@ pub struct Node {
     pub files: Vec<usize>,
     /// Cluster node ids.
     pub cluster_ids: Vec<String>,
+    /// Lifetimes no longer held (a long archive keeps only the latest
+    /// [`LIFETIMES_LISTED`]), counted in [`Node::lifetime_count`].
+    pub gone: u64,
+    /// How those ended, in order of first appearance.
+    pub gone_ends: Vec<(EndClass, u64)>,
 }
+
+/// At most this many of a node's lifetimes are held for listing once a
+/// long archive is pruned (the others are counted by how they ended).
+pub const LIFETIMES_LISTED: usize = 1_000;
 
 /// [`Node::mode`] of a file set holding only kernel lines (a `kern.log` or
 /// `dmesg` given on its own): the host, not a server.
@@ -183,6 +202,10 @@ impl Node {
     /// under is not a server process.
     pub fn is_kernel(&self) -> bool {
         self.mode.as_deref() == Some(KERNEL_MODE)
+    }
+    /// Lifetimes of the node over the whole run, held or not.
+    pub fn lifetime_count(&self) -> u64 {
+        self.gone + self.lifetimes.len() as u64
     }
 }
 
@@ -230,6 +253,8 @@ pub struct Event {
     pub severity: Severity,
     /// The errno class the line names ([`catalog::errno_class`]; 0 none).
     pub errno: u8,
+    /// Whether this kernel OOM-kill line was tied to the process it killed.
+    oom_tied: bool,
 }
 
 /// Events that no catalogue row yields (a folded crash report, a prefix-less
@@ -354,6 +379,17 @@ pub struct Timeline {
     pub cow_peak_mb: Option<f64>,
     /// Kubernetes CRI partial lines joined to the line that follows.
     pub cri_joined: u64,
+    /// Events a long archive's analysis pruned and did not hold for the
+    /// listing (kept until their window was analysed, then counted).
+    pub events_gone: u64,
+    /// Of those, BGSAVE children killed by a signal other than SIGUSR1.
+    pub bgsave_killed_gone: u64,
+    /// Crash reports read (a long archive's analysis holds only those of
+    /// its window and of the listed events).
+    pub crashes_total: u64,
+    /// Pruned events the listing would match but did not hold: all, and
+    /// those of medium severity and above.
+    pub unlisted: (u64, u64),
 }
 
 const MAX_UNPARSED_SAMPLES: usize = 100;
@@ -478,6 +514,8 @@ fn new_lifetime(
         keys_loaded: None,
         load_secs: None,
         first_role: None,
+        inherited: false,
+        node_fixed: false,
     });
     t.lifetimes.len() - 1
 }
@@ -707,6 +745,17 @@ pub struct Builder {
     counts: FastMap<usize, (&'static str, u64)>,
     /// [`notable`] by kind number, for kinds below medium.
     used: FastMap<usize, bool>,
+    /// What settling keeps across prunes.
+    settle: settle::Settle,
+    /// What pruning holds for the listing.
+    held: prune::Held,
+    listing: Option<Listing>,
+    /// Latest event time of the current file.
+    latest: Option<i64>,
+    /// Whether the end of the run was settled already.
+    settled: bool,
+    /// Pids whose spans are still to come in the batch being fed.
+    spans_due: Vec<u32>,
 }
 
 impl Builder {
@@ -725,6 +774,12 @@ impl Builder {
             cur: None,
             counts: FastMap::default(),
             used: FastMap::default(),
+            settle: settle::Settle::default(),
+            held: prune::Held::default(),
+            listing: None,
+            latest: None,
+            settled: false,
+            spans_due: Vec::new(),
         }
     }
 
@@ -733,6 +788,55 @@ impl Builder {
     pub fn with_boot_time(mut self, boot: Option<i64>) -> Builder {
         self.boot = boot;
         self
+    }
+
+    /// Which pruned events to hold for the listing (none without).
+    pub fn with_listing(mut self, listing: Listing) -> Builder {
+        self.listing = Some(listing);
+        self
+    }
+
+    /// Says which pids have spans still to come in the batch being fed in
+    /// parts: their lifetimes are not pruned before the spans are folded.
+    pub fn expect_spans(&mut self, pids: Vec<u32>) {
+        self.spans_due = pids;
+    }
+
+    /// Events retained.
+    pub fn retained(&self) -> usize {
+        self.t.events.len()
+    }
+
+    /// The latest event time of the current file, if every line read so
+    /// far has been folded (a file with year-less stamps is held until it
+    /// ends).
+    pub fn reached(&self) -> Option<i64> {
+        match &self.cur {
+            Some(c) if c.held.is_some() => None,
+            _ => self.latest,
+        }
+    }
+
+    /// Settles what has been read, for the rules to read the window.
+    pub fn settle_window(&mut self) {
+        settle::settle(&mut self.t, &self.sets, &mut self.settle, false);
+    }
+
+    /// Settles the end of the run: the last window for the rules (then
+    /// [`Builder::finish`]).
+    pub fn settle_end(&mut self) {
+        if !self.settled {
+            for (_, (kind, n)) in self.counts.drain() {
+                *self.t.kind_counts.entry(kind).or_default() += n;
+            }
+            settle::settle(&mut self.t, &self.sets, &mut self.settle, true);
+            self.settled = true;
+        }
+    }
+
+    /// The timeline as settled last.
+    pub fn timeline(&self) -> &Timeline {
+        &self.t
     }
 
     /// Starts the next file (files must come in rotation order).
@@ -757,6 +861,7 @@ impl Builder {
             year_source: None,
             error: None,
         });
+        self.latest = None;
         self.cur = Some(Current {
             fidx: self.t.files.len() - 1,
             set,
@@ -917,6 +1022,7 @@ impl Builder {
                 .or_insert((e.kind(), 0))
                 .1 += 1;
             if let Some(ts) = e.ts() {
+                self.latest = Some(self.latest.map_or(ts, |l| l.max(ts)));
                 t.span.0 = Some(t.span.0.map_or(ts, |a| a.min(ts)));
                 t.span.1 = Some(t.span.1.map_or(ts, |b| b.max(ts)));
             }
@@ -949,10 +1055,8 @@ impl Builder {
 
     /// Assigns nodes, end classes and time order; returns the timeline.
     pub fn finish(mut self) -> Timeline {
-        for (_, (kind, n)) in self.counts.drain() {
-            *self.t.kind_counts.entry(kind).or_default() += n;
-        }
-        finish(&mut self.t, &self.sets);
+        self.settle_end();
+        self.put_back();
         self.t
     }
 }
@@ -1326,6 +1430,7 @@ fn handle_rec(
 /// Opens a crash report of lifetime `l` at `c`; returns its index.
 fn open_report(t: &mut Timeline, st: &mut SetState, l: usize, c: Cite) -> usize {
     t.crashes.push(Crash::open(c));
+    t.crashes_total += 1;
     let ci = t.crashes.len() - 1;
     t.lifetimes[l].crash = Some(ci);
     st.crash_open = Some((ci, l));
@@ -1372,140 +1477,8 @@ fn push_event(
         level: r.level,
         severity: kind_row(kind).2,
         errno: r.errno,
+        oom_tied: false,
     });
-}
-
-fn finish(t: &mut Timeline, sets: &[String]) {
-    // Lifetimes without a port inherit one from a neighbour in the same set
-    // and file (a log that starts mid-run has no `Running mode` line).
-    // Nearest earlier lifetime of the same set and file with a port, else
-    // the nearest later one: one pass each way.
-    let n = t.lifetimes.len();
-    let key = |lt: &Lifetime| (lt.set, lt.first.as_ref().map(|c| c.file()));
-    type PortMode = (Option<u32>, Option<Arc<str>>);
-    let mut fill: Vec<Option<PortMode>> = vec![None; n];
-    let mut last: HashMap<(usize, Option<usize>), PortMode> = HashMap::new();
-    for (i, lt) in t.lifetimes.iter().enumerate() {
-        if lt.port.is_some() {
-            last.insert(key(lt), (lt.port, lt.mode.clone()));
-        } else {
-            fill[i] = last.get(&key(lt)).cloned();
-        }
-    }
-    last.clear();
-    for (i, lt) in t.lifetimes.iter().enumerate().rev() {
-        if lt.port.is_some() {
-            last.insert(key(lt), (lt.port, lt.mode.clone()));
-        } else if fill[i].is_none() {
-            fill[i] = last.get(&key(lt)).cloned();
-        }
-    }
-    for (i, f) in fill.into_iter().enumerate() {
-        if let Some((port, mode)) = f {
-            let lt = &mut t.lifetimes[i];
-            lt.port = port;
-            if lt.mode.is_none() {
-                lt.mode = mode;
-            }
-        }
-    }
-    // Nodes: (set, port). A port seen in several sets gets the set's name.
-    let mut port_sets: HashMap<u32, Vec<usize>> = HashMap::new();
-    for lt in &t.lifetimes {
-        if let Some(p) = lt.port {
-            let v = port_sets.entry(p).or_default();
-            if !v.contains(&lt.set) {
-                v.push(lt.set);
-            }
-        }
-    }
-    let mut node_of: HashMap<(usize, Option<u32>), usize> = HashMap::new();
-    for i in 0..n {
-        let (set, port) = (t.lifetimes[i].set, t.lifetimes[i].port);
-        let idx = *node_of.entry((set, port)).or_insert_with(|| {
-            let set_name = sets.get(set).cloned().unwrap_or_default();
-            let name = match port {
-                Some(p) if port_sets.get(&p).is_some_and(|v| v.len() == 1) => format!(":{p}"),
-                Some(p) => format!("{set_name}:{p}"),
-                None => set_name,
-            };
-            t.nodes.push(Node {
-                name,
-                port,
-                mode: None,
-                version: None,
-                lifetimes: Vec::new(),
-                files: Vec::new(),
-                cluster_ids: Vec::new(),
-            });
-            t.nodes.len() - 1
-        });
-        let lt = &mut t.lifetimes[i];
-        lt.node = idx;
-        let node = &mut t.nodes[idx];
-        node.lifetimes.push(i);
-        if lt.mode.is_some() {
-            node.mode = lt.mode.clone();
-        }
-        if lt.version.is_some() {
-            node.version = lt.version.clone();
-        }
-        if let Some(id) = &lt.cluster_id {
-            if !node.cluster_ids.iter().any(|c| **c == **id) {
-                node.cluster_ids.push(id.to_string());
-            }
-        }
-        if let Some(f) = lt.first.as_ref().map(|c| c.file()) {
-            if !node.files.contains(&f) {
-                node.files.push(f);
-            }
-        }
-    }
-    // A port-less node whose every line came from the kernel (OOM killer
-    // lines) is the host's kernel log, not a server.
-    let mut kernel_only: Vec<Option<bool>> = vec![None; t.nodes.len()];
-    for e in &mut t.events {
-        e.node = t.lifetimes[e.lifetime()].node as u32;
-        let k = &mut kernel_only[e.node as usize];
-        *k = Some(k.unwrap_or(true) && e.id().starts_with('O'));
-    }
-    for (node, k) in t.nodes.iter_mut().zip(kernel_only) {
-        if node.port.is_none() && node.mode.is_none() && k == Some(true) {
-            node.mode = Some(Arc::from(KERNEL_MODE));
-            node.lifetimes.clear();
-        }
-    }
-    // Lifetimes of a node in time order, then end classes.
-    for node in &mut t.nodes {
-        node.lifetimes.sort_by_key(|&l| {
-            let c = t.lifetimes[l].first.as_ref();
-            (
-                c.and_then(|c| c.ts()).unwrap_or(i64::MIN),
-                c.map_or(0, |c| c.file()),
-                c.map_or(0, |c| c.line()),
-            )
-        });
-        let ls = node.lifetimes.clone();
-        for (k, &l) in ls.iter().enumerate() {
-            let has_next = k + 1 < ls.len();
-            let lt = &mut t.lifetimes[l];
-            lt.end = if lt.crash.is_some() {
-                EndClass::Crash
-            } else if lt.exit.is_some() {
-                EndClass::Clean
-            } else if lt.fatal.is_some() {
-                EndClass::FatalExit
-            } else if lt.shutdown.is_some() && has_next {
-                EndClass::KilledInShutdown
-            } else if has_next {
-                EndClass::UnknownKill
-            } else {
-                EndClass::Running
-            };
-        }
-    }
-    mark_oom_kills(t);
-    sort_events(&mut t.events);
 }
 
 /// Orders events by (time, file, line), keeping equal ones in input order.
@@ -1544,65 +1517,6 @@ fn sort_events(events: &mut [Event]) {
     }
 }
 
-/// How far a process's last line may trail the kernel's OOM-kill line (the
-/// kernel and the server stamp time independently, and the last line may be
-/// written while the kill is under way).
-const OOM_SLACK_MS: i64 = 60_000;
-
-/// Ties each kernel OOM-killer line (`Out of memory: Killed process N`) to
-/// the server process it killed: the lifetime with that pid that had started
-/// by then, had not logged past it, and did not end cleanly or by a crash.
-/// That lifetime ends `oom-killed`, and the kernel line moves to its node
-/// (it usually comes from another file, such as kern.log).
-fn mark_oom_kills(t: &mut Timeline) {
-    let mut by_pid: HashMap<u32, Vec<usize>> = HashMap::new();
-    for (i, lt) in t.lifetimes.iter().enumerate() {
-        by_pid.entry(lt.pid).or_default().push(i);
-    }
-    let caps = &t.caps;
-    for e in t
-        .events
-        .iter_mut()
-        .filter(|e| e.kind() == "kernel_oom_kill")
-    {
-        let (Some(pid), Some(ts)) = (catalog::num(e.caps_in(caps), "pid"), e.ts()) else {
-            continue;
-        };
-        let Some(cands) = by_pid.get(&(pid as u32)) else {
-            continue;
-        };
-        let best = cands
-            .iter()
-            .copied()
-            .filter(|&l| {
-                let lt = &t.lifetimes[l];
-                lt.oom_kill.is_none()
-                    && matches!(
-                        lt.end,
-                        EndClass::UnknownKill | EndClass::Running | EndClass::KilledInShutdown
-                    )
-                    && lt.first.and_then(|c| c.ts()).is_none_or(|f| f <= ts)
-                    && lt
-                        .last
-                        .and_then(|c| c.ts())
-                        .is_none_or(|l| l <= ts + OOM_SLACK_MS)
-            })
-            .max_by_key(|&l| {
-                t.lifetimes[l]
-                    .first
-                    .and_then(|c| c.ts())
-                    .unwrap_or(i64::MIN)
-            });
-        if let Some(l) = best {
-            let lt = &mut t.lifetimes[l];
-            lt.end = EndClass::OomKilled;
-            lt.oom_kill = Some(e.cite());
-            e.lifetime = l as u32;
-            e.node = lt.node as u32;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1623,6 +1537,7 @@ mod tests {
             level: None,
             severity: Severity::Info,
             errno: 0,
+            oom_tied: false,
         }
     }
 
