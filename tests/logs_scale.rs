@@ -14,18 +14,17 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use nix::sys::resource::{getrusage, UsageWho};
+mod common;
+
+use common::replay::{shift_line, MONTHS};
 use redsleuth::logs::line::{civil_from_days, days_from_civil};
 
 const BOUND_MIB: i64 = 256;
 const ROUNDS: u64 = 24;
 /// Bytes of connection churn written after each scenario copy.
 const CHURN: usize = 2_800_000;
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
 /// Scenarios whose incidents concern their own process only. Copies of
 /// them follow one another on the same port, which makes restarts between
 /// copies that a scenario alone does not have; those two kinds are left out
@@ -39,39 +38,12 @@ const SCENARIOS: [&str; 5] = [
 ];
 const BETWEEN_COPIES: [&str; 2] = ["restart", "unclean_restart"];
 
-/// `DD Mon YYYY` at the start of `s`, moved by `days`.
-fn shift_date(s: &str, days: i64) -> Option<String> {
-    let d: u32 = s.get(0..2)?.parse().ok()?;
-    let m = MONTHS.iter().position(|&m| Some(m) == s.get(3..6))? as u32 + 1;
-    let y: i64 = s.get(7..11)?.parse().ok()?;
-    let (y, m, d) = civil_from_days(days_from_civil(y, m, d) + days);
-    Some(format!("{d:02} {} {y}", MONTHS[m as usize - 1]))
-}
-
 /// `YYYY-MM-DD HH:MM:SS.mmm` (an incident's start or end) moved by `days`.
 fn shift_iso(s: &str, days: i64) -> String {
     let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().unwrap();
     let (y, m, d) =
         civil_from_days(days_from_civil(n(0..4), n(5..7) as u32, n(8..10) as u32) + days);
     format!("{y:04}-{m:02}-{d:02}{}", &s[10..])
-}
-
-/// A line of a scenario moved by `days` (`PID:R DD Mon YYYY ...`; lines
-/// without that prefix are copied as they are).
-fn shift_line(line: &str, days: i64) -> String {
-    let Some(colon) = line.find(':') else {
-        return line.to_string();
-    };
-    let head = &line[..colon];
-    let rest = &line[colon + 1..];
-    let stamped = !head.is_empty()
-        && head.bytes().all(|c| c.is_ascii_digit())
-        && rest.len() > 13
-        && rest.as_bytes()[1] == b' ';
-    match stamped.then(|| shift_date(&rest[2..], days)).flatten() {
-        Some(date) => format!("{head}:{} {date}{}", &rest[..1], &rest[13..]),
-        None => line.to_string(),
-    }
 }
 
 /// Where a scenario copy sits in the archive.
@@ -170,19 +142,7 @@ fn write_archive(path: &Path, scenarios: &[Vec<String>]) -> (u64, Vec<Copy>) {
 type Key = (String, String, String, String, Vec<u64>);
 
 fn logs_json(path: &Path) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-        .args(["logs", "--quiet", "--format", "json", "--top", "1000000"])
-        .arg(path)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}: {}",
-        path.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::replay::logs_json(path, &[])
 }
 
 fn key(i: &serde_json::Value, days: i64, line_base: u64) -> Key {

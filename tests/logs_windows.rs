@@ -13,13 +13,11 @@
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-use redsleuth::logs::line::{civil_from_days, days_from_civil};
+mod common;
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+use common::replay::{day_of, shift_line};
+use redsleuth::logs::line::days_from_civil;
 
 /// Single-node scenarios, each recorded within a day, whose stamped lines
 /// all carry `PID:R DD Mon YYYY`.
@@ -34,42 +32,6 @@ const SCENARIOS: [&str; 8] = [
     "05-memory-pressure/debian-7.0.15/redis.log",
 ];
 const ROUNDS: i64 = 12;
-
-/// The day (since the epoch) of a line's `PID:R DD Mon YYYY` prefix.
-fn day_of(line: &str) -> Option<i64> {
-    let (head, rest) = line.split_once(':')?;
-    let dated = !head.is_empty()
-        && head.bytes().all(|c| c.is_ascii_digit())
-        && rest.len() > 13
-        && rest.as_bytes()[1] == b' ';
-    if !dated {
-        return None;
-    }
-    let s = &rest[2..];
-    let d: u32 = s.get(0..2)?.parse().ok()?;
-    let m = MONTHS.iter().position(|&m| Some(m) == s.get(3..6))? as u32 + 1;
-    let y: i64 = s.get(7..11)?.parse().ok()?;
-    Some(days_from_civil(y, m, d))
-}
-
-/// A scenario line moved by `days` (lines without a dated prefix, such as
-/// a crash report's body, are copied as they are).
-fn shift_line(line: &str, days: i64) -> String {
-    match day_of(line) {
-        Some(day) => {
-            let colon = line.find(':').unwrap();
-            let (head, rest) = (&line[..colon], &line[colon + 1..]);
-            let (y, m, d) = civil_from_days(day + days);
-            format!(
-                "{head}:{} {d:02} {} {y}{}",
-                &rest[..1],
-                MONTHS[m as usize - 1],
-                &rest[13..]
-            )
-        }
-        None => line.to_string(),
-    }
-}
 
 /// The line with each number that is one of `pids` moved by `by`.
 fn shift_pids(line: &str, pids: &HashSet<&str>, by: u64) -> String {
@@ -93,20 +55,9 @@ fn shift_pids(line: &str, pids: &HashSet<&str>, by: u64) -> String {
 }
 
 fn logs_json(path: &Path, window_events: usize) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-        .args(["logs", "--quiet", "--format", "json", "--top", "1000000"])
-        .args(["--min-severity", "info", "--timeline-limit", "40"])
-        .arg(format!("--window-events={window_events}"))
-        .arg(path)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    let windows = format!("--window-events={window_events}");
+    let extra = ["--min-severity", "info", "--timeline-limit", "40", &windows];
+    common::replay::logs_json(path, &extra)
 }
 
 #[test]

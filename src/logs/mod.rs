@@ -15,6 +15,9 @@
 //! blocks, so a huge archive or a 100 MB line never sits in memory whole.
 //! Files are processed in parallel too; everything after the parse is
 //! sequential and deterministic, so output does not depend on `--threads`.
+//! A long archive is analysed window by window ([`window`]): the timeline
+//! and the rules see the settled part of the run, which is then pruned, so
+//! memory does not grow with the input.
 
 pub mod catalog;
 pub mod chunk;

@@ -5,6 +5,7 @@
 
 pub mod logmerge;
 pub mod logs;
+pub mod replay;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
