@@ -4,15 +4,18 @@
 //! of context a window keeps on each side of its span see every copy's
 //! incidents whole) and with pids of its own (a pid seen again weeks later
 //! is another process, which only windows would tell), and `logs` runs on
-//! it twice: once as a whole
-//! (`--window-events 0`) and once analysing and pruning every few dozen
-//! retained events. The two JSON documents must be the same but for the
-//! count of windows, which must be many. `--timeline-limit 40` makes the
-//! listing choose among events pruned windows ago.
+//! it twice: once as a whole (`--window-events 0`) and once analysing and
+//! pruning every few dozen retained events. The two JSON documents must be
+//! the same but for the count of windows, which must be many;
+//! `--timeline-limit 40` makes the listing choose among events pruned
+//! windows ago. The same replay running backwards in time is analysed in
+//! windows only with a warning naming the first line out of order, and
+//! exit code 3.
 
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 mod common;
 
@@ -60,22 +63,22 @@ fn logs_json(path: &Path, window_events: usize) -> serde_json::Value {
     common::replay::logs_json(path, &extra)
 }
 
-#[test]
-fn windows_find_what_the_whole_run_finds() {
+/// Writes the replay: copy k on day k after the first (`forward`), or
+/// on day N - k, so that the archive runs backwards in time.
+fn write_archive(path: &Path, forward: bool) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/logs");
-    let dir = std::env::temp_dir().join(format!("redsleuth-windows-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("archive.log");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
     // Copy k lands on day k after this one, whatever day it was recorded.
     let day0 = days_from_civil(2026, 11, 23);
+    let copies = ROUNDS * SCENARIOS.len() as i64;
     let mut k = 0;
     for _ in 0..ROUNDS {
         for s in SCENARIOS {
             k += 1;
             let text = std::fs::read_to_string(root.join(s)).unwrap();
             let first = text.lines().find_map(day_of).unwrap();
-            let days = day0 + k - first;
+            let day = if forward { k } else { copies + 1 - k };
+            let days = day0 + day - first;
             let pids: HashSet<&str> = text
                 .lines()
                 .filter_map(|l| l.split_once(':').map(|p| p.0))
@@ -88,7 +91,14 @@ fn windows_find_what_the_whole_run_finds() {
         }
     }
     out.flush().unwrap();
-    drop(out);
+}
+
+#[test]
+fn windows_find_what_the_whole_run_finds() {
+    let dir = std::env::temp_dir().join(format!("redsleuth-windows-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("archive.log");
+    write_archive(&path, true);
 
     let mut whole = logs_json(&path, 0);
     let mut windowed = logs_json(&path, 64);
@@ -135,4 +145,45 @@ fn windows_find_what_the_whole_run_finds() {
         }
     }
     assert_eq!(whole, windowed);
+}
+
+#[test]
+fn input_out_of_time_order_is_reported_when_analysed_in_windows() {
+    let dir = std::env::temp_dir().join(format!("redsleuth-backwards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("archive.log");
+    write_archive(&path, false);
+    let run = |window: &str| {
+        Command::new(env!("CARGO_BIN_EXE_redsleuth"))
+            .args(["logs", "--quiet", "--format", "json", window])
+            .arg(&path)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let (whole, windowed) = (run("--window-events=0"), run("--window-events=64"));
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(
+        whole.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+    assert!(whole.stderr.is_empty());
+    // Partial: each copy is stamped a day before the one read before it,
+    // so before spans already analysed; the run names the first such line.
+    assert_eq!(windowed.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&windowed.stderr);
+    assert!(
+        err.contains("archive.log:") && err.contains("stamped before lines already analysed"),
+        "{err}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&windowed.stdout).unwrap();
+    assert!(doc["metrics"]["windows"].as_u64().unwrap() > 1);
+    assert_eq!(
+        doc["errors"].as_array().unwrap().len(),
+        1,
+        "{}",
+        doc["errors"]
+    );
 }

@@ -94,8 +94,9 @@ pub struct LogsArgs {
     /// Analyse a long archive window by window every N retained events,
     /// letting go of what is settled (0: the whole run at once). Output
     /// does not depend on it beyond what windows cannot see: an incident
-    /// whose lines lie more than six hours from its start.
-    #[arg(long, value_name = "N", default_value_t = super::window::FLUSH_EVENTS, hide = true)]
+    /// whose lines lie more than six hours from its start, and input out of
+    /// time order (reported, exit code 3).
+    #[arg(long, value_name = "N", default_value_t = super::window::FLUSH_EVENTS)]
     pub window_events: usize,
     /// Exit with code 1 when an incident at or above this severity exists.
     #[arg(long, value_enum)]

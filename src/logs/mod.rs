@@ -625,7 +625,8 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
         k = end;
     }
     pb.finish_and_clear();
-    let (t, incidents, windows) = w.finish();
+    let (t, incidents, windows, late) = w.finish();
+    errors.extend(late);
     Analysis {
         windows,
         timeline: t,

@@ -17,7 +17,10 @@
 //! scenario) is analysed once, at the end, exactly as a whole. Files that
 //! overlap in time are held until the later one catches up: the bound holds
 //! for a file or a rotation set read in time order, not yet for several
-//! nodes' files of the same hours.
+//! nodes' files of the same hours. Input out of time order (a clock stepped
+//! back, logs concatenated in the wrong order) is reported: lines stamped
+//! before a window already analysed are counted but their incidents may be
+//! missed, and the run says so and exits as partial.
 
 use super::chunk::Item;
 use super::rules::{Found, Incident};
@@ -134,17 +137,31 @@ impl Windowed {
         self.found
             .add(self.b.timeline(), self.redact, self.from..to, false);
         self.b.prune(to - context);
+        self.b.close_before(to);
         self.from = to;
         self.windows += 1;
     }
 
-    /// Analyses the last window; returns the timeline, every incident and
-    /// how many windows the run was analysed in.
-    pub fn finish(mut self) -> (Timeline, Vec<Incident>, usize) {
+    /// Analyses the last window; returns the timeline, every incident,
+    /// how many windows the run was analysed in and, when events came
+    /// stamped before a window already analysed, what to say of them.
+    pub fn finish(mut self) -> (Timeline, Vec<Incident>, usize, Option<String>) {
         self.b.settle_end();
         self.found
             .add(self.b.timeline(), self.redact, self.from..i64::MAX, true);
         let incidents = self.found.finish();
-        (self.b.finish(), incidents, self.windows + 1)
+        let (late, first) = self.b.late();
+        let t = self.b.finish();
+        let warning = first.map(|c| {
+            let path = t.files.get(c.file()).map_or("?", |f| f.path.as_str());
+            format!(
+                "{path}:{}: {late} event(s) from here on were stamped before lines already analysed \
+                 (first {}): the input is not in time order, and incidents among them may be \
+                 missed; --window-events 0 analyses the run as a whole",
+                c.line(),
+                c.ts().map_or_else(|| "?".into(), super::line::format_ms),
+            )
+        });
+        (t, incidents, self.windows + 1, warning)
     }
 }

@@ -756,6 +756,10 @@ pub struct Builder {
     settled: bool,
     /// Pids whose spans are still to come in the batch being fed.
     spans_due: Vec<u32>,
+    /// Events before this time were analysed in a window already.
+    closed: i64,
+    /// Events that came stamped before `closed`, and the first of them.
+    late: (u64, Option<Cite>),
 }
 
 impl Builder {
@@ -780,6 +784,8 @@ impl Builder {
             latest: None,
             settled: false,
             spans_due: Vec::new(),
+            closed: i64::MIN,
+            late: (0, None),
         }
     }
 
@@ -800,6 +806,19 @@ impl Builder {
     /// parts: their lifetimes are not pruned before the spans are folded.
     pub fn expect_spans(&mut self, pids: Vec<u32>) {
         self.spans_due = pids;
+    }
+
+    /// Says that events before `ts` were analysed: one that comes later
+    /// stamped before it is counted as late (see [`Builder::late`]).
+    pub fn close_before(&mut self, ts: i64) {
+        self.closed = ts;
+    }
+
+    /// Events that came stamped before a window already analysed (a clock
+    /// stepped back, logs concatenated out of order), and the first one:
+    /// incidents among them may be missed.
+    pub fn late(&self) -> (u64, Option<Cite>) {
+        self.late
     }
 
     /// Events retained.
@@ -1023,6 +1042,10 @@ impl Builder {
                 .1 += 1;
             if let Some(ts) = e.ts() {
                 self.latest = Some(self.latest.map_or(ts, |l| l.max(ts)));
+                if ts < self.closed {
+                    self.late.0 += 1;
+                    self.late.1.get_or_insert(e.cite());
+                }
                 t.span.0 = Some(t.span.0.map_or(ts, |a| a.min(ts)));
                 t.span.1 = Some(t.span.1.map_or(ts, |b| b.max(ts)));
             }
