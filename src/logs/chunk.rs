@@ -532,23 +532,50 @@ fn safe_cut(buf: &[u8]) -> Option<usize> {
 /// Cuts `buf` into chunks of about `target` bytes, each ending after a `\n`
 /// (the last may end without one) that does not end a CRI partial line.
 pub fn split(buf: &[u8], target: usize) -> Vec<&[u8]> {
-    let target = target.max(1);
-    let mut out = Vec::new();
-    let mut start = 0;
-    while start < buf.len() {
-        let want = start + target;
-        if want >= buf.len() {
-            out.push(&buf[start..]);
-            break;
+    Pieces::new(buf, target).collect()
+}
+
+/// The chunks of [`split`], found one at a time: finding every cut of a
+/// mapped file up front reads a page at each, all of which would stay
+/// resident until the parse passed them.
+pub struct Pieces<'a> {
+    buf: &'a [u8],
+    target: usize,
+    start: usize,
+}
+
+impl<'a> Pieces<'a> {
+    /// The chunks of about `target` bytes of `buf`.
+    pub fn new(buf: &'a [u8], target: usize) -> Pieces<'a> {
+        Pieces {
+            buf,
+            target: target.max(1),
+            start: 0,
         }
-        let mut end = memchr::memchr(b'\n', &buf[want..]).map_or(buf.len(), |p| want + p + 1);
-        while end < buf.len() && ends_partial(buf, end - 1) {
-            end = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |p| end + p + 1);
-        }
-        out.push(&buf[start..end]);
-        start = end;
     }
-    out
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let (buf, start) = (self.buf, self.start);
+        if start >= buf.len() {
+            return None;
+        }
+        let want = start + self.target;
+        let end = if want >= buf.len() {
+            buf.len()
+        } else {
+            let mut end = memchr::memchr(b'\n', &buf[want..]).map_or(buf.len(), |p| want + p + 1);
+            while end < buf.len() && ends_partial(buf, end - 1) {
+                end = memchr::memchr(b'\n', &buf[end..]).map_or(buf.len(), |p| end + p + 1);
+            }
+            end
+        };
+        self.start = end;
+        Some(&buf[start..end])
+    }
 }
 
 /// Shifts chunk-relative line numbers and offsets to file-relative ones.
@@ -674,7 +701,7 @@ pub(super) fn parse_pieces(
     passed: &(dyn Fn(u64) + Sync),
     sink: &mut Sink,
 ) {
-    let pieces = split(buf, piece);
+    let pieces = Pieces::new(buf, piece);
     let mut next_line = 1u64;
     let mut at = 0u64;
     let mut pending: Option<(Vec<Item>, Counters)> = None;
