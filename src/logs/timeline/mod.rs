@@ -618,6 +618,19 @@ impl CapArena {
             .and_then(|p| p.get(off..off + usize::from(n)))
             .unwrap_or(&[])
     }
+    /// Moves the `n` values starting at `at` out (the event leaves).
+    fn take(&mut self, at: u32, n: u16) -> Vec<CapEntry> {
+        let (page, off) = (at as usize / CAP_PAGE, at as usize % CAP_PAGE);
+        self.pages
+            .get_mut(page)
+            .and_then(|p| p.get_mut(off..off + usize::from(n)))
+            .map(|run| {
+                run.iter_mut()
+                    .map(|(k, v)| (*k, std::mem::replace(v, catalog::Cap::Num(0.0))))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
     /// Drops everything from `at` on (the values of the last event).
     fn truncate(&mut self, at: u32) {
         let (page, off) = (at as usize / CAP_PAGE, at as usize % CAP_PAGE);
@@ -632,19 +645,14 @@ impl CapArena {
 /// low-value events start being only counted.
 fn compact_caps(t: &mut Timeline) {
     let mut old = std::mem::take(&mut t.caps);
-    for e in &mut t.events {
-        let (page, off) = (e.caps as usize / CAP_PAGE, e.caps as usize % CAP_PAGE);
-        let caps: Vec<CapEntry> = old
-            .pages
-            .get_mut(page)
-            .and_then(|p| p.get_mut(off..off + usize::from(e.ncaps)))
-            .map(|run| {
-                run.iter_mut()
-                    .map(|(k, v)| (*k, std::mem::replace(v, catalog::Cap::Num(0.0))))
-                    .collect()
-            })
-            .unwrap_or_default();
-        e.caps = t.caps.push(caps);
+    move_caps(&mut t.events, &mut old, &mut t.caps);
+}
+
+/// Moves the values of `events` out of `from` into `to` (the events then
+/// point into `to`).
+fn move_caps(events: &mut [Event], from: &mut CapArena, to: &mut CapArena) {
+    for e in events {
+        e.caps = to.push(from.take(e.caps, e.ncaps));
     }
 }
 

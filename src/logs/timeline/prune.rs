@@ -15,7 +15,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::settle::{file_key, own_port};
+use super::settle::{file_key, own_port, start_key};
 use super::*;
 
 /// Whether an event of the named node at a time is wanted.
@@ -76,7 +76,8 @@ impl Held {
             return;
         }
         let mut e = e;
-        e.caps = self.caps.push(e.caps(t).to_vec());
+        // Its values leave with it (the window's arena is compacted next).
+        e.caps = self.caps.push(t.caps.take(e.caps, e.ncaps));
         if let Some(c) = e.crash() {
             self.crashes.push(t.crashes[c as usize].clone());
             e.crash = (self.crashes.len() - 1) as u32;
@@ -122,9 +123,9 @@ impl Held {
         if self.events.len() < before {
             // Values and reports of the events let go.
             let mut caps = CapArena::default();
+            move_caps(&mut self.events, &mut self.caps, &mut caps);
             let mut crashes = Vec::new();
             for e in &mut self.events {
-                e.caps = caps.push(e.caps_in(&self.caps).to_vec());
                 if let Some(c) = e.crash() {
                     crashes.push(std::mem::take(&mut self.crashes[c as usize]));
                     e.crash = (crashes.len() - 1) as u32;
@@ -345,7 +346,7 @@ impl Builder {
     /// Puts back what pruning held for the listing: events (in time
     /// order) and each node's latest lifetimes before those retained.
     pub(super) fn put_back(&mut self) {
-        let held = std::mem::take(&mut self.held);
+        let mut held = std::mem::take(&mut self.held);
         let t = &mut self.t;
         let (listed, listed_medium) = held.events.iter().fold((0, 0), |(a, m), e| {
             (a + 1, m + u64::from(e.severity >= Severity::Medium))
@@ -353,8 +354,8 @@ impl Builder {
         t.unlisted = (held.matching.0 - listed, held.matching.1 - listed_medium);
         let base = t.crashes.len();
         t.crashes.extend(held.crashes);
+        move_caps(&mut held.events, &mut held.caps, &mut t.caps);
         for mut e in held.events {
-            e.caps = t.caps.push(e.caps_in(&held.caps).to_vec());
             if let Some(c) = e.crash() {
                 e.crash = (base + c as usize) as u32;
             }
@@ -385,14 +386,7 @@ impl Builder {
             // A retained one may have started before one let go (it was
             // kept for what still pointed to it).
             let lts = &t.lifetimes;
-            ids.sort_by_key(|&l| {
-                let c = lts[l].first.as_ref();
-                (
-                    c.and_then(|c| c.ts()).unwrap_or(i64::MIN),
-                    c.map_or(0, |c| c.file()),
-                    c.map_or(0, |c| c.line()),
-                )
-            });
+            ids.sort_by_key(|&l| start_key(&lts[l]));
             t.nodes[node].lifetimes = ids;
         }
     }

@@ -43,6 +43,17 @@ pub(super) fn file_key(lt: &Lifetime) -> FileKey {
     (lt.set, lt.first.as_ref().map(|c| c.file()))
 }
 
+/// A node's lifetimes are in this order: by their first line's time, then
+/// place.
+pub(super) fn start_key(lt: &Lifetime) -> (i64, usize, u64) {
+    let c = lt.first.as_ref();
+    (
+        c.and_then(|c| c.ts()).unwrap_or(i64::MIN),
+        c.map_or(0, |c| c.file()),
+        c.map_or(0, |c| c.line()),
+    )
+}
+
 /// Whether a lifetime printed its port itself (a source for neighbours
 /// without one).
 pub(super) fn own_port(lt: &Lifetime) -> bool {
@@ -185,14 +196,7 @@ pub(super) fn settle(t: &mut Timeline, sets: &[String], s: &mut Settle, last: bo
     }
     // Lifetimes of a node in time order, then end classes.
     for node in &mut t.nodes {
-        node.lifetimes.sort_by_key(|&l| {
-            let c = t.lifetimes[l].first.as_ref();
-            (
-                c.and_then(|c| c.ts()).unwrap_or(i64::MIN),
-                c.map_or(0, |c| c.file()),
-                c.map_or(0, |c| c.line()),
-            )
-        });
+        node.lifetimes.sort_by_key(|&l| start_key(&t.lifetimes[l]));
         for (k, &l) in node.lifetimes.iter().enumerate() {
             let has_next = k + 1 < node.lifetimes.len();
             let lt = &mut t.lifetimes[l];
