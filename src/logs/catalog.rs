@@ -12,8 +12,10 @@
 //! (up to a space); `{name:h}` a hex id; `{name:s}` lazy text up to the next
 //! literal (or the end); `*` skips lazily. A pattern matches a prefix of the
 //! message, so version suffixes (`Ready to accept connections tcp`) still
-//! match. Patterns are bucketed by their possible first byte, so a line is
-//! tried against a handful of rows, not all of them.
+//! match. Patterns are bucketed by their possible first two bytes, and a
+//! row of the bucket is tried only if its first eight bytes fit (or, for a
+//! row that starts with a capture, the literal after it sits where that
+//! capture would end), so a line is tried against a row or two.
 
 use std::sync::OnceLock;
 
@@ -395,14 +397,40 @@ pub fn text<'c>(caps: &'c [(&'static str, Cap)], name: &str) -> Option<&'c str> 
 
 #[derive(Debug)]
 enum Seg {
-    Lit(Vec<u8>),
-    Alt(Vec<Vec<u8>>),
+    Lit(Lit),
+    Alt(Vec<Lit>),
     Num(&'static str),
     Float(&'static str),
     Word(&'static str),
     Hex(&'static str),
     Text(&'static str),
     Skip,
+}
+
+/// A literal of a pattern: lowercased (it matches ASCII case-insensitively)
+/// and as written, which is how servers print it, so a match is usually
+/// one `memcmp`.
+#[derive(Debug, Clone)]
+struct Lit {
+    low: Vec<u8>,
+    raw: Vec<u8>,
+}
+
+impl Lit {
+    fn new(raw: &[u8]) -> Lit {
+        Lit {
+            low: raw.to_ascii_lowercase(),
+            raw: raw.to_vec(),
+        }
+    }
+}
+
+impl std::ops::Deref for Lit {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.low
+    }
 }
 
 struct Compiled {
@@ -417,21 +445,89 @@ struct Catalogue {
     /// most of the catalogue's `C…`/`S…`/`R…` rows on every line).
     buckets: Vec<Vec<u16>>,
     /// For a row that can start with anything (a capture comes first, so it
-    /// sits in every bucket), the bit of a literal it cannot match without,
-    /// found in one pass over the message by `anchors`: most lines hold
-    /// none of them, and those rows were tried on every line.
-    needs: Vec<Option<u8>>,
-    /// Case-insensitive searcher of those literals (pattern `k` is bit `k`).
-    anchors: Option<aho_corasick::AhoCorasick>,
+    /// sits in every bucket), where the literal after that capture must
+    /// start: most lines fail that one comparison, and those rows were
+    /// tried on every line.
+    leads: Vec<Lead>,
 }
 
-impl Catalogue {
-    /// The bits of the anchors `msg` contains.
-    fn anchors_in(&self, msg: &[u8]) -> u64 {
-        let Some(ac) = &self.anchors else { return 0 };
-        ac.find_overlapping_iter(msg)
-            .fold(0u64, |m, hit| m | 1 << hit.pattern().as_u32())
+/// Where the literal after a row's leading capture must sit. A number or
+/// hex id is taken whole and a word stops at whitespace, so a literal that
+/// follows (for a word: one that starts with whitespace) can only start
+/// where that token ends.
+enum Lead {
+    /// The row starts with a literal: its first (up to) eight bytes,
+    /// lowercased, as the low bytes of a word, and the mask of the bytes it
+    /// has. A message whose first eight bytes (lowercased, [`head8`]) differ
+    /// under the mask cannot match; comparing byte by byte was most of the
+    /// cost of rows that share a bucket (`Background saving …`, `Background
+    /// AOF …`).
+    Head(u64, u64),
+    /// The position is not fixed: try the row.
+    Free,
+    /// The literal must start at the end of the first word.
+    Word(Lit),
+    /// The literal must start after the leading digits.
+    Num(Lit),
+    /// The literal must start after the leading hex digits.
+    Hex(Lit),
+}
+
+impl Lead {
+    fn of(segs: &[Seg]) -> Lead {
+        match segs {
+            [Seg::Word(_), Seg::Lit(l), ..] if l.first().is_some_and(u8::is_ascii_whitespace) => {
+                Lead::Word(l.clone())
+            }
+            [Seg::Num(_), Seg::Lit(l), ..] => Lead::Num(l.clone()),
+            [Seg::Hex(_), Seg::Lit(l), ..] => Lead::Hex(l.clone()),
+            [Seg::Lit(l), ..] => {
+                let n = l.len().min(8);
+                let mask = if n == 8 {
+                    u64::MAX
+                } else {
+                    (1u64 << (8 * n)) - 1
+                };
+                Lead::Head(head8(l) & mask, mask)
+            }
+            _ => Lead::Free,
+        }
     }
+
+    /// Whether `msg` can match a row with this lead (`ends` caches the
+    /// token ends of `msg`, found on first use).
+    fn admits(&self, msg: &[u8], head: u64, ends: &mut Option<[usize; 3]>) -> bool {
+        let end = |i: usize, ends: &mut Option<[usize; 3]>| {
+            ends.get_or_insert_with(|| {
+                let run = |f: fn(&u8) -> bool, from: usize| {
+                    from + msg[from..].iter().take_while(|c| f(c)).count()
+                };
+                let sign = usize::from(msg.first() == Some(&b'-'));
+                [
+                    run(|c| !c.is_ascii_whitespace(), 0),
+                    run(u8::is_ascii_digit, sign),
+                    run(u8::is_ascii_hexdigit, 0),
+                ]
+            })[i]
+        };
+        match self {
+            Lead::Head(pre, mask) => head & mask == *pre,
+            Lead::Free => true,
+            Lead::Word(l) => lit_at(msg, end(0, ends), l),
+            Lead::Num(l) => lit_at(msg, end(1, ends), l),
+            Lead::Hex(l) => lit_at(msg, end(2, ends), l),
+        }
+    }
+}
+
+/// The first eight bytes of `b`, lowercased, as a little-endian word
+/// (missing bytes are 0, which no literal byte is).
+fn head8(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    for (d, s) in w.iter_mut().zip(b) {
+        *d = s.to_ascii_lowercase();
+    }
+    u64::from_le_bytes(w)
 }
 
 /// The bucket of a message: its first two bytes, lowercased (a missing
@@ -451,8 +547,8 @@ fn prefixes(segs: &[Seg]) -> Vec<Vec<u8>> {
             break;
         }
         let alts: Vec<&[u8]> = match seg {
-            Seg::Lit(l) => vec![l.as_slice()],
-            Seg::Alt(a) => a.iter().map(Vec::as_slice).collect(),
+            Seg::Lit(l) => vec![&l[..]],
+            Seg::Alt(a) => a.iter().map(|l| &l[..]).collect(),
             _ => break,
         };
         out = out
@@ -478,7 +574,7 @@ fn compile(p: &'static str) -> Compiled {
     let mut i = 0;
     let flush = |lit: &mut Vec<u8>, segs: &mut Vec<Seg>| {
         if !lit.is_empty() {
-            segs.push(Seg::Lit(std::mem::take(lit)));
+            segs.push(Seg::Lit(Lit::new(&std::mem::take(lit))));
         }
     };
     while i < b.len() {
@@ -504,7 +600,7 @@ fn compile(p: &'static str) -> Compiled {
                 let end = i + p[i..].find(')').unwrap_or(0);
                 let alts = p[i + 1..end]
                     .split('|')
-                    .map(|a| a.to_ascii_lowercase().into_bytes())
+                    .map(|a| Lit::new(a.as_bytes()))
                     .collect();
                 segs.push(Seg::Alt(alts));
                 i = end + 1;
@@ -515,7 +611,7 @@ fn compile(p: &'static str) -> Compiled {
                 i += 1;
             }
             c => {
-                lit.push(c.to_ascii_lowercase());
+                lit.push(c);
                 i += 1;
             }
         }
@@ -529,22 +625,8 @@ fn catalogue() -> &'static Catalogue {
     CAT.get_or_init(|| {
         let pats: Vec<Compiled> = ENTRIES.iter().map(|e| compile(e.pattern)).collect();
         let mut buckets = vec![Vec::new(); 1 << 16];
-        let mut needs = vec![None; pats.len()];
-        let mut lits: Vec<Vec<u8>> = Vec::new();
+        let leads = pats.iter().map(|c| Lead::of(&c.segs)).collect();
         for (idx, c) in pats.iter().enumerate() {
-            let anywhere = prefixes(&c.segs).iter().any(|p| p.is_empty());
-            let longest = c
-                .segs
-                .iter()
-                .filter_map(|s| match s {
-                    Seg::Lit(l) => Some(l),
-                    _ => None,
-                })
-                .max_by_key(|l| l.len());
-            if let (true, Some(l), true) = (anywhere, longest, lits.len() < 64) {
-                needs[idx] = Some(lits.len() as u8);
-                lits.push(l.clone());
-            }
             for p in prefixes(&c.segs) {
                 let keys = match p.as_slice() {
                     [a, b] => {
@@ -566,31 +648,26 @@ fn catalogue() -> &'static Catalogue {
             b.sort_unstable();
             b.dedup();
         }
-        // A DFA: eight short needles make a small one, and it is the
-        // fastest overlapping search.
-        let anchors = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&lits)
-            .ok();
-        if anchors.is_none() {
-            needs.iter_mut().for_each(|n| *n = None);
-        }
         Catalogue {
             pats,
             buckets,
-            needs,
-            anchors,
+            leads,
         }
     })
 }
 
-fn lit_at(msg: &[u8], pos: usize, lit: &[u8]) -> bool {
-    msg.len() >= pos + lit.len()
-        && msg[pos..pos + lit.len()]
-            .iter()
-            .zip(lit)
-            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+/// Whether `lit` is at `pos` of `msg`. Most calls fail at the first byte,
+/// which is checked before any call to compare the rest.
+#[inline]
+fn lit_at(msg: &[u8], pos: usize, lit: &Lit) -> bool {
+    match (msg.get(pos..pos + lit.raw.len()), lit.low.first()) {
+        (Some(m), Some(first)) if m[0].to_ascii_lowercase() == *first => {
+            m == lit.raw || m.eq_ignore_ascii_case(&lit.low)
+        }
+        // The empty alternative of `(,|)`.
+        (Some(_), None) => true,
+        _ => false,
+    }
 }
 
 const MAX_TEXT_CAP: usize = 512;
@@ -654,8 +731,14 @@ fn run(segs: &[Seg], msg: &[u8], pos: usize, caps: &mut Caps) -> bool {
                 Some(Seg::Lit(l)) if !hex => Some(l),
                 _ => None,
             };
+            // A literal that starts with whitespace can only follow the
+            // whole word.
+            let lowest = match next_lit {
+                Some(l) if l[0].is_ascii_whitespace() => end.saturating_sub(1).max(pos),
+                _ => pos,
+            };
             let mut e = end;
-            while e > pos {
+            while e > lowest {
                 if next_lit.is_none_or(|l| lit_at(msg, e, l)) {
                     let n = caps.len();
                     caps.push((name, text_cap(&msg[pos..e])));
@@ -683,9 +766,21 @@ fn run(segs: &[Seg], msg: &[u8], pos: usize, caps: &mut Caps) -> bool {
                 }
                 return true;
             }
-            for end in pos..=msg.len() {
-                if let Some(Seg::Lit(l)) = rest.first() {
+            let next = match rest.first() {
+                Some(Seg::Lit(l)) => Some(l),
+                _ => None,
+            };
+            let mut end = pos;
+            while end <= msg.len() {
+                if let Some(l) = next {
+                    // Only where the next literal's first byte is.
+                    let b = l.low[0];
+                    match memchr::memchr2(b, b.to_ascii_uppercase(), &msg[end..]) {
+                        Some(p) => end += p,
+                        None => break,
+                    }
                     if !lit_at(msg, end, l) {
+                        end += 1;
                         continue;
                     }
                 }
@@ -697,6 +792,7 @@ fn run(segs: &[Seg], msg: &[u8], pos: usize, caps: &mut Caps) -> bool {
                     return true;
                 }
                 caps.truncate(n);
+                end += 1;
             }
             false
         }
@@ -732,13 +828,11 @@ pub fn classify(msg: &[u8]) -> Option<(u16, Caps)> {
         static SCRATCH: std::cell::RefCell<Caps> = const { std::cell::RefCell::new(Vec::new()) };
     }
     SCRATCH.with_borrow_mut(|caps| {
-        let mut present = None;
+        let mut ends = None;
+        let head = head8(msg);
         for &idx in &cat.buckets[bucket_key(msg)] {
-            if let Some(bit) = cat.needs[idx as usize] {
-                let have = *present.get_or_insert_with(|| cat.anchors_in(msg));
-                if have & (1 << bit) == 0 {
-                    continue;
-                }
+            if !cat.leads[idx as usize].admits(msg, head, &mut ends) {
+                continue;
             }
             caps.clear();
             if run(&cat.pats[idx as usize].segs, msg, 0, caps) {

@@ -9,6 +9,8 @@
 //! OOM-killed primary → its sentinel failover → the full resync of the
 //! returning node), so a report can tell one chain instead of a list.
 
+use std::collections::HashSet;
+
 use super::{hms, Incident};
 
 /// One sentence of an incident, with what supports it.
@@ -198,24 +200,34 @@ pub fn link(out: &mut [Incident]) {
         i.caused_by.clear();
         i.led_to.clear();
     }
+    // Incidents come in start order (undated first), so the consequences
+    // a cause may have are a range found by binary search: comparing every
+    // pair was quadratic in the incidents of a fleet's archive.
+    debug_assert!(out.is_sorted_by_key(|i| i.start.unwrap_or(i64::MIN)));
     let mut pairs = Vec::new();
     for (a, ia) in out.iter().enumerate() {
         let Some(cons) = CAUSES.iter().find(|(k, _)| *k == ia.kind).map(|x| x.1) else {
             continue;
         };
         let Some(sa) = ia.start else { continue };
-        for (b, ib) in out.iter().enumerate() {
+        let from = ia.end.unwrap_or(sa).max(sa);
+        let (lo, hi) = (sa.saturating_sub(SLACK), from.saturating_add(WINDOW));
+        let first = out.partition_point(|i| i.start.is_none_or(|s| s < lo));
+        let lines: HashSet<(usize, u64)> =
+            ia.evidence.iter().map(|x| (x.file(), x.line())).collect();
+        for (b, ib) in out.iter().enumerate().skip(first) {
+            let Some(sb) = ib.start else { continue };
+            if sb > hi {
+                break;
+            }
             if a == b || !cons.contains(&ib.kind) {
                 continue;
             }
-            let Some(sb) = ib.start else { continue };
-            let shares_line = ia.evidence.iter().any(|x| {
-                ib.evidence
-                    .iter()
-                    .any(|y| x.file() == y.file() && x.line() == y.line())
-            });
-            let from = ia.end.unwrap_or(sa).max(sa);
-            if shares_line && sb >= sa - SLACK && sb <= from + WINDOW {
+            if ib
+                .evidence
+                .iter()
+                .any(|y| lines.contains(&(y.file(), y.line())))
+            {
                 pairs.push((a, b));
             }
         }
