@@ -673,8 +673,17 @@ fn lit_at(msg: &[u8], pos: usize, lit: &Lit) -> bool {
 const MAX_TEXT_CAP: usize = 512;
 
 fn text_cap(b: &[u8]) -> Cap {
-    let b = &b[..b.len().min(MAX_TEXT_CAP)];
-    Cap::Text(String::from_utf8_lossy(b).into())
+    Cap::Text(boxed(b))
+}
+
+/// `b` as text, invalid UTF-8 replaced. Tries the validating conversion
+/// first: it checks ASCII a word at a time, where the lossy one walks byte
+/// by byte, and nearly every capture is ASCII.
+pub(super) fn lossy(b: &[u8]) -> Box<str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.into(),
+        Err(_) => String::from_utf8_lossy(b).into(),
+    }
 }
 
 fn run(segs: &[Seg], msg: &[u8], pos: usize, caps: &mut Caps) -> bool {
@@ -990,7 +999,7 @@ fn digits_after(h: &[u8], at: usize) -> Option<u32> {
 }
 
 fn boxed(b: &[u8]) -> Box<str> {
-    String::from_utf8_lossy(&b[..b.len().min(MAX_TEXT_CAP)]).into()
+    lossy(&b[..b.len().min(MAX_TEXT_CAP)])
 }
 
 /// Classifies a line that has no log prefix (see [`RawKind`]).
@@ -1049,6 +1058,9 @@ pub fn classify_raw(line: &[u8]) -> Option<RawKind> {
             {
                 return Some(RawKind::Info(k.into(), boxed(val)));
             }
+            // Any other INFO field (most of a crash report's lines) is not
+            // a frame, a thread header or the logo.
+            return None;
         }
     }
     if t.ends_with(b"]") && find!(t, b")[0x").is_some()

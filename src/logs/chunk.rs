@@ -197,7 +197,7 @@ fn format_name(f: line::Format) -> &'static str {
 pub fn text_of(raw: &[u8]) -> Box<str> {
     let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
     if raw.len() <= MAX_TEXT {
-        return String::from_utf8_lossy(raw).into();
+        return catalog::lossy(raw);
     }
     let mut s = String::from_utf8_lossy(&raw[..MAX_TEXT]).into_owned();
     s.push('…');
@@ -400,7 +400,10 @@ impl ChunkState {
 /// where it starts ([`split`] never cuts between the pieces).
 fn parse_chunk(buf: &[u8]) -> (Vec<Item>, Counters) {
     let mut st = ChunkState {
-        items: Vec::new(),
+        // A record per 256 bytes is what a busy server's log holds (a third
+        // of its lines are events); growing from empty copied each chunk's
+        // records several times over.
+        items: Vec::with_capacity(buf.len() / 256),
         c: Counters::default(),
         tally: Tally::new(),
         open: FastMap::default(),

@@ -9,9 +9,8 @@
 //! OOM-killed primary → its sentinel failover → the full resync of the
 //! returning node), so a report can tell one chain instead of a list.
 
-use std::collections::HashSet;
-
 use super::{hms, Incident};
+use crate::fasthash::FastSet;
 
 /// One sentence of an incident, with what supports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -213,7 +212,7 @@ pub fn link(out: &mut [Incident]) {
         let from = ia.end.unwrap_or(sa).max(sa);
         let (lo, hi) = (sa.saturating_sub(SLACK), from.saturating_add(WINDOW));
         let first = out.partition_point(|i| i.start.is_none_or(|s| s < lo));
-        let lines: HashSet<(usize, u64)> =
+        let lines: FastSet<(usize, u64)> =
             ia.evidence.iter().map(|x| (x.file(), x.line())).collect();
         for (b, ib) in out.iter().enumerate().skip(first) {
             let Some(sb) = ib.start else { continue };
