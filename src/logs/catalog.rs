@@ -449,6 +449,10 @@ struct Catalogue {
     /// start: most lines fail that one comparison, and those rows were
     /// tried on every line.
     leads: Vec<Lead>,
+    /// Buckets none of whose rows has a digit in a literal: there, which
+    /// row a message matches depends only on its [`shape`], so the answer
+    /// for one message holds for every message of the same shape.
+    plain: Vec<bool>,
 }
 
 /// Where the literal after a row's leading capture must sit. A number or
@@ -648,10 +652,26 @@ fn catalogue() -> &'static Catalogue {
             b.sort_unstable();
             b.dedup();
         }
+        let digit = |l: &Lit| l.iter().any(u8::is_ascii_digit);
+        let has_digits: Vec<bool> = pats
+            .iter()
+            .map(|c| {
+                c.segs.iter().any(|s| match s {
+                    Seg::Lit(l) => digit(l),
+                    Seg::Alt(a) => a.iter().any(digit),
+                    _ => false,
+                })
+            })
+            .collect();
+        let plain = buckets
+            .iter()
+            .map(|b| b.iter().all(|&i| !has_digits[usize::from(i)]))
+            .collect();
         Catalogue {
             pats,
             buckets,
             leads,
+            plain,
         }
     })
 }
@@ -837,24 +857,110 @@ pub fn classify(msg: &[u8]) -> Option<(u16, Caps)> {
         static SCRATCH: std::cell::RefCell<Caps> = const { std::cell::RefCell::new(Vec::new()) };
     }
     SCRATCH.with_borrow_mut(|caps| {
+        // One allocation of the exact size (none without captures): the
+        // captures of millions of kept events would otherwise carry a
+        // growing vector's slack.
+        let found = |idx: u16, caps: &mut Caps| {
+            let mut exact = Caps::with_capacity(caps.len());
+            exact.append(caps);
+            Some((idx, exact))
+        };
+        let bucket = bucket_key(msg);
+        let key = cat.plain[bucket].then(|| shape(msg));
+        if let Some(seen) = key.and_then(Memo::get) {
+            // A shape that matched no row matches none now.
+            let idx = seen?;
+            caps.clear();
+            if run(&cat.pats[usize::from(idx)].segs, msg, 0, caps) {
+                return found(idx, caps);
+            }
+        }
         let mut ends = None;
         let head = head8(msg);
-        for &idx in &cat.buckets[bucket_key(msg)] {
+        for &idx in &cat.buckets[bucket] {
             if !cat.leads[idx as usize].admits(msg, head, &mut ends) {
                 continue;
             }
             caps.clear();
             if run(&cat.pats[idx as usize].segs, msg, 0, caps) {
-                // One allocation of the exact size (none without captures):
-                // the captures of millions of kept events would otherwise
-                // carry a growing vector's slack.
-                let mut exact = Caps::with_capacity(caps.len());
-                exact.append(caps);
-                return Some((idx, exact));
+                if let Some(k) = key {
+                    Memo::put(k, Some(idx));
+                }
+                return found(idx, caps);
             }
+        }
+        if let Some(k) = key {
+            Memo::put(k, None);
         }
         None
     })
+}
+
+/// A hash of a message's shape: its bytes with every digit read as `0`,
+/// and its length. Captures take whole runs of digits, and a literal
+/// without digits meets a digit nowhere, so a row without digits in its
+/// literals matches every message of a shape or none of them.
+fn shape(msg: &[u8]) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    // Eight bytes at a time: a byte is a digit when its low seven bits are
+    // at least `0` and below `:` and its high bit is clear; clearing a
+    // digit's low nibble makes it `0`.
+    let norm = |x: u64| {
+        let low = x & (0x7f * ONES);
+        let from_zero = low.wrapping_add(0x50 * ONES);
+        let past_nine = low.wrapping_add(0x46 * ONES);
+        let digit = from_zero & !past_nine & !x & (0x80 * ONES);
+        x & !((digit >> 7) * 0x0f)
+    };
+    let mut h = (msg.len() as u64).wrapping_mul(K);
+    let mut words = msg.chunks_exact(8);
+    let mut mix = |w: u64| {
+        h = (h ^ norm(w)).wrapping_mul(K);
+        h ^= h >> 29;
+    };
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        mix(u64::from_le_bytes(b));
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut b = [0u8; 8];
+        b[..rest.len()].copy_from_slice(rest);
+        mix(u64::from_le_bytes(b));
+    }
+    h | 1
+}
+
+/// The row each recent message shape matched, per thread: a busy server
+/// writes the same few messages with other numbers, and trying the rows of
+/// their bucket again was most of the classification.
+struct Memo;
+
+/// Slots of [`Memo`] (direct-mapped by the shape's low bits).
+const MEMO_SLOTS: usize = 4096;
+
+/// [`Memo`]'s "matched no row".
+const NO_ROW: u16 = u16::MAX;
+
+thread_local! {
+    static MEMO: std::cell::RefCell<Vec<(u64, u16)>> =
+        std::cell::RefCell::new(vec![(0, 0); MEMO_SLOTS]);
+}
+
+impl Memo {
+    /// What a message of this shape matched, if one was seen.
+    fn get(key: u64) -> Option<Option<u16>> {
+        MEMO.with_borrow(|m| {
+            let (k, row) = m[key as usize % MEMO_SLOTS];
+            (k == key).then_some((row != NO_ROW).then_some(row))
+        })
+    }
+
+    fn put(key: u64, row: Option<u16>) {
+        MEMO.with_borrow_mut(|m| m[key as usize % MEMO_SLOTS] = (key, row.unwrap_or(NO_ROW)));
+    }
 }
 
 /// errno texts whose class rules name, in [`errno_class`] code order (code
@@ -1245,6 +1351,8 @@ mod tests {
 
     #[test]
     fn bucketed_classify_agrees_with_trying_every_row() {
+        // The memo is per thread: a fresh one, so this test fills it.
+        MEMO.with_borrow_mut(|m| m.iter_mut().for_each(|s| *s = (0, 0)));
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/logs");
         let mut msgs = Vec::new();
         corpus_messages(&root, &mut msgs);
@@ -1263,6 +1371,19 @@ mod tests {
                 m
             })
             .collect();
+        // Other digits in the same places: the same shape, answered from
+        // the memo of the message seen first.
+        extra.extend(msgs.iter().map(|m| {
+            m.iter()
+                .map(|&b| {
+                    if b.is_ascii_digit() {
+                        b'0' + (b - b'0' + 7) % 10
+                    } else {
+                        b
+                    }
+                })
+                .collect()
+        }));
         extra.extend([b"R".to_vec(), b"#".to_vec(), Vec::new(), b"  ".to_vec()]);
         msgs.extend(extra);
         let mut matched = 0;
@@ -1272,6 +1393,39 @@ mod tests {
             matched += usize::from(got.is_some());
         }
         assert!(matched > 500, "only {matched} messages matched a row");
+    }
+
+    #[test]
+    fn shape_reads_every_digit_alike_and_nothing_else() {
+        assert_eq!(
+            shape(b"started by pid 10761"),
+            shape(b"started by pid 99999")
+        );
+        for other in [
+            &b"started by pid 1076"[..],
+            b"started by pid 1076a",
+            b"started by pid 107610",
+            b"Started by pid 10761",
+        ] {
+            assert_ne!(shape(b"started by pid 10761"), shape(other));
+        }
+        // Bytes above 0x7f whose low bits read as a digit are not digits.
+        assert_ne!(shape(b"\xb1\xb2"), shape(b"\xb3\xb4"));
+        // Across the bundled logs: messages that differ other than in their
+        // digits never share a shape.
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/logs");
+        let mut msgs = Vec::new();
+        corpus_messages(&root, &mut msgs);
+        let mut seen = std::collections::HashMap::new();
+        for m in &msgs {
+            let norm: Vec<u8> = m
+                .iter()
+                .map(|&b| if b.is_ascii_digit() { b'0' } else { b })
+                .collect();
+            let first = seen.entry(shape(m)).or_insert_with(|| norm.clone());
+            assert_eq!(*first, norm, "{}", String::from_utf8_lossy(m));
+        }
+        assert!(seen.len() > 400, "{} shapes", seen.len());
     }
 
     #[test]
