@@ -393,22 +393,45 @@ fn epoch_ms(i: &[u8]) -> IResult<&[u8], Stamp> {
     }
 }
 
+/// The level a native line's level character stands for.
+fn level_of(c: u8) -> Option<Level> {
+    Some(match c {
+        b'.' => Level::Debug,
+        b'-' => Level::Verbose,
+        b'*' => Level::Notice,
+        b'#' => Level::Warning,
+        _ => return None,
+    })
+}
+
+/// The role a native line's role character stands for.
+fn role_of(c: u8) -> Option<Role> {
+    Some(match c {
+        b'M' => Role::Primary,
+        b'S' => Role::Replica,
+        b'C' => Role::Child,
+        b'X' => Role::Sentinel,
+        _ => return None,
+    })
+}
+
+/// One character read by `of`, as a parser.
+fn char_of<T>(i: &[u8], of: fn(u8) -> Option<T>) -> IResult<&[u8], T> {
+    match i.first().copied().and_then(of) {
+        Some(v) => Ok((&i[1..], v)),
+        None => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::OneOf,
+        ))),
+    }
+}
+
 fn level_char(i: &[u8]) -> IResult<&[u8], Level> {
-    map(one_of(".-*#"), |c| match c {
-        '.' => Level::Debug,
-        '-' => Level::Verbose,
-        '*' => Level::Notice,
-        _ => Level::Warning,
-    })(i)
+    char_of(i, level_of)
 }
 
 fn role_char(i: &[u8]) -> IResult<&[u8], Role> {
-    map(one_of("MSCX"), |c| match c {
-        'M' => Role::Primary,
-        'S' => Role::Replica,
-        'C' => Role::Child,
-        _ => Role::Sentinel,
-    })(i)
+    char_of(i, role_of)
 }
 
 /// The message after `L `; an empty message may lack the space.
@@ -443,13 +466,7 @@ fn fast_pid_role(i: &[u8]) -> Option<LogLine<'_>> {
         |at: &mut usize, want: u8| -> Option<()> { (i.get(*at) == Some(&want)).then(|| *at += 1) };
     let p = digits(&mut at, 1, 10)?;
     byte(&mut at, b':')?;
-    let role = match i.get(at)? {
-        b'M' => Role::Primary,
-        b'S' => Role::Replica,
-        b'C' => Role::Child,
-        b'X' => Role::Sentinel,
-        _ => return None,
-    };
+    let role = role_of(*i.get(at)?)?;
     at += 1;
     byte(&mut at, b' ')?;
     let d = digits(&mut at, 1, 2)?;
@@ -486,13 +503,7 @@ fn fast_pid_role(i: &[u8]) -> Option<LogLine<'_>> {
     }
     let t = ((h * 60 + mi) * 60 + sec.min(59)) * 1000 + ms;
     byte(&mut at, b' ')?;
-    let level = match i.get(at)? {
-        b'.' => Level::Debug,
-        b'-' => Level::Verbose,
-        b'*' => Level::Notice,
-        b'#' => Level::Warning,
-        _ => return None,
-    };
+    let level = level_of(*i.get(at)?)?;
     at += 1;
     let rest = &i[at..];
     if !(rest.is_empty() || rest[0] == b' ') {
