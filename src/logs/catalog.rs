@@ -444,10 +444,8 @@ struct Catalogue {
     /// rows that can start with its first two bytes (a one-byte key matched
     /// most of the catalogue's `C…`/`S…`/`R…` rows on every line).
     buckets: Vec<Vec<u16>>,
-    /// For a row that can start with anything (a capture comes first, so it
-    /// sits in every bucket), where the literal after that capture must
-    /// start: most lines fail that one comparison, and those rows were
-    /// tried on every line.
+    /// Per row, what the start of a message must be for the row to be worth
+    /// trying: most rows of a bucket fail that one comparison.
     leads: Vec<Lead>,
     /// Buckets none of whose rows has a digit in a literal: there, which
     /// row a message matches depends only on its [`shape`], so the answer
@@ -455,10 +453,10 @@ struct Catalogue {
     plain: Vec<bool>,
 }
 
-/// Where the literal after a row's leading capture must sit. A number or
-/// hex id is taken whole and a word stops at whitespace, so a literal that
-/// follows (for a word: one that starts with whitespace) can only start
-/// where that token ends.
+/// What a row needs of the start of a message. For a row that begins with a
+/// capture (it sits in every bucket): a number or hex id is taken whole and
+/// a word stops at whitespace, so a literal that follows (for a word: one
+/// that starts with whitespace) can only start where that token ends.
 enum Lead {
     /// The row starts with a literal: its first (up to) eight bytes,
     /// lowercased, as the low bytes of a word, and the mask of the bytes it
@@ -852,11 +850,7 @@ pub fn classify(msg: &[u8]) -> Option<(u16, Caps)> {
     let msg = trim_message(msg);
     let cat = catalogue();
     msg.first()?;
-    thread_local! {
-        /// Captures of the row being tried, reused from line to line.
-        static SCRATCH: std::cell::RefCell<Caps> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    SCRATCH.with_borrow_mut(|caps| {
+    SCRATCH.with_borrow_mut(|Scratch { caps, memo }| {
         // One allocation of the exact size (none without captures): the
         // captures of millions of kept events would otherwise carry a
         // growing vector's slack.
@@ -867,7 +861,7 @@ pub fn classify(msg: &[u8]) -> Option<(u16, Caps)> {
         };
         let bucket = bucket_key(msg);
         let key = cat.plain[bucket].then(|| shape(msg));
-        if let Some(seen) = key.and_then(Memo::get) {
+        if let Some(seen) = key.and_then(|k| memo.get(k)) {
             // A shape that matched no row matches none now.
             let idx = seen?;
             caps.clear();
@@ -884,13 +878,13 @@ pub fn classify(msg: &[u8]) -> Option<(u16, Caps)> {
             caps.clear();
             if run(&cat.pats[idx as usize].segs, msg, 0, caps) {
                 if let Some(k) = key {
-                    Memo::put(k, Some(idx));
+                    memo.put(k, Some(idx));
                 }
                 return found(idx, caps);
             }
         }
         if let Some(k) = key {
-            Memo::put(k, None);
+            memo.put(k, None);
         }
         None
     })
@@ -933,33 +927,51 @@ fn shape(msg: &[u8]) -> u64 {
     h | 1
 }
 
-/// The row each recent message shape matched, per thread: a busy server
-/// writes the same few messages with other numbers, and trying the rows of
-/// their bucket again was most of the classification.
-struct Memo;
-
-/// Slots of [`Memo`] (direct-mapped by the shape's low bits).
-const MEMO_SLOTS: usize = 4096;
-
-/// [`Memo`]'s "matched no row".
-const NO_ROW: u16 = u16::MAX;
-
-thread_local! {
-    static MEMO: std::cell::RefCell<Vec<(u64, u16)>> =
-        std::cell::RefCell::new(vec![(0, 0); MEMO_SLOTS]);
+/// What classification keeps per thread from line to line.
+struct Scratch {
+    /// Captures of the row being tried.
+    caps: Caps,
+    /// The row each recent message shape matched.
+    memo: Memo,
 }
 
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
+        caps: Vec::new(),
+        memo: Memo::new(),
+    });
+}
+
+/// The row each recent message shape matched, direct-mapped by the shape's
+/// low bits: a busy server writes the same few messages with other numbers,
+/// and trying the rows of their bucket again was over half of the
+/// classification's instructions.
+struct Memo {
+    slots: Vec<(u64, u16)>,
+}
+
+/// Slots of a [`Memo`].
+const MEMO_SLOTS: usize = 4096;
+
+/// A [`Memo`]'s "matched no row".
+const NO_ROW: u16 = u16::MAX;
+
 impl Memo {
-    /// What a message of this shape matched, if one was seen.
-    fn get(key: u64) -> Option<Option<u16>> {
-        MEMO.with_borrow(|m| {
-            let (k, row) = m[key as usize % MEMO_SLOTS];
-            (k == key).then_some((row != NO_ROW).then_some(row))
-        })
+    fn new() -> Memo {
+        // Shapes are odd: a zero key is an empty slot.
+        Memo {
+            slots: vec![(0, 0); MEMO_SLOTS],
+        }
     }
 
-    fn put(key: u64, row: Option<u16>) {
-        MEMO.with_borrow_mut(|m| m[key as usize % MEMO_SLOTS] = (key, row.unwrap_or(NO_ROW)));
+    /// What a message of this shape matched, if one was seen.
+    fn get(&self, key: u64) -> Option<Option<u16>> {
+        let (k, row) = self.slots[key as usize % MEMO_SLOTS];
+        (k == key).then_some((row != NO_ROW).then_some(row))
+    }
+
+    fn put(&mut self, key: u64, row: Option<u16>) {
+        self.slots[key as usize % MEMO_SLOTS] = (key, row.unwrap_or(NO_ROW));
     }
 }
 
@@ -1333,29 +1345,19 @@ mod tests {
         })
     }
 
-    fn corpus_messages(dir: &std::path::Path, out: &mut Vec<Vec<u8>>) {
-        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                corpus_messages(&p, out);
-            } else if p.extension().is_some_and(|x| x == "log") {
-                let bytes = std::fs::read(&p).unwrap_or_default();
-                for l in bytes.split(|&b| b == b'\n') {
-                    if let Some(parsed) = super::super::line::parse_line(l) {
-                        out.push(parsed.msg.into_owned());
-                    }
-                }
-            }
-        }
+    /// The message of every parsed line of the bundled logs.
+    fn corpus_messages() -> Vec<Vec<u8>> {
+        super::super::line::tests::bundled_lines()
+            .iter()
+            .filter_map(|l| super::super::line::parse_line(l).map(|p| p.msg.into_owned()))
+            .collect()
     }
 
     #[test]
     fn bucketed_classify_agrees_with_trying_every_row() {
         // The memo is per thread: a fresh one, so this test fills it.
-        MEMO.with_borrow_mut(|m| m.iter_mut().for_each(|s| *s = (0, 0)));
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/logs");
-        let mut msgs = Vec::new();
-        corpus_messages(&root, &mut msgs);
+        SCRATCH.with_borrow_mut(|s| s.memo = Memo::new());
+        let mut msgs = corpus_messages();
         // Case changes in the first two bytes, one-byte and empty messages.
         let mut extra: Vec<Vec<u8>> = msgs
             .iter()
@@ -1413,9 +1415,7 @@ mod tests {
         assert_ne!(shape(b"\xb1\xb2"), shape(b"\xb3\xb4"));
         // Across the bundled logs: messages that differ other than in their
         // digits never share a shape.
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/logs");
-        let mut msgs = Vec::new();
-        corpus_messages(&root, &mut msgs);
+        let msgs = corpus_messages();
         let mut seen = std::collections::HashMap::new();
         for m in &msgs {
             let norm: Vec<u8> = m

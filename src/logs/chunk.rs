@@ -400,9 +400,9 @@ impl ChunkState {
 /// where it starts ([`split`] never cuts between the pieces).
 fn parse_chunk(buf: &[u8]) -> (Vec<Item>, Counters) {
     let mut st = ChunkState {
-        // A record per 256 bytes is what a busy server's log holds (a third
-        // of its lines are events); growing from empty copied each chunk's
-        // records several times over.
+        // About a record per 256 bytes: gen-big-logs.sh's archive, a third
+        // of whose lines are events, holds one per 230; growing from empty
+        // copied each chunk's records several times over.
         items: Vec::with_capacity(buf.len() / 256),
         c: Counters::default(),
         tally: Tally::new(),
