@@ -19,8 +19,8 @@ use std::process::{Command, Stdio};
 
 mod common;
 
-use common::replay::{day_of, shift_line};
-use redsleuth::logs::line::days_from_civil;
+use common::replay::{day_of, shift_line, MONTHS};
+use redsleuth::logs::line::{civil_from_days, days_from_civil};
 
 /// Single-node scenarios, each recorded within a day, whose stamped lines
 /// all carry `PID:R DD Mon YYYY`.
@@ -66,8 +66,16 @@ fn logs_json(path: &Path, window_events: usize) -> serde_json::Value {
 /// Writes the replay: copy k on day k after the first (`forward`), or
 /// on day N - k, so that the archive runs backwards in time.
 fn write_archive(path: &Path, forward: bool) {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/logs");
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    write_replay(&mut out, forward, 0);
+    out.flush().unwrap();
+}
+
+/// The replay, with `churn` bytes of connection churn from a process of its
+/// own after each copy, late on the copy's day (bulk without events, as a
+/// busy server's log is).
+fn write_replay(out: &mut dyn Write, forward: bool, churn: usize) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/logs");
     // Copy k lands on day k after this one, whatever day it was recorded.
     let day0 = days_from_civil(2026, 11, 23);
     let copies = ROUNDS * SCENARIOS.len() as i64;
@@ -88,30 +96,33 @@ fn write_archive(path: &Path, forward: bool) {
                 let l = shift_pids(l, &pids, k as u64 * 100_000);
                 writeln!(out, "{}", shift_line(&l, days)).unwrap();
             }
+            let (y, m, d) = civil_from_days(day0 + day);
+            let mut written = 0;
+            let mut i = 0u64;
+            while written < churn {
+                let (s, ms) = (i * 7 / 1000 % 60, i * 7 % 1000);
+                let at = format!(
+                    "{d:02} {} {y} 23:{:02}:{s:02}.{ms:03}",
+                    MONTHS[m as usize - 1],
+                    i * 7 / 60_000
+                );
+                let l = format!(
+                    "4242:M {at} - Accepted 10.0.{}.{}:{}",
+                    i % 7,
+                    i % 200,
+                    40_000 + i % 20_000
+                );
+                writeln!(out, "{l}").unwrap();
+                written += l.len() + 1;
+                i += 1;
+            }
         }
     }
-    out.flush().unwrap();
 }
 
-#[test]
-fn windows_find_what_the_whole_run_finds() {
-    let dir = std::env::temp_dir().join(format!("redsleuth-windows-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("archive.log");
-    write_archive(&path, true);
-
-    let mut whole = logs_json(&path, 0);
-    let mut windowed = logs_json(&path, 64);
-    std::fs::remove_dir_all(&dir).ok();
-    assert_eq!(whole["metrics"]["windows"], 1);
-    let windows = windowed["metrics"]["windows"].as_u64().unwrap();
-    assert!(windows > 10, "{windows} windows");
-    // Every copy's incidents are there, in both.
-    let incidents = whole["incidents"].as_array().unwrap().len();
-    assert!(
-        incidents >= SCENARIOS.len() * ROUNDS as usize,
-        "{incidents}"
-    );
+/// Asserts that two runs' documents are the same but for their count of
+/// windows.
+fn assert_same_but_windows(mut whole: serde_json::Value, mut windowed: serde_json::Value) {
     for doc in [&mut whole, &mut windowed] {
         doc["metrics"].as_object_mut().unwrap().remove("windows");
     }
@@ -145,6 +156,28 @@ fn windows_find_what_the_whole_run_finds() {
         }
     }
     assert_eq!(whole, windowed);
+}
+
+#[test]
+fn windows_find_what_the_whole_run_finds() {
+    let dir = std::env::temp_dir().join(format!("redsleuth-windows-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("archive.log");
+    write_archive(&path, true);
+
+    let whole = logs_json(&path, 0);
+    let windowed = logs_json(&path, 64);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(whole["metrics"]["windows"], 1);
+    let windows = windowed["metrics"]["windows"].as_u64().unwrap();
+    assert!(windows > 10, "{windows} windows");
+    // Every copy's incidents are there, in both.
+    let incidents = whole["incidents"].as_array().unwrap().len();
+    assert!(
+        incidents >= SCENARIOS.len() * ROUNDS as usize,
+        "{incidents}"
+    );
+    assert_same_but_windows(whole, windowed);
 }
 
 #[test]
@@ -185,5 +218,77 @@ fn input_out_of_time_order_is_reported_when_analysed_in_windows() {
         1,
         "{}",
         doc["errors"]
+    );
+}
+
+/// A fleet: three nodes' logs of the same days (one compressed), each the
+/// replay above. Read one after the other, the first node's file would be
+/// held whole until the last began; read at once and folded in time order,
+/// the windows close as all three go, and say what the whole run says.
+#[test]
+fn a_fleets_logs_of_the_same_days_are_folded_in_time_order() {
+    let dir = std::env::temp_dir().join(format!("redsleuth-fleet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let files: Vec<PathBuf> = ["redis-a.log", "redis-b.log", "redis-c.log.gz"]
+        .iter()
+        .map(|n| dir.join(n))
+        .collect();
+    // Each file is large enough to be streamed in pieces, not parsed whole.
+    let churn = 24 << 20 >> 6;
+    for f in &files[..2] {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(f).unwrap());
+        write_replay(&mut out, true, churn);
+        out.flush().unwrap();
+    }
+    let gz = std::fs::File::create(&files[2]).unwrap();
+    let mut enc = flate2::write::GzEncoder::new(gz, flate2::Compression::fast());
+    write_replay(&mut enc, true, churn);
+    enc.finish().unwrap();
+    for (f, small) in files.iter().zip([1, 1, 10]) {
+        let len = std::fs::metadata(f).unwrap().len();
+        let small = redsleuth::logs::lanes::SMALL_FILE / small;
+        assert!(len > small, "{} is {len} bytes", f.display());
+    }
+
+    let whole = logs_json(&dir, 0);
+    let windowed = logs_json(&dir, 64);
+    assert_eq!(whole["files"].as_array().unwrap().len(), 3);
+    // Each scenario ran on a port of its own: every node of one file is
+    // there for each of the three, named by its file.
+    let names: Vec<&str> = whole["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    for set in ["redis-a.log:", "redis-b.log:", "redis-c.log:"] {
+        let n = names.iter().filter(|x| x.starts_with(set)).count();
+        assert_eq!(n * 3, names.len(), "{set} {names:?}");
+    }
+    let windows = windowed["metrics"]["windows"].as_u64().unwrap();
+    assert!(windows > 10, "{windows} windows");
+    let incidents = whole["incidents"].as_array().unwrap().len();
+    assert!(
+        incidents >= 3 * SCENARIOS.len() * ROUNDS as usize,
+        "{incidents}"
+    );
+    assert_same_but_windows(whole, windowed);
+
+    // What is retained at once is a small part of any one node's events
+    // (read one after the other, the first file would be held whole: a
+    // third of them). A batch is a piece of a file, here a week of copies.
+    let opts = redsleuth::logs::Options {
+        threads: 2,
+        window_events: 64,
+        ..Default::default()
+    };
+    let a = redsleuth::logs::analyze(&files, &opts);
+    let total = a.timeline.events_total as usize;
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    assert!(
+        a.peak_events * 6 < total,
+        "{} of {total} events retained at once",
+        a.peak_events
     );
 }

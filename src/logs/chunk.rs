@@ -663,20 +663,25 @@ pub(super) fn parse_chunks_of(
 }
 
 /// Receives each parsed batch of records, in line order.
-pub type Sink<'s> = dyn FnMut(Vec<Item>, Counters) + Send + 's;
+pub type Sink<'s> = dyn FnMut(Vec<Item>, Counters) + 's;
 
 /// Size of the pieces a whole in-memory input is parsed in: small enough
 /// that only a few batches of records exist at once, large enough that the
-/// per-batch overhead does not show.
-const PIECE: usize = 8 * 1024 * 1024;
+/// per-batch overhead does not show. Several files read at once share it
+/// (see [`crate::logs::lanes`]).
+pub const PIECE: usize = 8 * 1024 * 1024;
 
-/// Parses a whole in-memory input (an mmap) piece by piece, handing each
-/// piece's records to `sink` while the next piece is parsed, so memory holds
-/// two pieces' records, not the whole file's. `passed(pos)` is called as
-/// the parse leaves bytes behind: nothing before `pos` is read again, so a
-/// mapped input can release those pages (see [`crate::pages::Pager`]).
+/// Parses a whole in-memory input (an mmap) in pieces of about `piece`
+/// bytes, handing each piece's records to `sink` before the next piece is
+/// parsed, so memory holds a piece's records, not the whole file's. The
+/// sink runs on the calling thread, never on the pool: it may block (a
+/// full channel) without stalling the parse of other files. `passed(pos)`
+/// is called as the parse leaves bytes behind: nothing before `pos` is read
+/// again, so a mapped input can release those pages (see
+/// [`crate::pages::Pager`]).
 pub fn parse_mmap_with(
     buf: &[u8],
+    piece: usize,
     threads: usize,
     tick: &(dyn Fn(u64) + Sync),
     passed: &(dyn Fn(u64) + Sync),
@@ -684,7 +689,7 @@ pub fn parse_mmap_with(
 ) {
     parse_pieces(
         buf,
-        PIECE,
+        piece,
         &|piece, line, at| parse_buffer_at(piece, line, at, threads, tick),
         passed,
         sink,
@@ -707,48 +712,43 @@ pub(super) fn parse_pieces(
     let pieces = Pieces::new(buf, piece);
     let mut next_line = 1u64;
     let mut at = 0u64;
-    let mut pending: Option<(Vec<Item>, Counters)> = None;
     for piece in pieces {
-        let (parsed, ()) = rayon::join(
-            || parse(piece, next_line, at),
-            || {
-                if let Some((i, c)) = pending.take() {
-                    sink(i, c);
-                }
-            },
-        );
+        let (items, c) = parse(piece, next_line, at);
         // Line numbers of the next piece depend on this one's line count.
-        next_line += parsed.1.lines;
+        next_line += c.lines;
         at += piece.len() as u64;
         // Records own their text: the piece's bytes are not read again.
         passed(at);
-        pending = Some(parsed);
-    }
-    if let Some((i, c)) = pending {
-        sink(i, c);
+        sink(items, c);
     }
 }
 
-/// Block size for streamed (compressed) inputs.
-const BLOCK: usize = 16 * 1024 * 1024;
+/// Block size for streamed (compressed) inputs, read alone.
+pub const BLOCK: usize = 16 * 1024 * 1024;
+/// Streamed blocks never get smaller than this, however many files are
+/// read at once.
+pub const MIN_BLOCK: usize = 1024 * 1024;
 
-/// Parses a stream (a decompressing reader) block by block, carrying the
-/// partial last line over, and hands each block's records to `sink`. The
-/// decompressor runs on its own thread, ahead of the parse by at most two
-/// pieces. A line longer than [`BLOCK`] is kept only up to
+/// Parses a stream (a decompressing reader) in blocks of about `block`
+/// bytes, carrying the partial last line over, and hands each block's
+/// records to `sink` (on the calling thread, as [`parse_mmap_with`] does).
+/// The decompressor runs on its own thread, ahead of the parse by at most
+/// two quarter blocks. A line longer than the block is kept only up to
 /// [`line::MAX_PARSE`] bytes and the rest is skipped as it streams by, so a
 /// 100 MB line never sits in memory whole. Returns the decompressed size and
 /// the read error that stopped it, if any (records before it are kept).
 pub fn parse_stream_with(
     r: &mut (dyn Read + Send),
+    block: usize,
     threads: usize,
     tick: &(dyn Fn(u64) + Sync),
     sink: &mut Sink,
 ) -> (u64, Option<std::io::Error>) {
+    let block = block.max(MIN_BLOCK);
     let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
     std::thread::scope(|scope| {
         scope.spawn(move || loop {
-            let mut piece = vec![0u8; 4 * 1024 * 1024];
+            let mut piece = vec![0u8; block / 4];
             let mut got = 0;
             let res = loop {
                 if got == piece.len() {
@@ -774,28 +774,18 @@ pub fn parse_stream_with(
             }
         });
         let mut bytes = 0u64;
-        let mut carry: Vec<u8> = Vec::with_capacity(BLOCK + 4 * 1024 * 1024);
+        let mut carry: Vec<u8> = Vec::with_capacity(block + block / 4);
         let mut base_at = 0u64;
         let mut next_line = 1u64;
         let mut skipping = false;
         let mut error = None;
-        // The previous block's records are folded while this one is parsed.
-        let mut pending: Option<(Vec<Item>, Counters)> = None;
         let mut emit = |buf: &[u8], next_line: &mut u64, at: u64, long: bool| {
-            let first = *next_line;
-            let ((items, mut c), ()) = rayon::join(
-                || parse_buffer_at(buf, first, at, threads, tick),
-                || {
-                    if let Some((i, c)) = pending.take() {
-                        sink(i, c);
-                    }
-                },
-            );
+            let (items, mut c) = parse_buffer_at(buf, *next_line, at, threads, tick);
             if long {
                 c.long_lines += 1;
             }
             *next_line += c.lines;
-            pending = Some((items, c));
+            sink(items, c);
         };
         for msg in rx.iter() {
             let data = match msg {
@@ -821,7 +811,7 @@ pub fn parse_stream_with(
                 }
             }
             carry.extend_from_slice(data);
-            if carry.len() < BLOCK {
+            if carry.len() < block {
                 continue;
             }
             match safe_cut(&carry).or_else(|| memchr::memrchr(b'\n', &carry).map(|p| p + 1)) {
@@ -844,9 +834,6 @@ pub fn parse_stream_with(
         if !carry.is_empty() {
             emit(&carry, &mut next_line, base_at, false);
         }
-        if let Some((i, c)) = pending.take() {
-            sink(i, c);
-        }
         (bytes, error)
     })
 }
@@ -859,7 +846,7 @@ pub fn parse_stream(
 ) -> (Parsed, Option<std::io::Error>) {
     let mut out = Parsed::default();
     let (items, counters) = (&mut out.items, &mut out.counters);
-    let (bytes, err) = parse_stream_with(r, threads, tick, &mut |mut i, c| {
+    let (bytes, err) = parse_stream_with(r, BLOCK, threads, tick, &mut |mut i, c| {
         items.append(&mut i);
         counters.merge(c);
     });

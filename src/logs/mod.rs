@@ -13,8 +13,10 @@
 //! Plain files are memory-mapped and parsed in parallel chunks; compressed
 //! files (`.gz`, `.lz4`, `.zst`) are streamed through the decompressor in
 //! blocks, so a huge archive or a 100 MB line never sits in memory whole.
-//! Files are processed in parallel too; everything after the parse is
-//! sequential and deterministic, so output does not depend on `--threads`.
+//! Each rotation set (a node's log) is read on a lane of its own, all at
+//! once, and their records are folded in time order ([`lanes`]);
+//! everything after the parse is sequential and deterministic, so output
+//! does not depend on `--threads`.
 //! A long archive is analysed window by window ([`window`]): the timeline
 //! and the rules see the settled part of the run, which is then pruned, so
 //! memory does not grow with the input.
@@ -23,6 +25,7 @@ pub mod catalog;
 pub mod chunk;
 pub mod cli;
 pub mod crash;
+pub mod lanes;
 pub mod line;
 pub mod render;
 pub mod rotation;
@@ -37,7 +40,6 @@ mod tests;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
 use serde_json::json;
 
 use crate::source::{self, Compression};
@@ -54,6 +56,9 @@ pub struct Analysis {
     pub errors: Vec<String>,
     /// Windows the run was analysed in (1: as a whole; see [`window`]).
     pub windows: usize,
+    /// The most events retained at once: what bounds the analysis's
+    /// memory (see [`window`]).
+    pub peak_events: usize,
     /// Standard input's copy, removed with the analysis.
     _spool: Option<Spool>,
 }
@@ -309,14 +314,14 @@ pub fn rotation_key(p: &Path) -> (String, i64) {
     )
 }
 
-fn mtime_of(p: &Path) -> Option<(i64, u32)> {
+pub(crate) fn mtime_of(p: &Path) -> Option<(i64, u32)> {
     let m = std::fs::metadata(p).ok()?.modified().ok()?;
     let secs = m.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
     let (y, mo, _) = line::civil_from_days(secs.div_euclid(86_400));
     Some((y, mo))
 }
 
-fn comp_name(c: Compression) -> &'static str {
+pub(crate) fn comp_name(c: Compression) -> &'static str {
     match c {
         Compression::None => "none",
         Compression::Gzip => "gzip",
@@ -325,7 +330,7 @@ fn comp_name(c: Compression) -> &'static str {
     }
 }
 
-fn is_plain(path: &Path) -> bool {
+pub(crate) fn is_plain(path: &Path) -> bool {
     use std::io::Read;
     if path == Path::new("-") {
         return false;
@@ -343,110 +348,10 @@ fn is_plain(path: &Path) -> bool {
     Compression::sniff(&head[..got]) == Compression::None
 }
 
-/// Plain files up to this size (and compressed ones up to a tenth of it)
-/// are parsed whole, several at once; larger ones are streamed piece by
-/// piece into the timeline.
-const SMALL_FILE: u64 = 16 * 1024 * 1024;
-/// At most this many on-disk bytes of small files are parsed at once.
-const SMALL_GROUP: u64 = 64 * 1024 * 1024;
-
 /// The progress tick of a decompressing reader (which runs on a thread of
 /// its own, hence `Send`).
-fn counter<'t>(tick: &'t (dyn Fn(u64) + Sync)) -> Box<dyn Fn(u64) + Send + 't> {
+pub(crate) fn counter<'t>(tick: &'t (dyn Fn(u64) + Sync)) -> Box<dyn Fn(u64) + Send + 't> {
     Box::new(tick)
-}
-
-fn read_one(
-    path: &Path,
-    threads: usize,
-    tick: &(dyn Fn(u64) + Sync),
-) -> (chunk::Parsed, &'static str, Option<String>) {
-    // Plain files: one mmap, parsed in parallel chunks.
-    if is_plain(path) {
-        return match source::Source::open(path) {
-            Ok(src) => (chunk::parse_all(src.bytes(), threads, tick), "none", None),
-            Err(e) => (chunk::Parsed::default(), "none", Some(e.to_string())),
-        };
-    }
-    // Compressed files: streamed through the decompressor; progress
-    // counts the compressed bytes read.
-    match source::open_stream_counted(path, counter(tick)) {
-        Ok((mut r, comp)) => {
-            let (p, err) = chunk::parse_stream(&mut *r, threads, &|_| {});
-            (
-                p,
-                comp_name(comp),
-                err.map(|e| format!("{}: {e}", path.display())),
-            )
-        }
-        Err(e) => (chunk::Parsed::default(), "none", Some(e.to_string())),
-    }
-}
-
-/// Streams one large file into the builder; returns the read error, if any.
-fn stream_one(
-    w: &mut Windowed,
-    path: &Path,
-    shown: String,
-    set: usize,
-    threads: usize,
-    tick: &(dyn Fn(u64) + Sync),
-) -> Option<String> {
-    let mtime = mtime_of(path);
-    let mut counters = chunk::Counters::default();
-    if is_plain(path) {
-        w.builder()
-            .begin_file(shown, path.to_path_buf(), true, set, mtime, "none");
-        return match source::Source::open(path) {
-            Ok(src) => {
-                let bytes = src.bytes();
-                // The map's pages behind the parse leave the resident set,
-                // so it does not grow with the file (cited lines are read
-                // back by offset, faulting in a page or two).
-                let pager = src.pager();
-                let passed = |pos: u64| pager.reader_at(pos);
-                chunk::parse_mmap_with(bytes, threads, tick, &passed, &mut |items, c| {
-                    w.feed(items);
-                    counters.merge(c);
-                });
-                pager.reader_done();
-                w.builder().end_file(&counters, bytes.len() as u64, None);
-                None
-            }
-            Err(e) => {
-                let e = e.to_string();
-                w.builder().end_file(&counters, 0, Some(e.clone()));
-                Some(e)
-            }
-        };
-    }
-    match source::open_stream_counted(path, counter(tick)) {
-        Ok((mut r, comp)) => {
-            w.builder().begin_file(
-                shown,
-                path.to_path_buf(),
-                false,
-                set,
-                mtime,
-                comp_name(comp),
-            );
-            let (bytes, err) =
-                chunk::parse_stream_with(&mut *r, threads, &|_| {}, &mut |items, c| {
-                    w.feed(items);
-                    counters.merge(c);
-                });
-            let err = err.map(|e| format!("{}: {e}", path.display()));
-            w.builder().end_file(&counters, bytes, err.clone());
-            err
-        }
-        Err(e) => {
-            let e = e.to_string();
-            let b = w.builder();
-            b.begin_file(shown, path.to_path_buf(), false, set, mtime, "none");
-            b.end_file(&counters, 0, Some(e.clone()));
-            Some(e)
-        }
-    }
 }
 
 /// Standard input copied to a temporary file, so that cited lines can be
@@ -544,91 +449,37 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
         .sum();
     let pb = crate::progress::bytes_bar(total, !opts.progress);
     let tick = |n: u64| pb.inc(n);
-    let small = |i: usize| {
-        let p = &readable[i];
-        let len = std::fs::metadata(p).map_or(u64::MAX, |m| m.len());
-        let limit = if is_plain(p) {
-            SMALL_FILE
-        } else {
-            SMALL_FILE / 10
-        };
-        (len <= limit).then_some(len)
-    };
     let mut b = Builder::new(&set_names, opts.year, opts.all_events).with_boot_time(opts.boot);
     if let Some(l) = &opts.listing {
         b = b.with_listing(l.listing());
     }
     let mut w = Windowed::new(b, opts.redact, opts.window_events);
-    // When the files still to come start: a window is settled only up to
-    // there (a file's first stamp is read from its head).
-    let mut upcoming = vec![i64::MAX; order.len() + 1];
-    if opts.window_events > 0 {
-        for k in (0..order.len()).rev() {
-            let first = match rotation::first_stamp(&readable[order[k].1]) {
-                Some(line::Stamp::Abs(ms)) => ms,
-                _ => i64::MIN,
-            };
-            upcoming[k] = upcoming[k + 1].min(first);
-        }
-    }
-    let mut k = 0;
-    while k < order.len() {
-        let (set, i) = order[k];
-        if small(i).is_none() {
-            w.set_upcoming(upcoming[k + 1]);
-            if let Some(e) = stream_one(
-                &mut w,
-                &readable[i],
-                source::shown(&files[i]),
-                set,
-                threads,
-                &tick,
-            ) {
-                errors.push(e);
-            }
-            k += 1;
-            continue;
-        }
-        // A run of small files, parsed in parallel, folded in order.
-        let mut end = k;
-        let mut total = 0u64;
-        while end < order.len() {
-            match small(order[end].1) {
-                Some(len) if end == k || total + len <= SMALL_GROUP => {
-                    total += len;
-                    end += 1;
-                }
-                _ => break,
-            }
-        }
-        let parsed: Vec<_> = order[k..end]
-            .par_iter()
-            .map(|&(set, i)| (set, i, read_one(&readable[i], threads, &tick)))
-            .collect();
-        for (at, (set, i, (p, comp, err))) in (k..).zip(parsed) {
-            w.set_upcoming(upcoming[at + 1]);
-            let b = w.builder();
-            b.begin_file(
-                source::shown(&files[i]),
-                readable[i].clone(),
-                comp == "none",
-                set,
-                mtime_of(&readable[i]),
-                comp,
-            );
-            w.feed(p.items);
-            w.builder().end_file(&p.counters, p.bytes, err.clone());
-            if let Some(e) = err {
-                errors.push(e);
-            }
-        }
-        k = end;
-    }
+    // One lane per set, its files in order; a window is settled only up
+    // to where the files still to come start (read from their heads).
+    let windowed = opts.window_events > 0;
+    let lanes: Vec<Vec<lanes::Job>> = order
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|set| {
+            set.iter()
+                .map(|&(set, i)| lanes::Job {
+                    shown: source::shown(&files[i]),
+                    path: readable[i].clone(),
+                    set,
+                    first: match windowed.then(|| rotation::first_stamp(&readable[i])) {
+                        Some(Some(line::Stamp::Abs(ms))) => ms,
+                        _ => i64::MIN,
+                    },
+                })
+                .collect()
+        })
+        .collect();
+    errors.extend(lanes::fold(&mut w, &lanes, threads, &tick, windowed));
     pb.finish_and_clear();
-    let (t, incidents, windows, late) = w.finish();
+    let (t, incidents, windows, peak_events, late) = w.finish();
     errors.extend(late);
     Analysis {
         windows,
+        peak_events,
         timeline: t,
         incidents,
         errors,

@@ -391,7 +391,7 @@ fn scenario_logs() -> Vec<std::path::PathBuf> {
 /// piece as a large file is.
 fn analysed_in_pieces(path: &std::path::Path, buf: &[u8], piece: usize, chunk: usize) -> String {
     let mut b = super::timeline::Builder::new(&["set".to_string()], None, false);
-    b.begin_file(
+    let f = b.begin_file(
         path.display().to_string(),
         path.to_path_buf(),
         true,
@@ -406,11 +406,11 @@ fn analysed_in_pieces(path: &std::path::Path, buf: &[u8], piece: usize, chunk: u
         &|p, line, at| chunk::parse_chunks_of(p, chunk, line, at, &|_| {}),
         &|_| {},
         &mut |items, c| {
-            b.feed(items);
+            b.feed(f, items);
             counters.merge(c);
         },
     );
-    b.end_file(&counters, buf.len() as u64, None);
+    b.end_file(f, &counters, buf.len() as u64, None);
     let t = b.finish();
     let incidents = super::rules::run(&t, false);
     format!("{t:#?}\n{incidents:#?}")
@@ -485,7 +485,7 @@ fn a_restart_after_a_cut_memory_test_keeps_its_lifetime_wherever_pieces_end() {
     }
     // And the split is into the three processes that ran.
     let mut b = super::timeline::Builder::new(&["set".to_string()], None, false);
-    b.begin_file(
+    let f = b.begin_file(
         path.display().to_string(),
         path.to_path_buf(),
         true,
@@ -499,11 +499,11 @@ fn a_restart_after_a_cut_memory_test_keeps_its_lifetime_wherever_pieces_end() {
     let (first, c1) = chunk::parse_chunks_of(&buf[..cut], usize::MAX, 1, 0, &|_| {});
     let (rest, c2) =
         chunk::parse_chunks_of(&buf[cut..], usize::MAX, c1.lines + 1, cut as u64, &|_| {});
-    b.feed(first);
-    b.feed(rest);
+    b.feed(f, first);
+    b.feed(f, rest);
     let mut counters = c1;
     counters.merge(c2);
-    b.end_file(&counters, buf.len() as u64, None);
+    b.end_file(f, &counters, buf.len() as u64, None);
     let t = b.finish();
     let lifetimes: Vec<(u32, &str)> = t.lifetimes.iter().map(|l| (l.pid, l.end.name())).collect();
     assert_eq!(
@@ -717,7 +717,7 @@ fn year_less_lines_over_new_year_count_one_rollover() {
 1718:M 01 Jan 00:00:01.000 * DB saved on disk
 ";
     let mut b = super::timeline::Builder::new(&["set".to_string()], None, false);
-    b.begin_file(
+    let f = b.begin_file(
         "redis.log".into(),
         "redis.log".into(),
         true,
@@ -726,8 +726,8 @@ fn year_less_lines_over_new_year_count_one_rollover() {
         "none",
     );
     let (items, c) = chunk::parse_buffer(log, 1, 1, &|_| {});
-    b.feed(items);
-    b.end_file(&c, log.len() as u64, None);
+    b.feed(f, items);
+    b.end_file(f, &c, log.len() as u64, None);
     let t = b.finish();
     let times: Vec<String> = t
         .events
@@ -762,7 +762,7 @@ fn many_lifetimes_of_a_node_are_summarised_by_how_they_ended() {
     }
     let mut b = super::timeline::Builder::new(&["set".to_string()], None, false);
     let path = std::path::Path::new("restarts.log");
-    b.begin_file(
+    let f = b.begin_file(
         "restarts.log".into(),
         path.to_path_buf(),
         true,
@@ -771,8 +771,8 @@ fn many_lifetimes_of_a_node_are_summarised_by_how_they_ended() {
         "none",
     );
     let (items, counters) = chunk::parse_chunks_of(log.as_bytes(), usize::MAX, 1, 0, &|_| {});
-    b.feed(items);
-    b.end_file(&counters, log.len() as u64, None);
+    b.feed(f, items);
+    b.end_file(f, &counters, log.len() as u64, None);
     let t = b.finish();
     assert_eq!(t.nodes.len(), 1);
     assert_eq!(

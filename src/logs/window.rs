@@ -14,10 +14,13 @@
 //! burst of thousands of lines a second).
 //!
 //! A run that never retains [`FLUSH_EVENTS`] events (every recorded
-//! scenario) is analysed once, at the end, exactly as a whole. Files that
-//! overlap in time are held until the later one catches up: the bound holds
-//! for a file or a rotation set read in time order, not yet for several
-//! nodes' files of the same hours. Input out of time order (a clock stepped
+//! scenario) is analysed once, at the end, exactly as a whole. Several
+//! nodes' files of the same hours are read at once and folded in time
+//! order ([`super::lanes`]), so what is settled advances with the slowest
+//! of them. What can still hold a file's events until it ends: a later
+//! file of its rotation set that starts earlier, a set waiting for a lane
+//! (past [`super::lanes::MAX_LANES`]) that starts earlier, and year-less
+//! stamps (their year is known at the end of the file). Input out of time order (a clock stepped
 //! back, logs concatenated in the wrong order) is reported: lines stamped
 //! before a window already analysed are counted but their incidents may be
 //! missed, and the run says so and exits as partial.
@@ -50,6 +53,8 @@ pub struct Windowed {
     upcoming: i64,
     /// Windows analysed before the last.
     windows: usize,
+    /// The most events retained at once.
+    peak: usize,
 }
 
 impl Windowed {
@@ -65,6 +70,7 @@ impl Windowed {
             from: i64::MIN,
             upcoming: i64::MIN,
             windows: 0,
+            peak: 0,
         }
     }
 
@@ -79,11 +85,12 @@ impl Windowed {
         self.upcoming = start;
     }
 
-    /// Folds a batch of the current file, then analyses and prunes the
-    /// settled part when enough was retained.
-    pub fn feed(&mut self, items: Vec<Item>) {
+    /// Folds a batch of file `file`, then analyses and prunes the settled
+    /// part when enough was retained.
+    pub fn feed(&mut self, file: usize, items: Vec<Item>) {
         if self.every == 0 {
-            self.b.feed(items);
+            self.b.feed(file, items);
+            self.peak = self.peak.max(self.b.retained());
             return;
         }
         // A batch holds up to a piece of the file: fold it in parts, so
@@ -97,15 +104,16 @@ impl Windowed {
                 Item::Rec(_) => None,
             })
             .collect();
-        self.b.expect_spans(spans);
+        self.b.expect_spans(file, spans);
         let mut items = items.into_iter();
         loop {
             let part: Vec<_> = items.by_ref().take(self.every).collect();
             if part.is_empty() {
-                self.b.expect_spans(Vec::new());
+                self.b.expect_spans(file, Vec::new());
                 return;
             }
-            self.b.feed(part);
+            self.b.feed(file, part);
+            self.peak = self.peak.max(self.b.retained());
             if self.b.retained() >= self.next {
                 if let Some(reached) = self.b.reached() {
                     self.window(reached.saturating_sub(JITTER_MS).min(self.upcoming));
@@ -143,9 +151,10 @@ impl Windowed {
     }
 
     /// Analyses the last window; returns the timeline, every incident,
-    /// how many windows the run was analysed in and, when events came
-    /// stamped before a window already analysed, what to say of them.
-    pub fn finish(mut self) -> (Timeline, Vec<Incident>, usize, Option<String>) {
+    /// how many windows the run was analysed in, the most events retained
+    /// at once and, when events came stamped before a window already
+    /// analysed, what to say of them.
+    pub fn finish(mut self) -> (Timeline, Vec<Incident>, usize, usize, Option<String>) {
         self.b.settle_end();
         self.found
             .add(self.b.timeline(), self.redact, self.from..i64::MAX, true);
@@ -162,6 +171,6 @@ impl Windowed {
                 c.ts().map_or_else(|| "?".into(), super::line::format_ms),
             )
         });
-        (t, incidents, self.windows + 1, warning)
+        (t, incidents, self.windows + 1, self.peak, warning)
     }
 }

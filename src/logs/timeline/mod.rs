@@ -709,12 +709,15 @@ fn has_noyear(it: &Item) -> bool {
     }
 }
 
-/// The file being folded.
+/// A file being folded (several nodes' files may be open at once, fed in
+/// time order; see [`crate::logs::lanes`]).
 struct Current {
     fidx: usize,
     set: usize,
     mtime: Option<(i64, u32)>,
     year: YearInfer,
+    /// Latest event time folded from the file.
+    latest: Option<i64>,
     /// Items held back since the first year-less timestamp: their year is
     /// known only at the end of the file.
     held: Option<Vec<Item>>,
@@ -731,11 +734,13 @@ struct Current {
     spans: FastMap<u32, Span>,
 }
 
-/// Builds the timeline incrementally: files in order, each fed batch by
-/// batch in line order as it is parsed, so that no file's records are ever
-/// held whole (except after a year-less timestamp, whose year depends on
-/// the rest of the file); only the line span of each process still running
-/// is held. The result does not depend on how a file is cut into batches.
+/// Builds the timeline incrementally: each file fed batch by batch in line
+/// order as it is parsed, so that no file's records are ever held whole
+/// (except after a year-less timestamp, whose year depends on the rest of
+/// the file); only the line span of each process still running is held.
+/// Files of one rotation set come one after the other; files of different
+/// sets may be open at once and their batches interleaved. The result does
+/// not depend on how a file is cut into batches.
 pub struct Builder {
     t: Timeline,
     states: FastMap<usize, SetState>,
@@ -745,7 +750,8 @@ pub struct Builder {
     boot: Option<i64>,
     keep_all: bool,
     low_value: usize,
-    cur: Option<Current>,
+    /// Files open, in the order they were begun.
+    cur: Vec<Current>,
     /// Events seen by kind number (several catalogue rows may share a kind
     /// name; [`Builder::finish`] merges them by name): counting by name in
     /// a `BTreeMap` for each of millions of events was a visible share of
@@ -758,12 +764,11 @@ pub struct Builder {
     /// What pruning holds for the listing.
     held: prune::Held,
     listing: Option<Listing>,
-    /// Latest event time of the current file.
-    latest: Option<i64>,
     /// Whether the end of the run was settled already.
     settled: bool,
-    /// Pids whose spans are still to come in the batch being fed.
-    spans_due: Vec<u32>,
+    /// The file whose batch is being fed in parts, and the pids whose
+    /// spans are still to come in it.
+    spans_due: (usize, Vec<u32>),
     /// Events before this time were analysed in a window already.
     closed: i64,
     /// Events that came stamped before `closed`, and the first of them.
@@ -783,15 +788,14 @@ impl Builder {
             boot: None,
             keep_all: keep_all_events,
             low_value: 0,
-            cur: None,
+            cur: Vec::new(),
             counts: FastMap::default(),
             used: FastMap::default(),
             settle: settle::Settle::default(),
             held: prune::Held::default(),
             listing: None,
-            latest: None,
             settled: false,
-            spans_due: Vec::new(),
+            spans_due: (usize::MAX, Vec::new()),
             closed: i64::MIN,
             late: (0, None),
         }
@@ -810,10 +814,11 @@ impl Builder {
         self
     }
 
-    /// Says which pids have spans still to come in the batch being fed in
-    /// parts: their lifetimes are not pruned before the spans are folded.
-    pub fn expect_spans(&mut self, pids: Vec<u32>) {
-        self.spans_due = pids;
+    /// Says which pids have spans still to come in the batch of `file`
+    /// being fed in parts: their lifetimes are not pruned before the spans
+    /// are folded.
+    pub fn expect_spans(&mut self, file: usize, pids: Vec<u32>) {
+        self.spans_due = (file, pids);
     }
 
     /// Says that events before `ts` were analysed: one that comes later
@@ -834,14 +839,15 @@ impl Builder {
         self.t.events.len()
     }
 
-    /// The latest event time of the current file, if every line read so
-    /// far has been folded (a file with year-less stamps is held until it
-    /// ends).
+    /// How far every open file got: the earliest of their latest event
+    /// times, if every line read so far has been folded (a file with
+    /// year-less stamps is held until it ends) and each has folded an
+    /// event (until then, its lines could come from any time).
     pub fn reached(&self) -> Option<i64> {
-        match &self.cur {
-            Some(c) if c.held.is_some() => None,
-            _ => self.latest,
+        if self.cur.iter().any(|c| c.held.is_some()) {
+            return None;
         }
+        self.cur.iter().map(|c| c.latest).min().flatten()
     }
 
     /// Settles what has been read, for the rules to read the window.
@@ -866,7 +872,9 @@ impl Builder {
         &self.t
     }
 
-    /// Starts the next file (files must come in rotation order).
+    /// Starts a file; returns its number, which [`Builder::feed`] and
+    /// [`Builder::end_file`] take. Files of a set must come in rotation
+    /// order, each ended before the next begins.
     pub fn begin_file(
         &mut self,
         path: String,
@@ -875,7 +883,7 @@ impl Builder {
         set: usize,
         mtime: Option<(i64, u32)>,
         compression: &'static str,
-    ) {
+    ) -> usize {
         self.t.files.push(FileInfo {
             path,
             source,
@@ -888,21 +896,34 @@ impl Builder {
             year_source: None,
             error: None,
         });
-        self.latest = None;
-        self.cur = Some(Current {
-            fidx: self.t.files.len() - 1,
+        let fidx = self.t.files.len() - 1;
+        self.cur.push(Current {
+            fidx,
             set,
             mtime,
             year: YearInfer::default(),
+            latest: None,
             held: None,
             samples: 0,
             spans: FastMap::default(),
         });
+        fidx
     }
 
-    /// Folds the next batch of the current file's records (in line order).
-    pub fn feed(&mut self, items: Vec<Item>) {
-        let Some(mut cur) = self.cur.take() else {
+    /// Takes the open file `fidx` out of `cur` while it is fed; with
+    /// [`Builder::put_open`], keeps the others in the order begun.
+    fn take_open(&mut self, fidx: usize) -> Option<(usize, Current)> {
+        let k = self.cur.iter().position(|c| c.fidx == fidx)?;
+        Some((k, self.cur.remove(k)))
+    }
+
+    fn put_open(&mut self, k: usize, cur: Current) {
+        self.cur.insert(k, cur);
+    }
+
+    /// Folds the next batch of file `fidx`'s records (in line order).
+    pub fn feed(&mut self, fidx: usize, items: Vec<Item>) {
+        let Some((k, mut cur)) = self.take_open(fidx) else {
             return;
         };
         for it in items {
@@ -935,7 +956,7 @@ impl Builder {
                 }
             }
         }
-        self.cur = Some(cur);
+        self.put_open(k, cur);
     }
 
     /// Folds one item of the current file, or holds it back until the
@@ -967,13 +988,20 @@ impl Builder {
                     last: None,
                     boot: self.boot,
                 },
+                &mut cur.latest,
             ),
         }
     }
 
-    /// Ends the current file.
-    pub fn end_file(&mut self, counters: &Counters, bytes: u64, error: Option<String>) {
-        let Some(mut cur) = self.cur.take() else {
+    /// Ends file `fidx`.
+    pub fn end_file(
+        &mut self,
+        fidx: usize,
+        counters: &Counters,
+        bytes: u64,
+        error: Option<String>,
+    ) {
+        let Some((_, mut cur)) = self.take_open(fidx) else {
             return;
         };
         // Spans still open end with the file, in order of their first line
@@ -991,7 +1019,7 @@ impl Builder {
                 boot: self.boot,
             };
             for it in held {
-                self.fold(cur.fidx, cur.set, it, &mut yw);
+                self.fold(cur.fidx, cur.set, it, &mut yw, &mut cur.latest);
             }
         }
         let f = &mut self.t.files[cur.fidx];
@@ -1011,7 +1039,14 @@ impl Builder {
         }
     }
 
-    fn fold(&mut self, fidx: usize, set: usize, item: Item, yw: &mut YearWalk) {
+    fn fold(
+        &mut self,
+        fidx: usize,
+        set: usize,
+        item: Item,
+        yw: &mut YearWalk,
+        latest: &mut Option<i64>,
+    ) {
         let t = &mut self.t;
         let st = self.states.entry(set).or_default();
         let before = t.events.len();
@@ -1049,7 +1084,7 @@ impl Builder {
                 .or_insert((e.kind(), 0))
                 .1 += 1;
             if let Some(ts) = e.ts() {
-                self.latest = Some(self.latest.map_or(ts, |l| l.max(ts)));
+                *latest = Some(latest.map_or(ts, |l| l.max(ts)));
                 if ts < self.closed {
                     self.late.0 += 1;
                     self.late.1.get_or_insert(e.cite());
@@ -1136,7 +1171,7 @@ fn finish_year(
 pub fn build(inputs: Vec<InputFile>, sets: &[String], user_year: Option<i64>) -> Timeline {
     let mut b = Builder::new(sets, user_year, false);
     for inp in inputs {
-        b.begin_file(
+        let f = b.begin_file(
             inp.path,
             inp.source,
             inp.plain,
@@ -1144,8 +1179,8 @@ pub fn build(inputs: Vec<InputFile>, sets: &[String], user_year: Option<i64>) ->
             inp.mtime,
             inp.compression,
         );
-        b.feed(inp.parsed.items);
-        b.end_file(&inp.parsed.counters, inp.parsed.bytes, inp.error);
+        b.feed(f, inp.parsed.items);
+        b.end_file(f, &inp.parsed.counters, inp.parsed.bytes, inp.error);
     }
     b.finish()
 }

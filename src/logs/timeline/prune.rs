@@ -146,7 +146,8 @@ impl Builder {
         // is folded now, into the lifetime it belongs to; one that goes on
         // keeps its lifetime.
         let mut spans_pin = Vec::new();
-        if let Some(mut cur) = self.cur.take() {
+        for k in 0..self.cur.len() {
+            let mut cur = self.cur.remove(k);
             let by_pid = self.states.get(&cur.set).map(|st| &st.by_pid);
             let mut due = Vec::new();
             for (p, s) in &cur.spans {
@@ -158,8 +159,8 @@ impl Builder {
                     _ => spans_pin.push(l),
                 }
             }
-            if let Some(m) = by_pid {
-                spans_pin.extend(self.spans_due.iter().filter_map(|p| m.get(p)));
+            if let (Some(m), true) = (by_pid, self.spans_due.0 == cur.fidx) {
+                spans_pin.extend(self.spans_due.1.iter().filter_map(|p| m.get(p)));
             }
             due.sort_unstable();
             for p in due {
@@ -167,7 +168,7 @@ impl Builder {
                     self.take(&mut cur, Item::Span(s));
                 }
             }
-            self.cur = Some(cur);
+            self.cur.insert(k, cur);
         }
         let t = &mut self.t;
         let listing = self.listing.as_ref();
