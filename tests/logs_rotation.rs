@@ -166,3 +166,46 @@ fn a_consistently_named_set_keeps_its_name_order() {
         .collect();
     assert_eq!(order, [a.display().to_string(), b.display().to_string()]);
 }
+
+#[test]
+fn a_fleets_logs_of_one_name_are_told_apart_by_their_directories() {
+    // Two nodes' logs, each `redis.log` in a directory of its own, of the
+    // same recorded run: two nodes, each incident naming its own.
+    let d = Dir::new("rotation-fleet");
+    let log = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/logs/15-fork-failed/debian-7.0.15/redis.log"),
+    )
+    .unwrap();
+    for node in ["node-a", "node-b"] {
+        std::fs::create_dir_all(d.0.join(node)).unwrap();
+        std::fs::write(d.0.join(node).join("redis.log"), &log).unwrap();
+    }
+    let v = logs_json(&d.0);
+    let names: Vec<&str> = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["node-a/redis.log:18720", "node-b/redis.log:18720"]);
+    let sets: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["set"].as_str().unwrap())
+        .collect();
+    assert_eq!(sets, ["node-a/redis.log", "node-b/redis.log"]);
+    let mut by_node: Vec<(&str, &str)> = v["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "fork_failed")
+        .map(|i| (i["nodes"][0].as_str().unwrap(), i["start"].as_str().unwrap()))
+        .collect();
+    by_node.sort();
+    assert_eq!(by_node.len(), 2, "{by_node:?}");
+    assert_eq!(by_node[0].0, "node-a/redis.log:18720");
+    assert_eq!(by_node[1].0, "node-b/redis.log:18720");
+    assert_eq!(by_node[0].1, by_node[1].1);
+}

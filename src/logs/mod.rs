@@ -378,6 +378,42 @@ fn spool_stdin(show: bool) -> std::io::Result<Spool> {
     Ok(spool)
 }
 
+/// The names sets are shown by: the file name, with as many of the
+/// directories above it as tell it from the other sets (a fleet's archive
+/// is often `node-a/redis.log`, `node-b/redis.log`, …).
+pub fn set_names(sets: &[String]) -> Vec<String> {
+    let parts: Vec<Vec<&str>> = sets
+        .iter()
+        .map(|s| {
+            let p: Vec<&str> = s.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+            if p.is_empty() {
+                vec![s.as_str()]
+            } else {
+                p
+            }
+        })
+        .collect();
+    let mut depth = vec![1; sets.len()];
+    loop {
+        let names: Vec<String> = parts
+            .iter()
+            .zip(&depth)
+            .map(|(p, &d)| p[p.len() - d.min(p.len())..].join("/"))
+            .collect();
+        let mut deeper = false;
+        for (i, name) in names.iter().enumerate() {
+            let shared = names.iter().enumerate().any(|(j, n)| j != i && n == name);
+            if shared && depth[i] < parts[i].len() {
+                depth[i] += 1;
+                deeper = true;
+            }
+        }
+        if !deeper {
+            return names;
+        }
+    }
+}
+
 /// Reads, parses and analyses `paths` (already expanded).
 pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
     // Rotation sets: oldest first within a set by name (reordered by
@@ -399,14 +435,7 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
         }
         order.push((sets.len() - 1, *i));
     }
-    let set_names: Vec<String> = sets
-        .iter()
-        .map(|s| {
-            Path::new(s)
-                .file_name()
-                .map_or(s.clone(), |n| n.to_string_lossy().into_owned())
-        })
-        .collect();
+    let set_names = set_names(&sets);
     let threads = opts.threads.max(1);
     let mut errors = Vec::new();
     let mut spool = None;

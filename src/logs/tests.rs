@@ -789,3 +789,30 @@ fn many_lifetimes_of_a_node_are_summarised_by_how_they_ended() {
         "clean, clean, clean, unknown-kill, clean"
     );
 }
+
+#[test]
+fn sets_are_named_by_as_much_of_their_path_as_tells_them_apart() {
+    let sets = [
+        "/var/log/node-a/redis.log",
+        "/var/log/node-b/redis.log",
+        "/srv/x/node-a/redis.log",
+        "/var/log/node-a/sentinel.log",
+        "redis.log",
+        "./old/redis-6380.log",
+    ]
+    .map(String::from);
+    assert_eq!(
+        super::set_names(&sets),
+        [
+            "log/node-a/redis.log",
+            "node-b/redis.log",
+            "x/node-a/redis.log",
+            "sentinel.log",
+            "redis.log",
+            "redis-6380.log",
+        ]
+    );
+    // Alone, or with names of their own: the file name.
+    let sets = ["/a/redis.log", "/b/redis-6380.log"].map(String::from);
+    assert_eq!(super::set_names(&sets), ["redis.log", "redis-6380.log"]);
+}
