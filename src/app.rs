@@ -789,9 +789,16 @@ fn postmortem(
         .common
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // The dump's save, to hold what places it on the timeline.
+    let ctime = dump
+        .and_then(|(s, _)| s.sources.first())
+        .and_then(|src| src.ctime)
+        .map(|c| c * 1000);
     let opts = crate::logs::Options {
         threads,
         redact: a.common.redact,
+        window_events: a.window_events,
+        writeup: Some((commands::rca::DUMP_KINDS, ctime)),
         ..Default::default()
     };
     let analysis = crate::logs::analyze(&files, &opts);
@@ -938,6 +945,7 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
             node: a.node.clone(),
             top: a.top.max(1),
             fail_on: a.fail_on.map(FailOn::severity),
+            window_events: a.window_events,
             ..crate::logs::cli::LogsArgs::new(a.logs.clone(), format)
         };
         let mut buf = Vec::new();

@@ -361,6 +361,12 @@ pub struct PostmortemArgs {
     /// repeatable.
     #[arg(long)]
     pub node: Vec<String>,
+    /// Analyse long logs window by window every N retained events (0: the
+    /// whole run at once), as `logs --window-events` does; what the
+    /// write-up reads of a window (the lines incidents cite, saves, resyncs
+    /// and loads near an incident or the dump's save) is held to the end.
+    #[arg(long, value_name = "N", default_value_t = crate::logs::window::FLUSH_EVENTS)]
+    pub window_events: usize,
     /// Exit 1 when a dump finding or a log incident at or above this
     /// severity exists.
     #[arg(long, value_enum, value_name = "SEVERITY")]

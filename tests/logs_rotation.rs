@@ -201,7 +201,12 @@ fn a_fleets_logs_of_one_name_are_told_apart_by_their_directories() {
         .unwrap()
         .iter()
         .filter(|i| i["kind"] == "fork_failed")
-        .map(|i| (i["nodes"][0].as_str().unwrap(), i["start"].as_str().unwrap()))
+        .map(|i| {
+            (
+                i["nodes"][0].as_str().unwrap(),
+                i["start"].as_str().unwrap(),
+            )
+        })
         .collect();
     by_node.sort();
     assert_eq!(by_node.len(), 2, "{by_node:?}");

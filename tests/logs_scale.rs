@@ -9,7 +9,9 @@
 //! copies a steady server on a port of its own writes connection churn, the
 //! bulk of a busy server's log. Each scenario is also analysed alone; every
 //! incident of the archive must then be one of a copy's, with its times moved
-//! by the copy's days and its evidence lines by the copy's first line.
+//! by the copy's days and its evidence lines by the copy's first line. The
+//! steady server also saves every few seconds, so that the archive holds
+//! events enough to be analysed in several windows.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufWriter, Write};
@@ -18,13 +20,15 @@ use std::path::{Path, PathBuf};
 use nix::sys::resource::{getrusage, UsageWho};
 mod common;
 
-use common::replay::{shift_line, MONTHS};
+use common::replay::{day_of, shift_line, MONTHS};
 use redsleuth::logs::line::{civil_from_days, days_from_civil};
 
 const BOUND_MIB: i64 = 256;
 const ROUNDS: u64 = 24;
 /// Bytes of connection churn written after each scenario copy.
 const CHURN: usize = 2_800_000;
+/// Churn lines between the steady server's background saves.
+const SAVE_EVERY: u64 = 40;
 /// Scenarios whose incidents concern their own process only. Copies of
 /// them follow one another on the same port, which makes restarts between
 /// copies that a scenario alone does not have; those two kinds are left out
@@ -96,19 +100,43 @@ fn write_archive(path: &Path, scenarios: &[Vec<String>]) -> (u64, Vec<Copy>) {
     for _ in 0..ROUNDS {
         for (s, lines) in scenarios.iter().enumerate() {
             k += 1;
+            // Copy k lands on day k after day0, whatever day it was
+            // recorded: the archive is in time order.
+            let first = lines.iter().find_map(|l| day_of(l)).unwrap();
+            let days = day0 + k - first;
             copies.push(Copy {
                 scenario: s,
-                days: k,
+                days,
                 line_base: line,
             });
             for l in lines {
-                put(&mut out, &shift_line(l, k), &mut line);
+                put(&mut out, &shift_line(l, days), &mut line);
             }
-            // The steady server's churn, from noon of the copy's day on.
-            let mut t = (day0 + k) * 86_400_000 + 12 * 3_600_000;
+            // The steady server's churn, from 23:00 of the copy's day on (after
+            // every line of the copy, so that the archive is in time order),
+            // with a background save every few seconds: events enough
+            // that the archive is analysed in several windows.
+            let mut t = (day0 + k) * 86_400_000 + 23 * 3_600_000;
             let mut written = 0;
             let mut i = 0u64;
             while written < CHURN {
+                if i.is_multiple_of(SAVE_EVERY) {
+                    let child = 100_000 + (k as u64 * 1000 + i / SAVE_EVERY) % 800_000;
+                    for s in [
+                        format!(
+                            "4242:M {} * Background saving started by pid {child}",
+                            stamp(t)
+                        ),
+                        format!("{child}:C {} * DB saved on disk", stamp(t + 1)),
+                        format!(
+                            "4242:M {} * Background saving terminated with success",
+                            stamp(t + 2)
+                        ),
+                    ] {
+                        written += s.len() + 1;
+                        put(&mut out, &s, &mut line);
+                    }
+                }
                 let s = if i.is_multiple_of(2) {
                     format!(
                         "4242:M {} - Accepted 10.0.{}.{}:{}",
@@ -207,6 +235,9 @@ fn a_replayed_archive_keeps_each_scenarios_incidents_under_256_mib() {
         }
     }
     let doc = logs_json(&path);
+    // Analysed window by window, as any archive this long is.
+    let windows = doc["metrics"]["windows"].as_u64().unwrap();
+    assert!(windows > 1, "{windows} windows");
     let mut found: BTreeMap<Key, usize> = BTreeMap::new();
     let mut cited: BTreeMap<u64, String> = BTreeMap::new();
     for i in doc["incidents"].as_array().unwrap() {

@@ -35,6 +35,9 @@ const SCENARIOS: [&str; 8] = [
     "05-memory-pressure/debian-7.0.15/redis.log",
 ];
 const ROUNDS: i64 = 12;
+/// Churn after each copy that makes the replay large enough to be
+/// streamed in pieces, not parsed whole (36 MB).
+const STREAMED_CHURN: usize = 24 << 20 >> 6;
 
 /// The line with each number that is one of `pids` moved by `by`.
 fn shift_pids(line: &str, pids: &HashSet<&str>, by: u64) -> String {
@@ -233,16 +236,14 @@ fn a_fleets_logs_of_the_same_days_are_folded_in_time_order() {
         .iter()
         .map(|n| dir.join(n))
         .collect();
-    // Each file is large enough to be streamed in pieces, not parsed whole.
-    let churn = 24 << 20 >> 6;
     for f in &files[..2] {
         let mut out = std::io::BufWriter::new(std::fs::File::create(f).unwrap());
-        write_replay(&mut out, true, churn);
+        write_replay(&mut out, true, STREAMED_CHURN);
         out.flush().unwrap();
     }
     let gz = std::fs::File::create(&files[2]).unwrap();
     let mut enc = flate2::write::GzEncoder::new(gz, flate2::Compression::fast());
-    write_replay(&mut enc, true, churn);
+    write_replay(&mut enc, true, STREAMED_CHURN);
     enc.finish().unwrap();
     for (f, small) in files.iter().zip([1, 1, 10]) {
         let len = std::fs::metadata(f).unwrap().len();
@@ -291,4 +292,62 @@ fn a_fleets_logs_of_the_same_days_are_folded_in_time_order() {
         "{} of {total} events retained at once",
         a.peak_events
     );
+}
+
+/// The write-up (`report --rdb DUMP --logs`) of the long replay beside the
+/// log of the scenario recorded with its dump (18: the save the dump is,
+/// failed forks, -MISCONF), analysed in windows, is the one of the whole
+/// run: what it reads of each window (the lines incidents cite, the saves
+/// near an incident or the dump's) is held to the end.
+#[test]
+fn the_write_up_of_a_long_archive_is_the_same_in_windows() {
+    let dir = std::env::temp_dir().join(format!("redsleuth-writeup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Streamed in pieces, so that windows close while both files are open.
+    let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join("archive.log")).unwrap());
+    write_replay(&mut out, true, STREAMED_CHURN);
+    out.flush().unwrap();
+    let root =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/logs/18-fork-failed-misconf");
+    std::fs::copy(root.join("debian-7.0.15/redis.log"), dir.join("redis.log")).unwrap();
+    let rdb = root.join("debian-7.0.15.rdb");
+    let report = |window: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
+            .args(["report", "--quiet", "--format", "json", window, "--rdb"])
+            .arg(&rdb)
+            .arg("--logs")
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let (whole, windowed) = (report("--window-events=0"), report("--window-events=64"));
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(whole["logs"]["metrics"]["windows"], 1);
+    let windows = windowed["logs"]["metrics"]["windows"].as_u64().unwrap();
+    assert!(windows > 10, "{windows} windows");
+    let pm = &whole["postmortem"];
+    assert!(
+        pm["chain"].as_array().is_some_and(|c| !c.is_empty()),
+        "{pm}"
+    );
+    for k in pm.as_object().unwrap().keys() {
+        let (a, b) = (pm[k].to_string(), windowed["postmortem"][k].to_string());
+        if a != b {
+            let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+            let from = at.saturating_sub(300);
+            panic!(
+                "postmortem.{k} differs at byte {at}:\nwhole    …{}\nwindowed …{}",
+                &a[from..(at + 300).min(a.len())],
+                &b[from..(at + 300).min(b.len())]
+            );
+        }
+    }
+    assert_eq!(pm, &windowed["postmortem"]);
 }

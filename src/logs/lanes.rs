@@ -388,6 +388,7 @@ pub fn fold(
                         mtime_of(&j.path),
                         comp,
                     );
+                    w.builder().set_first(f, j.first);
                     open[l].file = Some((job, f, Counters::default()));
                     open[l].next = job + 1;
                 }

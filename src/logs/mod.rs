@@ -84,6 +84,10 @@ pub struct Options {
     pub window_events: usize,
     /// The events `logs` lists, held while windows are pruned.
     pub listing: Option<ListingOpts>,
+    /// The events the write-up (`report --logs`) reads, held while windows
+    /// are pruned: those of these kinds near an incident or near the
+    /// dump's save (its `ctime`, ms), and those incidents cite.
+    pub writeup: Option<(&'static [&'static str], Option<i64>)>,
 }
 
 /// Which events a listing shows (see [`timeline::Listing`]).
@@ -385,7 +389,10 @@ pub fn set_names(sets: &[String]) -> Vec<String> {
     let parts: Vec<Vec<&str>> = sets
         .iter()
         .map(|s| {
-            let p: Vec<&str> = s.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+            let p: Vec<&str> = s
+                .split('/')
+                .filter(|c| !c.is_empty() && *c != ".")
+                .collect();
             if p.is_empty() {
                 vec![s.as_str()]
             } else {
@@ -481,6 +488,9 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
     let mut b = Builder::new(&set_names, opts.year, opts.all_events).with_boot_time(opts.boot);
     if let Some(l) = &opts.listing {
         b = b.with_listing(l.listing());
+    }
+    if let Some((kinds, ctime)) = opts.writeup {
+        b = b.with_writeup(timeline::Writeup::new(kinds, ctime));
     }
     let mut w = Windowed::new(b, opts.redact, opts.window_events);
     // One lane per set, its files in order; a window is settled only up
@@ -710,6 +720,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
             since,
             until,
         }),
+        writeup: None,
     };
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
     let analysis = match pool {

@@ -61,9 +61,14 @@ impl Windowed {
     /// Analyses window by window every `every` retained events (0: once,
     /// at the end).
     pub fn new(b: Builder, redact: bool, every: usize) -> Windowed {
+        let mut b = b;
+        let found = match b.writeup() {
+            Some(_) => Found::noting(),
+            None => Found::default(),
+        };
         Windowed {
             b,
-            found: Found::default(),
+            found,
             redact,
             every,
             next: every,
@@ -144,6 +149,11 @@ impl Windowed {
         self.b.settle_window();
         self.found
             .add(self.b.timeline(), self.redact, self.from..to, false);
+        if let Some(w) = self.b.writeup() {
+            for (start, cites) in self.found.take_noted() {
+                w.note(start, cites);
+            }
+        }
         self.b.prune(to - context);
         self.b.close_before(to);
         self.from = to;

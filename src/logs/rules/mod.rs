@@ -393,9 +393,29 @@ pub fn run(t: &Timeline, redact: bool) -> Vec<Incident> {
 #[derive(Default)]
 pub struct Found {
     by_rule: Vec<Folder>,
+    /// With [`Found::noting`]: each incident kept since the last
+    /// [`Found::take_noted`], as its start and the lines it cites.
+    noted: Option<Vec<Noted>>,
 }
 
+/// An incident's start and the (file, line) of its evidence.
+pub type Noted = (Option<i64>, Vec<(usize, u64)>);
+
 impl Found {
+    /// Also notes each incident kept (before any folding), for what must
+    /// hold the lines it cites (see [`crate::logs::timeline::Writeup`]).
+    pub fn noting() -> Found {
+        Found {
+            noted: Some(Vec::new()),
+            ..Found::default()
+        }
+    }
+
+    /// The incidents noted since the last call.
+    pub fn take_noted(&mut self) -> Vec<Noted> {
+        self.noted.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
     /// Runs every rule on `t` and keeps the incidents that start in
     /// `starts`; `last` is the run's last window, which also keeps those
     /// without a start and the summaries of a whole node.
@@ -431,6 +451,7 @@ impl Found {
                     folder,
                     starts: starts.clone(),
                     undated: last,
+                    noted: self.noted.as_mut(),
                 },
             );
         }
@@ -458,6 +479,7 @@ struct Sink<'f> {
     folder: &'f mut Folder,
     starts: std::ops::Range<i64>,
     undated: bool,
+    noted: Option<&'f mut Vec<Noted>>,
 }
 
 impl Sink<'_> {
@@ -472,6 +494,12 @@ impl Sink<'_> {
     /// window that holds that line, not by the one that holds its start.
     fn push_at(&mut self, i: Incident, anchor: Option<i64>) {
         if anchor.map_or(self.undated, |s| self.starts.contains(&s)) {
+            if let Some(n) = &mut self.noted {
+                n.push((
+                    i.start,
+                    i.evidence.iter().map(|c| (c.file(), c.line())).collect(),
+                ));
+            }
             self.folder.push(i);
         }
     }

@@ -20,12 +20,12 @@ use super::catalog::{self, Caps, RawKind, Severity};
 use super::chunk::{Counters, Item, Parsed, Rec, Span, What, UNPARSED_SAMPLES};
 use super::crash::{Cite, Crash};
 use super::line::{self, Level, Role, Stamp};
-use crate::fasthash::FastMap;
+use crate::fasthash::{FastMap, FastSet};
 
 mod prune;
 mod settle;
 
-pub use prune::Listing;
+pub use prune::{Listing, Writeup};
 
 /// One input file after parsing.
 #[derive(Debug)]
@@ -718,6 +718,9 @@ struct Current {
     year: YearInfer,
     /// Latest event time folded from the file.
     latest: Option<i64>,
+    /// Where its lines start, until an event was folded (`i64::MIN`:
+    /// unknown; see [`Builder::set_first`]).
+    floor: i64,
     /// Items held back since the first year-less timestamp: their year is
     /// known only at the end of the file.
     held: Option<Vec<Item>>,
@@ -764,6 +767,8 @@ pub struct Builder {
     /// What pruning holds for the listing.
     held: prune::Held,
     listing: Option<Listing>,
+    /// What pruning holds for the write-up, and the events held.
+    writeup: Option<(Writeup, prune::Held)>,
     /// Whether the end of the run was settled already.
     settled: bool,
     /// The file whose batch is being fed in parts, and the pids whose
@@ -794,6 +799,7 @@ impl Builder {
             settle: settle::Settle::default(),
             held: prune::Held::default(),
             listing: None,
+            writeup: None,
             settled: false,
             spans_due: (usize::MAX, Vec::new()),
             closed: i64::MIN,
@@ -812,6 +818,17 @@ impl Builder {
     pub fn with_listing(mut self, listing: Listing) -> Builder {
         self.listing = Some(listing);
         self
+    }
+
+    /// Holds the pruned events the write-up reads (see [`Writeup`]).
+    pub fn with_writeup(mut self, w: Writeup) -> Builder {
+        self.writeup = Some((w, prune::Held::default()));
+        self
+    }
+
+    /// The write-up's hold, to note the incidents a window found.
+    pub fn writeup(&mut self) -> Option<&mut Writeup> {
+        self.writeup.as_mut().map(|(w, _)| w)
     }
 
     /// Says which pids have spans still to come in the batch of `file`
@@ -840,14 +857,22 @@ impl Builder {
     }
 
     /// How far every open file got: the earliest of their latest event
-    /// times, if every line read so far has been folded (a file with
-    /// year-less stamps is held until it ends) and each has folded an
-    /// event (until then, its lines could come from any time).
+    /// times (or, for one without an event yet, of where it starts), if
+    /// every line read so far has been folded (a file with year-less
+    /// stamps is held until it ends).
     pub fn reached(&self) -> Option<i64> {
         if self.cur.iter().any(|c| c.held.is_some()) {
             return None;
         }
-        self.cur.iter().map(|c| c.latest).min().flatten()
+        self.cur.iter().map(|c| c.latest.unwrap_or(c.floor)).min()
+    }
+
+    /// Says where the open file `fidx` starts (its first timestamp): until
+    /// it folds an event, nothing after that is settled.
+    pub fn set_first(&mut self, fidx: usize, first: i64) {
+        if let Some(c) = self.cur.iter_mut().find(|c| c.fidx == fidx) {
+            c.floor = first;
+        }
     }
 
     /// Settles what has been read, for the rules to read the window.
@@ -903,6 +928,7 @@ impl Builder {
             mtime,
             year: YearInfer::default(),
             latest: None,
+            floor: i64::MIN,
             held: None,
             samples: 0,
             spans: FastMap::default(),

@@ -33,6 +33,60 @@ pub struct Listing {
     pub wanted: Box<Wanted>,
 }
 
+/// What the write-up (`report --logs`) reads of the events a window lets
+/// go: those at the lines the incidents found so far cite, and those of
+/// the kinds it reads (saves, resyncs, loads) near an incident's start or
+/// the dump's save. Held aside with their values, put back at the end.
+pub struct Writeup {
+    kinds: &'static [&'static str],
+    dump_ctime: Option<i64>,
+    /// Lines the incidents found so far cite, as (file, line).
+    cited: FastSet<(usize, u64)>,
+    /// Starts of the incidents found so far, in order.
+    starts: Vec<i64>,
+}
+
+/// How long after an incident's start (or before the dump's save) the
+/// write-up looks for events of its kinds; it reads up to
+/// [`crate::logs::window::CONTEXT_MS`] after the save.
+const WRITEUP_REACH_MS: i64 = 3_600_000;
+
+impl Writeup {
+    /// Holds events of `kinds` (and, with the dump's `ctime` in ms, those
+    /// around its save).
+    pub fn new(kinds: &'static [&'static str], dump_ctime: Option<i64>) -> Writeup {
+        Writeup {
+            kinds,
+            dump_ctime,
+            cited: FastSet::default(),
+            starts: Vec::new(),
+        }
+    }
+
+    /// Notes incidents a window found: their start and the lines they cite.
+    pub fn note(&mut self, start: Option<i64>, cites: impl IntoIterator<Item = (usize, u64)>) {
+        self.cited.extend(cites);
+        if let Some(s) = start {
+            let at = self.starts.partition_point(|&x| x <= s);
+            self.starts.insert(at, s);
+        }
+    }
+
+    fn wants(&self, e: &Event) -> bool {
+        if self.cited.contains(&(e.file(), e.line())) {
+            return true;
+        }
+        let Some(ts) = e.ts().filter(|_| self.kinds.contains(&e.kind())) else {
+            return false;
+        };
+        let near_dump = self.dump_ctime.is_some_and(|c| {
+            (c - WRITEUP_REACH_MS..=c + crate::logs::window::CONTEXT_MS).contains(&ts)
+        });
+        let k = self.starts.partition_point(|&s| s <= ts);
+        near_dump || k > 0 && ts - self.starts[k - 1] <= WRITEUP_REACH_MS
+    }
+}
+
 /// What pruning held aside for the finished timeline.
 #[derive(Default)]
 pub(super) struct Held {
@@ -75,7 +129,11 @@ impl Held {
             Held::gone(t, &e, None);
             return;
         }
-        let mut e = e;
+        self.hold(t, e);
+    }
+
+    /// Holds `e` (pruned from `t`) with its values and crash report.
+    fn hold(&mut self, t: &mut Timeline, mut e: Event) {
         // Its values leave with it (the window's arena is compacted next).
         e.caps = self.caps.push(t.caps.take(e.caps, e.ncaps));
         if let Some(c) = e.crash() {
@@ -83,6 +141,22 @@ impl Held {
             e.crash = (self.crashes.len() - 1) as u32;
         }
         self.events.push(e);
+    }
+
+    /// Puts the held events back into `t` (unsorted).
+    fn restore(mut self, t: &mut Timeline) {
+        let base = t.crashes.len();
+        t.crashes.extend(self.crashes);
+        move_caps(&mut self.events, &mut self.caps, &mut t.caps);
+        for mut e in self.events {
+            if let Some(c) = e.crash() {
+                e.crash = (base + c as usize) as u32;
+            }
+            // Its lifetime may be gone: the rules, the only readers of an
+            // event's lifetime, have run.
+            e.lifetime = 0;
+            t.events.push(e);
+        }
     }
 
     /// Keeps what the listing can still show: once more events matched
@@ -245,7 +319,10 @@ impl Builder {
             if let Some(k) = self.settle.kernel_gone.get_mut(e.node()) {
                 *k = Some(k.unwrap_or(true) && e.id().starts_with('O'));
             }
-            self.held.offer(t, e, listing);
+            match &mut self.writeup {
+                Some((w, held)) if w.wants(&e) => held.hold(t, e),
+                _ => self.held.offer(t, e, listing),
+            }
         }
         t.events = events;
         self.held.trim(t, listing);
@@ -353,20 +430,13 @@ impl Builder {
             (a + 1, m + u64::from(e.severity >= Severity::Medium))
         });
         t.unlisted = (held.matching.0 - listed, held.matching.1 - listed_medium);
-        let base = t.crashes.len();
-        t.crashes.extend(held.crashes);
-        move_caps(&mut held.events, &mut held.caps, &mut t.caps);
-        for mut e in held.events {
-            if let Some(c) = e.crash() {
-                e.crash = (base + c as usize) as u32;
-            }
-            // Its lifetime may be gone: the rules, the only readers of an
-            // event's lifetime, have run.
-            e.lifetime = 0;
-            t.events.push(e);
+        let lifetimes = std::mem::take(&mut held.lifetimes);
+        held.restore(t);
+        if let Some((_, w)) = self.writeup.take() {
+            w.restore(t);
         }
         sort_events(&mut t.events);
-        for (node, list) in held.lifetimes.into_iter().enumerate() {
+        for (node, list) in lifetimes.into_iter().enumerate() {
             if list.is_empty() {
                 continue;
             }
