@@ -13,13 +13,14 @@
 //! exit code 3.
 
 use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 mod common;
 
-use common::replay::{day_of, shift_line, MONTHS};
+use common::replay::{assert_same, day_of, json_of, shift_line, MONTHS};
 use redsleuth::logs::line::{civil_from_days, days_from_civil};
 
 /// Single-node scenarios, each recorded within a day, whose stamped lines
@@ -147,16 +148,7 @@ fn assert_same_but_windows(mut whole: serde_json::Value, mut windowed: serde_jso
         "whole only: {only_whole:?}\nwindowed only: {only_windowed:?}"
     );
     for k in ["incidents", "events", "metrics", "nodes", "files"] {
-        if whole[k] != windowed[k] {
-            let (a, b) = (whole[k].to_string(), windowed[k].to_string());
-            let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
-            let from = at.saturating_sub(300);
-            panic!(
-                "{k} differ at byte {at}:\nwhole    …{}\nwindowed …{}",
-                &a[from..(at + 200).min(a.len())],
-                &b[from..(at + 200).min(b.len())]
-            );
-        }
+        assert_same(k, &whole[k], &windowed[k]);
     }
     assert_eq!(whole, windowed);
 }
@@ -312,20 +304,10 @@ fn the_write_up_of_a_long_archive_is_the_same_in_windows() {
     std::fs::copy(root.join("debian-7.0.15/redis.log"), dir.join("redis.log")).unwrap();
     let rdb = root.join("debian-7.0.15.rdb");
     let report = |window: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-            .args(["report", "--quiet", "--format", "json", window, "--rdb"])
-            .arg(&rdb)
-            .arg("--logs")
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            matches!(out.status.code(), Some(0 | 1)),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+        let args = ["report", "--quiet", "--format", "json", window, "--rdb"];
+        let mut args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        args.extend([rdb.as_os_str(), OsStr::new("--logs"), dir.as_os_str()]);
+        json_of(&args)
     };
     let (whole, windowed) = (report("--window-events=0"), report("--window-events=64"));
     std::fs::remove_dir_all(&dir).ok();
@@ -338,16 +320,11 @@ fn the_write_up_of_a_long_archive_is_the_same_in_windows() {
         "{pm}"
     );
     for k in pm.as_object().unwrap().keys() {
-        let (a, b) = (pm[k].to_string(), windowed["postmortem"][k].to_string());
-        if a != b {
-            let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
-            let from = at.saturating_sub(300);
-            panic!(
-                "postmortem.{k} differs at byte {at}:\nwhole    …{}\nwindowed …{}",
-                &a[from..(at + 300).min(a.len())],
-                &b[from..(at + 300).min(b.len())]
-            );
-        }
+        assert_same(
+            &format!("postmortem.{k}"),
+            &pm[k],
+            &windowed["postmortem"][k],
+        );
     }
     assert_eq!(pm, &windowed["postmortem"]);
 }

@@ -1,6 +1,7 @@
 //! Replaying recorded scenario logs at other dates: the archives the
 //! scale tests build.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -50,18 +51,43 @@ pub fn shift_line(line: &str, days: i64) -> String {
 /// `logs --format json` of `path` with every incident listed and `extra`
 /// arguments; the exit code must say it ran (0, or 1 for `--fail-on`).
 pub fn logs_json(path: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args: Vec<&OsStr> = ["logs", "--quiet", "--format", "json", "--top", "1000000"]
+        .iter()
+        .chain(extra)
+        .map(OsStr::new)
+        .collect();
+    args.push(path.as_os_str());
+    json_of(&args)
+}
+
+/// The JSON document `redsleuth ARGS` writes; the exit code must say it
+/// ran (0, or 1 for `--fail-on`).
+pub fn json_of(args: &[&OsStr]) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_redsleuth"))
-        .args(["logs", "--quiet", "--format", "json", "--top", "1000000"])
-        .args(extra)
-        .arg(path)
+        .args(args)
         .stdin(Stdio::null())
         .output()
         .unwrap();
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
-        "{}: {}",
-        path.display(),
+        "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Panics with where the documents `a` and `b` (of the field `what`)
+/// first differ, if they do.
+pub fn assert_same(what: &str, a: &serde_json::Value, b: &serde_json::Value) {
+    if a == b {
+        return;
+    }
+    let (a, b) = (a.to_string(), b.to_string());
+    let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    let from = at.saturating_sub(300);
+    panic!(
+        "{what} differs at byte {at}:\nwhole    …{}\nwindowed …{}",
+        &a[from..(at + 300).min(a.len())],
+        &b[from..(at + 300).min(b.len())]
+    );
 }
