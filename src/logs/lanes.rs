@@ -20,7 +20,7 @@
 //! bound what can be settled (a fleet of more nodes than that is held in
 //! part, as a single lane was before).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use rayon::prelude::*;
@@ -45,25 +45,34 @@ const SMALL_GROUP: u64 = 64 * 1024 * 1024;
 /// One file of a lane, in rotation order.
 pub struct Job {
     /// The name the output shows.
-    pub shown: String,
+    shown: String,
     /// Where it is read from (standard input's spool, for `-`).
-    pub path: PathBuf,
+    path: PathBuf,
     /// Its rotation set.
-    pub set: usize,
-    /// Its first timestamp (`i64::MIN`: unknown, or not looked for).
-    pub first: i64,
+    set: usize,
+    /// Its first timestamp (`i64::MIN`: unknown).
+    first: i64,
+    /// Whether it is stored uncompressed (then it is memory-mapped).
+    plain: bool,
+    /// Its on-disk size, when small enough to be parsed whole.
+    small: Option<u64>,
 }
 
 impl Job {
-    /// The on-disk size, when small enough to be parsed whole.
-    fn small(&self) -> Option<u64> {
-        let len = std::fs::metadata(&self.path).map_or(u64::MAX, |m| m.len());
-        let limit = if is_plain(&self.path) {
-            SMALL_FILE
-        } else {
-            SMALL_FILE / 10
-        };
-        (len <= limit).then_some(len)
+    /// A file `path` of set `set`, shown as `shown`, whose first timestamp
+    /// is `first`.
+    pub fn new(shown: String, path: PathBuf, set: usize, first: i64) -> Job {
+        let plain = is_plain(&path);
+        let len = std::fs::metadata(&path).map_or(u64::MAX, |m| m.len());
+        let limit = if plain { SMALL_FILE } else { SMALL_FILE / 10 };
+        Job {
+            shown,
+            path,
+            set,
+            first,
+            plain,
+            small: (len <= limit).then_some(len),
+        }
     }
 }
 
@@ -106,12 +115,13 @@ impl Budget {
 
 /// Reads a small file whole.
 fn read_one(
-    path: &Path,
+    job: &Job,
     threads: usize,
     tick: &(dyn Fn(u64) + Sync),
 ) -> (Parsed, &'static str, Option<String>) {
+    let path = job.path.as_path();
     // Plain files: one mmap, parsed in parallel chunks.
-    if is_plain(path) {
+    if job.plain {
         return match source::Source::open(path) {
             Ok(src) => (chunk::parse_all(src.bytes(), threads, tick), "none", None),
             Err(e) => (Parsed::default(), "none", Some(e.to_string())),
@@ -140,10 +150,10 @@ fn send(tx: &SyncSender<Msg>, m: Msg) -> Result<(), Gone> {
     tx.send(m).map_err(|_| Gone)
 }
 
-/// Streams one large file down the lane.
+/// Streams one large file, the lane's job `k`, down the lane.
 fn stream_one(
-    job: usize,
-    path: &Path,
+    k: usize,
+    job: &Job,
     budget: &Budget,
     threads: usize,
     tick: &(dyn Fn(u64) + Sync),
@@ -153,9 +163,10 @@ fn stream_one(
     let mut sink = |items: Vec<Item>, c: Counters| {
         gone = gone || tx.send(Msg::Batch(items, Box::new(c))).is_err();
     };
-    if is_plain(path) {
+    let path = job.path.as_path();
+    if job.plain {
         let begin = Msg::Begin {
-            job,
+            job: k,
             plain: true,
             comp: "none",
         };
@@ -188,7 +199,7 @@ fn stream_one(
     match source::open_stream_counted(path, counter(tick)) {
         Ok((mut r, comp)) => {
             let begin = Msg::Begin {
-                job,
+                job: k,
                 plain: false,
                 comp: comp_name(comp),
             };
@@ -203,7 +214,7 @@ fn stream_one(
         }
         Err(e) => {
             let begin = Msg::Begin {
-                job,
+                job: k,
                 plain: false,
                 comp: "none",
             };
@@ -225,15 +236,15 @@ fn produce(
 ) -> Result<(), Gone> {
     let mut k = 0;
     while k < jobs.len() {
-        if jobs[k].small().is_none() {
-            stream_one(k, &jobs[k].path, budget, threads, tick, tx)?;
+        if jobs[k].small.is_none() {
+            stream_one(k, &jobs[k], budget, threads, tick, tx)?;
             k += 1;
             continue;
         }
         let mut end = k;
         let mut total = 0u64;
         while end < jobs.len() {
-            match jobs[end].small() {
+            match jobs[end].small {
                 Some(len) if end == k || total + len <= budget.group => {
                     total += len;
                     end += 1;
@@ -243,7 +254,7 @@ fn produce(
         }
         let parsed: Vec<_> = jobs[k..end]
             .par_iter()
-            .map(|j| read_one(&j.path, threads, tick))
+            .map(|j| read_one(j, threads, tick))
             .collect();
         for (job, (p, comp, error)) in (k..).zip(parsed) {
             let plain = comp == "none";
@@ -287,7 +298,8 @@ struct Open {
     file: Option<(usize, usize, Counters)>,
     /// The job to begin next.
     next: usize,
-    /// Key of its last batch (a batch without a timestamp keeps it).
+    /// Key of its latest batch received: its first timestamp (a batch
+    /// without one keeps the key of the batch before).
     key: i64,
 }
 
@@ -301,7 +313,7 @@ fn still_to_come(lanes: &[Vec<Job>], open: &[Open], rest: &[Vec<i64>]) -> i64 {
             Some(o) => match o.file {
                 Some((job, _, _)) => rest[l][job + 1],
                 None if o.done => i64::MAX,
-                None => rest[l][o.next.min(lanes[l].len())],
+                None => rest[l][o.next],
             },
         })
         .min()
@@ -310,14 +322,11 @@ fn still_to_come(lanes: &[Vec<Job>], open: &[Open], rest: &[Vec<i64>]) -> i64 {
 
 /// Reads every lane and folds their batches into `w` in time order;
 /// returns the errors of files that could not be read (in fold order).
-/// `windowed` says whether `w` analyses window by window (then each job's
-/// `first` must be set).
 pub fn fold(
     w: &mut Windowed,
     lanes: &[Vec<Job>],
     threads: usize,
     tick: &(dyn Fn(u64) + Sync),
-    windowed: bool,
 ) -> Vec<String> {
     let budget = Budget::for_lanes(lanes.len());
     let rest: Vec<Vec<i64>> = lanes
@@ -352,7 +361,12 @@ pub fn fold(
             }
             for o in open.iter_mut().filter(|o| !o.done && o.head.is_none()) {
                 match o.rx.recv() {
-                    Ok(m) => o.head = Some(m),
+                    Ok(m) => {
+                        if let Msg::Batch(items, _) = &m {
+                            o.key = first_abs(items).unwrap_or(o.key);
+                        }
+                        o.head = Some(m);
+                    }
                     Err(_) => {
                         o.done = true;
                         running -= 1;
@@ -366,7 +380,7 @@ pub fn fold(
                 .position(|o| matches!(o.head, Some(Msg::Begin { .. } | Msg::End { .. })))
                 .or_else(|| {
                     let keyed = open.iter().enumerate().filter_map(|(l, o)| match &o.head {
-                        Some(Msg::Batch(items, _)) => Some((first_abs(items).unwrap_or(o.key), l)),
+                        Some(Msg::Batch(..)) => Some((o.key, l)),
                         _ => None,
                     });
                     keyed.min().map(|(_, l)| l)
@@ -393,13 +407,7 @@ pub fn fold(
                     open[l].next = job + 1;
                 }
                 Some(Msg::Batch(items, c)) => {
-                    if let Some(k) = first_abs(&items) {
-                        open[l].key = k;
-                    }
-                    if windowed {
-                        let bound = still_to_come(lanes, &open, &rest);
-                        w.set_upcoming(bound);
-                    }
+                    w.set_upcoming(still_to_come(lanes, &open, &rest));
                     if let Some((_, f, counters)) = &mut open[l].file {
                         w.feed(*f, items);
                         counters.merge(*c);

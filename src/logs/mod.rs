@@ -318,14 +318,14 @@ pub fn rotation_key(p: &Path) -> (String, i64) {
     )
 }
 
-pub(crate) fn mtime_of(p: &Path) -> Option<(i64, u32)> {
+fn mtime_of(p: &Path) -> Option<(i64, u32)> {
     let m = std::fs::metadata(p).ok()?.modified().ok()?;
     let secs = m.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
     let (y, mo, _) = line::civil_from_days(secs.div_euclid(86_400));
     Some((y, mo))
 }
 
-pub(crate) fn comp_name(c: Compression) -> &'static str {
+fn comp_name(c: Compression) -> &'static str {
     match c {
         Compression::None => "none",
         Compression::Gzip => "gzip",
@@ -334,7 +334,7 @@ pub(crate) fn comp_name(c: Compression) -> &'static str {
     }
 }
 
-pub(crate) fn is_plain(path: &Path) -> bool {
+fn is_plain(path: &Path) -> bool {
     use std::io::Read;
     if path == Path::new("-") {
         return false;
@@ -354,7 +354,7 @@ pub(crate) fn is_plain(path: &Path) -> bool {
 
 /// The progress tick of a decompressing reader (which runs on a thread of
 /// its own, hence `Send`).
-pub(crate) fn counter<'t>(tick: &'t (dyn Fn(u64) + Sync)) -> Box<dyn Fn(u64) + Send + 't> {
+fn counter<'t>(tick: &'t (dyn Fn(u64) + Sync)) -> Box<dyn Fn(u64) + Send + 't> {
     Box::new(tick)
 }
 
@@ -466,11 +466,14 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
             }
         })
         .collect();
-    // Within a set of several files, the order their contents begin in
-    // overrides the names' (see `rotation`); sets keep their name order.
+    // Each input's first timestamp, read once from its head: within a set
+    // of several files, the order their contents begin in overrides the
+    // names' (see `rotation`; sets keep their name order), and a window is
+    // settled only up to where the files still to come start.
+    let firsts = rotation::first_stamps(&readable);
     for set in order.chunk_by_mut(|a, b| a.0 == b.0) {
-        let paths: Vec<&Path> = set.iter().map(|&(_, i)| readable[i].as_path()).collect();
-        let by_content: Vec<(usize, usize)> = rotation::order_set(&paths)
+        let stamps: Vec<_> = set.iter().map(|&(_, i)| firsts[i]).collect();
+        let by_content: Vec<(usize, usize)> = rotation::content_order(&stamps)
             .into_iter()
             .map(|j| set[j])
             .collect();
@@ -478,7 +481,7 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
     }
     // One bar over the bytes of every input as stored: plain files tick
     // as they are parsed, compressed ones as their compressed bytes are
-    // read (see `read_one` and `stream_one`).
+    // read (see `lanes`).
     let total: u64 = readable
         .iter()
         .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
@@ -493,26 +496,22 @@ pub fn analyze(files: &[PathBuf], opts: &Options) -> Analysis {
         b = b.with_writeup(timeline::Writeup::new(kinds, ctime));
     }
     let mut w = Windowed::new(b, opts.redact, opts.window_events);
-    // One lane per set, its files in order; a window is settled only up
-    // to where the files still to come start (read from their heads).
-    let windowed = opts.window_events > 0;
+    // One lane per set, its files in order.
     let lanes: Vec<Vec<lanes::Job>> = order
         .chunk_by(|a, b| a.0 == b.0)
         .map(|set| {
             set.iter()
-                .map(|&(set, i)| lanes::Job {
-                    shown: source::shown(&files[i]),
-                    path: readable[i].clone(),
-                    set,
-                    first: match windowed.then(|| rotation::first_stamp(&readable[i])) {
-                        Some(Some(line::Stamp::Abs(ms))) => ms,
+                .map(|&(set, i)| {
+                    let first = match firsts[i] {
+                        Some(line::Stamp::Abs(ms)) => ms,
                         _ => i64::MIN,
-                    },
+                    };
+                    lanes::Job::new(source::shown(&files[i]), readable[i].clone(), set, first)
                 })
                 .collect()
         })
         .collect();
-    errors.extend(lanes::fold(&mut w, &lanes, threads, &tick, windowed));
+    errors.extend(lanes::fold(&mut w, &lanes, threads, &tick));
     pb.finish_and_clear();
     let (t, incidents, windows, peak_events, late) = w.finish();
     errors.extend(late);

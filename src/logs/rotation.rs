@@ -16,7 +16,7 @@
 
 use std::cmp::Ordering;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
@@ -140,16 +140,10 @@ pub fn content_order(stamps: &[Option<Stamp>]) -> Vec<usize> {
         .collect()
 }
 
-/// The order of `paths`, one rotation set listed in name order (oldest
-/// first), by the time each file's content begins: indexes into `paths`.
-pub fn order_set(paths: &[&Path]) -> Vec<usize> {
-    if paths.len() < 2 {
-        return (0..paths.len()).collect();
-    }
-    // The peeks are independent reads (decompressions for most rotated
-    // pieces): in parallel.
-    let stamps: Vec<Option<Stamp>> = paths.par_iter().map(|p| first_stamp(p)).collect();
-    content_order(&stamps)
+/// The [`first_stamp`] of each of `paths`. The peeks are independent reads
+/// (decompressions for most rotated pieces): in parallel.
+pub fn first_stamps(paths: &[PathBuf]) -> Vec<Option<Stamp>> {
+    paths.par_iter().map(|p| first_stamp(p)).collect()
 }
 
 #[cfg(test)]
@@ -159,6 +153,13 @@ mod tests {
 
     use super::*;
     use crate::logs::line::days_from_civil;
+
+    /// The order of `paths`, one rotation set listed in name order, by
+    /// content, as `analyze` takes it.
+    fn order_set(paths: &[&Path]) -> Vec<usize> {
+        let owned: Vec<PathBuf> = paths.iter().map(|p| p.to_path_buf()).collect();
+        content_order(&first_stamps(&owned))
+    }
 
     fn at(y: i64, mo: u32, d: u32, h: i64, mi: i64, s: i64) -> Stamp {
         Stamp::Abs(days_from_civil(y, mo, d) * 86_400_000 + ((h * 60 + mi) * 60 + s) * 1000)

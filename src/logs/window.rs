@@ -20,10 +20,11 @@
 //! of them. What can still hold a file's events until it ends: a later
 //! file of its rotation set that starts earlier, a set waiting for a lane
 //! (past [`super::lanes::MAX_LANES`]) that starts earlier, and year-less
-//! stamps (their year is known at the end of the file). Input out of time order (a clock stepped
-//! back, logs concatenated in the wrong order) is reported: lines stamped
-//! before a window already analysed are counted but their incidents may be
-//! missed, and the run says so and exits as partial.
+//! stamps (their year is known at the end of the file). Input out of time
+//! order (a clock stepped back, logs concatenated in the wrong order) is
+//! reported: lines stamped before a window already analysed are counted
+//! but their incidents may be missed, and the run says so and exits as
+//! partial.
 
 use super::chunk::Item;
 use super::rules::{Found, Incident};
@@ -60,8 +61,7 @@ pub struct Windowed {
 impl Windowed {
     /// Analyses window by window every `every` retained events (0: once,
     /// at the end).
-    pub fn new(b: Builder, redact: bool, every: usize) -> Windowed {
-        let mut b = b;
+    pub fn new(mut b: Builder, redact: bool, every: usize) -> Windowed {
         let found = match b.writeup() {
             Some(_) => Found::noting(),
             None => Found::default(),

@@ -20,7 +20,7 @@ use super::catalog::{self, Caps, RawKind, Severity};
 use super::chunk::{Counters, Item, Parsed, Rec, Span, What, UNPARSED_SAMPLES};
 use super::crash::{Cite, Crash};
 use super::line::{self, Level, Role, Stamp};
-use crate::fasthash::{FastMap, FastSet};
+use crate::fasthash::FastMap;
 
 mod prune;
 mod settle;

@@ -17,6 +17,7 @@ use std::collections::{HashMap, VecDeque};
 
 use super::settle::{file_key, own_port, start_key};
 use super::*;
+use crate::fasthash::FastSet;
 
 /// Whether an event of the named node at a time is wanted.
 pub type Wanted = dyn Fn(&str, Option<i64>) -> bool + Send + Sync;
