@@ -24,7 +24,7 @@ use crate::logs::line::format_ms;
 use crate::logs::render::redact;
 use crate::logs::rules::{dur, hms, Incident};
 use crate::logs::text::Texts;
-use crate::logs::timeline::{EndClass, Timeline};
+use crate::logs::timeline::{EndClass, Event, Timeline};
 
 /// The whole write-up; the JSON output is this value as serde writes it.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
@@ -865,6 +865,14 @@ pub fn build(inp: &Input) -> PostMortem {
     // Replica lag: how long each full resync of a chain node took, from
     // `Full resync from primary` to `sync: Finished with success`.
     if let Some(from) = steps.first().and_then(|r| r.start) {
+        // The ends of resyncs by node and kind, in timeline order: a scan
+        // of every event per resync was most of a long archive's write-up.
+        let mut ends: HashMap<(usize, &str), Vec<&Event>> = HashMap::new();
+        for x in &t.events {
+            if matches!(x.kind(), "sync_done" | "keys_loaded") {
+                ends.entry((x.node(), x.kind())).or_default().push(x);
+            }
+        }
         for e in t.events.iter().filter(|e| {
             e.kind() == "full_resync"
                 && chain_nodes.contains(&e.node())
@@ -872,11 +880,12 @@ pub fn build(inp: &Input) -> PostMortem {
                 && scope.time_ok(e.ts(), e.ts())
         }) {
             let after = |k: &str| {
-                t.events.iter().find(|x| {
-                    x.kind() == k
-                        && x.node() == e.node()
-                        && x.ts() >= e.ts()
-                        && x.lifetime() == e.lifetime()
+                ends.get(&(e.node(), k)).and_then(|xs| {
+                    let from = xs.partition_point(|x| x.ts() < e.ts());
+                    xs[from..]
+                        .iter()
+                        .copied()
+                        .find(|x| x.lifetime() == e.lifetime())
                 })
             };
             let Some(done) = after("sync_done") else {
