@@ -775,33 +775,13 @@ fn merge_logs(logs: Vec<(String, serde_json::Value)>, a: &MergeArgs, out: &mut d
 }
 
 /// The root-cause write-up of `report` ([`commands::rca`]), built once
-/// from the logs and the dump (already analysed) for every format.
+/// from the logs' analysis and the dump (already analysed) for every format.
 fn postmortem(
     a: &PostmortemArgs,
     scope: &commands::rca::Scope,
+    analysis: &crate::logs::Analysis,
     dump: Option<(&Summary, &[Finding])>,
-) -> Option<commands::rca::PostMortem> {
-    let (files, _) = crate::logs::expand(&a.logs);
-    if files.is_empty() {
-        return None;
-    }
-    let threads = a
-        .common
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    // The dump's save, to hold what places it on the timeline.
-    let ctime = dump
-        .and_then(|(s, _)| s.sources.first())
-        .and_then(|src| src.ctime)
-        .map(|c| c * 1000);
-    let opts = crate::logs::Options {
-        threads,
-        redact: a.common.redact,
-        window_events: a.window_events,
-        writeup: Some((commands::rca::DUMP_KINDS, ctime)),
-        ..Default::default()
-    };
-    let analysis = crate::logs::analyze(&files, &opts);
+) -> commands::rca::PostMortem {
     let t = &analysis.timeline;
     let wanted: Vec<(usize, u64)> = analysis
         .incidents
@@ -821,7 +801,7 @@ fn postmortem(
         }))
         .collect();
     let texts = crate::logs::text::read_back(&t.files, wanted);
-    Some(commands::rca::build(&commands::rca::Input {
+    commands::rca::build(&commands::rca::Input {
         t,
         incidents: &analysis.incidents,
         texts: &texts,
@@ -829,7 +809,30 @@ fn postmortem(
         scope,
         redacted: a.common.redact,
         top: a.top.max(1),
-    }))
+    })
+}
+
+/// `logs`'s arguments for the log half of `report`.
+fn logs_args(a: &PostmortemArgs) -> crate::logs::cli::LogsArgs {
+    let format = match a.format {
+        PostmortemFormat::Markdown => crate::logs::cli::LogFormat::Markdown,
+        PostmortemFormat::Text => crate::logs::cli::LogFormat::Text,
+        PostmortemFormat::Html => crate::logs::cli::LogFormat::HtmlBody,
+        PostmortemFormat::Json => crate::logs::cli::LogFormat::Json,
+    };
+    crate::logs::cli::LogsArgs {
+        threads: a.common.threads,
+        quiet: a.common.quiet,
+        redact: a.common.redact,
+        since: a.since.clone(),
+        until: a.until.clone(),
+        node: a.node.clone(),
+        top: a.top.max(1),
+        fail_on: a.fail_on.map(FailOn::severity),
+        window_events: a.window_events,
+        timeline_limit: a.timeline_limit,
+        ..crate::logs::cli::LogsArgs::new(a.logs.clone(), format)
+    }
 }
 
 fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
@@ -872,11 +875,34 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
         }
         dump = Some((summary, findings));
     }
-    let pm = if a.logs.is_empty() {
+    // The logs, analysed once for the write-up and the log report: the
+    // analysis holds, besides what `logs` lists, what the write-up reads.
+    let logs = if a.logs.is_empty() {
         None
     } else {
-        postmortem(a, &scope, dump.as_ref().map(|(s, f)| (s, f.as_slice())))
+        let args = logs_args(a);
+        let mut plan = match crate::logs::plan(&args) {
+            Ok(p) => p,
+            Err(c) => return c,
+        };
+        // The dump's save, to hold what places it on the timeline.
+        let ctime = dump
+            .as_ref()
+            .and_then(|(s, _)| s.sources.first())
+            .and_then(|src| src.ctime)
+            .map(|c| c * 1000);
+        plan.opts.writeup = Some((commands::rca::DUMP_KINDS, ctime));
+        let analysis = plan.analyze();
+        Some((args, plan, analysis))
     };
+    let pm = logs.as_ref().map(|(_, _, analysis)| {
+        postmortem(
+            a,
+            &scope,
+            analysis,
+            dump.as_ref().map(|(s, f)| (s, f.as_slice())),
+        )
+    });
     let head = match a.format {
         PostmortemFormat::Html => crate::html::page_start(out, "redsleuth post-incident report")
             .and_then(|()| writeln!(out, "<h1>Post-incident report</h1>")),
@@ -924,33 +950,15 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
             return io_exit(e);
         }
     }
-    if !a.logs.is_empty() {
+    if let Some((args, plan, analysis)) = &logs {
         if !json {
             if let Err(e) = writeln!(out) {
                 return io_exit(e);
             }
         }
-        let format = match a.format {
-            PostmortemFormat::Markdown => crate::logs::cli::LogFormat::Markdown,
-            PostmortemFormat::Text => crate::logs::cli::LogFormat::Text,
-            PostmortemFormat::Html => crate::logs::cli::LogFormat::HtmlBody,
-            PostmortemFormat::Json => crate::logs::cli::LogFormat::Json,
-        };
-        let args = crate::logs::cli::LogsArgs {
-            threads: a.common.threads,
-            quiet: a.common.quiet,
-            redact: a.common.redact,
-            since: a.since.clone(),
-            until: a.until.clone(),
-            node: a.node.clone(),
-            top: a.top.max(1),
-            fail_on: a.fail_on.map(FailOn::severity),
-            window_events: a.window_events,
-            ..crate::logs::cli::LogsArgs::new(a.logs.clone(), format)
-        };
         let mut buf = Vec::new();
         let sink: &mut dyn Write = if json { &mut buf } else { out };
-        match crate::logs::run(&args, sink) {
+        match crate::logs::report(args, plan, analysis, sink) {
             Ok(c) if c == EXIT_ERROR => return EXIT_ERROR,
             Ok(EXIT_FINDINGS) => failing = true,
             Ok(c) => code = code.max(c),

@@ -367,6 +367,10 @@ pub struct PostmortemArgs {
     /// and loads near an incident or the dump's save) is held to the end.
     #[arg(long, value_name = "N", default_value_t = crate::logs::window::FLUSH_EVENTS)]
     pub window_events: usize,
+    /// Events the log half's timeline lists at most, as `logs
+    /// --timeline-limit` does (the write-up reads what it needs either way).
+    #[arg(long, value_name = "N", default_value_t = crate::logs::EVENTS_LISTED)]
+    pub timeline_limit: usize,
     /// Exit 1 when a dump finding or a log incident at or above this
     /// severity exists.
     #[arg(long, value_enum, value_name = "SEVERITY")]

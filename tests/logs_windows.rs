@@ -303,14 +303,43 @@ fn the_write_up_of_a_long_archive_is_the_same_in_windows() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/logs/18-fork-failed-misconf");
     std::fs::copy(root.join("debian-7.0.15/redis.log"), dir.join("redis.log")).unwrap();
     let rdb = root.join("debian-7.0.15.rdb");
-    let report = |window: &str| {
-        let args = ["report", "--quiet", "--format", "json", window, "--rdb"];
+    let report = |flags: &[&str]| {
+        let args = [
+            &["report", "--quiet", "--format", "json"][..],
+            flags,
+            &["--rdb"],
+        ]
+        .concat();
         let mut args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
         args.extend([rdb.as_os_str(), OsStr::new("--logs"), dir.as_os_str()]);
         json_of(&args)
     };
-    let (whole, windowed) = (report("--window-events=0"), report("--window-events=64"));
+    let whole = report(&["--window-events=0"]);
+    let windowed = report(&["--window-events=64"]);
+    let capped = report(&["--window-events=64", "--timeline-limit=100"]);
+    // One analysis serves both halves: the log half is what `logs` alone
+    // reports (with report's `--top`), although the analysis also held
+    // what the write-up reads.
+    let logs = |more: &str| {
+        let args = [
+            "logs",
+            "--quiet",
+            "--format=json",
+            "--window-events=64",
+            "--top=20",
+            more,
+        ];
+        let mut args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        args.push(dir.as_os_str());
+        json_of(&args)
+    };
+    let (logs, logs_capped) = (logs("--timeline-limit=10000"), logs("--timeline-limit=100"));
     std::fs::remove_dir_all(&dir).ok();
+    assert_same("logs", &logs, &windowed["logs"]);
+    // A listing that lets events go (past its limit, those below medium
+    // first) lists none of those the write-up alone holds.
+    assert_eq!(logs_capped["metrics"]["events_listed"], 100);
+    assert_same("logs (capped)", &logs_capped, &capped["logs"]);
     assert_eq!(whole["logs"]["metrics"]["windows"], 1);
     let windows = windowed["logs"]["metrics"]["windows"].as_u64().unwrap();
     assert!(windows > 10, "{windows} windows");

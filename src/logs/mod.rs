@@ -585,7 +585,7 @@ fn metrics(a: &Analysis, listed: usize, omitted: usize, limit: usize) -> serde_j
         "lifetimes": t.nodes.iter().map(|n| n.lifetime_count()).sum::<u64>(),
         "crashes": t.crashes_total,
         "events": t.events_total,
-        "events_kept": t.events.len() as u64 + t.events_gone,
+        "events_kept": t.events.iter().filter(|e| !e.writeup_only).count() as u64 + t.events_gone,
         "events_listed": listed,
         "events_omitted": omitted,
         "timeline_limit": (limit != usize::MAX).then_some(limit),
@@ -599,7 +599,7 @@ fn metrics(a: &Analysis, listed: usize, omitted: usize, limit: usize) -> serde_j
         "bgsave_failures": count("bgsave_error")
             + count("fork_failed")
             + t.bgsave_killed_gone
-            + t.events.iter().filter(|e| e.kind() == "bgsave_signal" && e.num(t, "signal") != Some(10.0)).count() as u64,
+            + t.events.iter().filter(|e| !e.writeup_only && e.kind() == "bgsave_signal" && e.num(t, "signal") != Some(10.0)).count() as u64,
         "aof_fsync_stalls": count("aof_fsync_slow"),
         "oom_kills": count("kernel_oom_kill"),
         "cri_partial_lines_joined": t.cri_joined,
@@ -651,14 +651,66 @@ pub fn parse_window(
     Ok((since, until))
 }
 
+/// What `redsleuth logs` reads and how, from its arguments.
+pub struct Plan {
+    /// The inputs, expanded.
+    files: Vec<PathBuf>,
+    /// Paths that matched nothing (already said).
+    missing: Vec<String>,
+    /// How they are analysed; `report` adds what its write-up reads
+    /// (`writeup`), so that one analysis serves both.
+    pub opts: Options,
+    since: Option<i64>,
+    until: Option<i64>,
+    limit: usize,
+    json: bool,
+}
+
+impl Plan {
+    /// Reads and analyses the inputs on a pool of `opts.threads`.
+    pub fn analyze(&self) -> Analysis {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.opts.threads)
+            .build();
+        match pool {
+            Ok(p) => p.install(|| analyze(&self.files, &self.opts)),
+            Err(_) => analyze(&self.files, &self.opts),
+        }
+    }
+}
+
 /// Runs `redsleuth logs`; returns the process exit code (0 ok, 1 incident at
 /// or above `--fail-on`, 2 usage or I/O error, 3 some input unreadable with
 /// partial results printed).
 pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
+    let plan = match plan(args) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let analysis = plan.analyze();
+    let code = report(args, &plan, &analysis, out)?;
+    // Freeing millions of records one by one takes a noticeable time on a
+    // large archive, and the output is already written: hand it to a thread
+    // of its own (a process that exits next need not wait for it).
+    let Analysis {
+        timeline,
+        incidents,
+        errors,
+        _spool,
+        ..
+    } = analysis;
+    drop((errors, _spool));
+    std::thread::spawn(move || drop((timeline, incidents)));
+    Ok(code)
+}
+
+/// The [`Plan`] of `logs` ARGS, or the exit code of arguments that do
+/// not make one (said on stderr).
+pub fn plan(args: &cli::LogsArgs) -> Result<Plan, u8> {
     let since = match args.since.as_deref().map(|s| (s, parse_time(s))) {
         Some((s, None)) => {
             eprintln!("redsleuth: --since {s}: expected YYYY-MM-DD[ HH:MM[:SS]]");
-            return Ok(2);
+            return Err(2);
         }
         Some((_, t)) => t,
         None => None,
@@ -666,7 +718,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
     let boot = match args.boot_time.as_deref().map(|s| (s, parse_time(s))) {
         Some((s, None)) => {
             eprintln!("redsleuth: --boot-time {s}: expected YYYY-MM-DD[ HH:MM[:SS]]");
-            return Ok(2);
+            return Err(2);
         }
         Some((_, t)) => t,
         None => None,
@@ -674,7 +726,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
     let until = match args.until.as_deref().map(|s| (s, parse_time(s))) {
         Some((s, None)) => {
             eprintln!("redsleuth: --until {s}: expected YYYY-MM-DD[ HH:MM[:SS]]");
-            return Ok(2);
+            return Err(2);
         }
         // A bare date means the whole day.
         Some((s, Some(t))) => Some(if s.trim().len() == 10 {
@@ -686,14 +738,14 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
     };
     if args.threads == Some(0) {
         eprintln!("redsleuth: --threads must be at least 1");
-        return Ok(2);
+        return Err(2);
     }
     let (files, missing) = expand(&args.paths);
     for m in &missing {
         eprintln!("redsleuth: {m}");
     }
     if files.is_empty() {
-        return Ok(2);
+        return Err(2);
     }
     let threads = args
         .threads
@@ -721,11 +773,35 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         }),
         writeup: None,
     };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
-    let analysis = match pool {
-        Ok(p) => p.install(|| analyze(&files, &opts)),
-        Err(_) => analyze(&files, &opts),
-    };
+    Ok(Plan {
+        files,
+        missing,
+        opts,
+        since,
+        until,
+        limit,
+        json,
+    })
+}
+
+/// Writes the `logs` report of an analysis of `plan` in ARGS's format;
+/// returns the exit code (see [`run`]).
+pub fn report(
+    args: &cli::LogsArgs,
+    plan: &Plan,
+    analysis: &Analysis,
+    out: &mut dyn Write,
+) -> std::io::Result<u8> {
+    let Plan {
+        files,
+        missing,
+        since,
+        until,
+        limit,
+        json,
+        ..
+    } = plan;
+    let (since, until, limit, json) = (*since, *until, *limit, *json);
     for e in &analysis.errors {
         eprintln!("redsleuth: {e}");
     }
@@ -780,7 +856,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
     let mut events: Vec<&timeline::Event> = t
         .events
         .iter()
-        .filter(|e| node_ok(e.node()) && in_time(e.ts(), e.ts()))
+        .filter(|e| !e.writeup_only && node_ok(e.node()) && in_time(e.ts(), e.ts()))
         .collect();
     // Text and HTML list events of medium severity and above; JSON lists
     // every kept event until the limit, then those only. Events a long
@@ -826,7 +902,7 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
         cli::LogFormat::Html => render::html(&report, out),
         cli::LogFormat::HtmlBody => render::html_body(&report, out),
         cli::LogFormat::Json => {
-            render::json_out(&report, metrics(&analysis, listed, omitted, limit), out)
+            render::json_out(&report, metrics(analysis, listed, omitted, limit), out)
         }
     };
     match res {
@@ -836,18 +912,6 @@ pub fn run(args: &cli::LogsArgs, out: &mut dyn Write) -> std::io::Result<u8> {
     }
     let all_failed = analysis.errors.len() >= files.len() && t.lines == 0;
     let partial = !analysis.errors.is_empty() || !missing.is_empty() || some_not_logs;
-    // Freeing millions of records one by one takes a noticeable time on a
-    // large archive, and the output is already written: hand it to a thread
-    // of its own (a process that exits next need not wait for it).
-    let Analysis {
-        timeline,
-        incidents,
-        errors,
-        _spool,
-        ..
-    } = analysis;
-    drop((errors, _spool));
-    std::thread::spawn(move || drop((timeline, incidents)));
     Ok(if all_failed {
         2
     } else if failing {

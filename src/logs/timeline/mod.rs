@@ -255,6 +255,10 @@ pub struct Event {
     pub errno: u8,
     /// Whether this kernel OOM-kill line was tied to the process it killed.
     oom_tied: bool,
+    /// Whether only the write-up holds it: a window let it go, and the
+    /// listing (when there is one) would not have kept it. A listing skips
+    /// such events, so that one analysis serves both (`report --logs`).
+    pub writeup_only: bool,
 }
 
 /// Events that no catalogue row yields (a folded crash report, a prefix-less
@@ -1570,6 +1574,7 @@ fn push_event(
         severity: kind_row(kind).2,
         errno: r.errno,
         oom_tied: false,
+        writeup_only: false,
     });
 }
 
@@ -1630,6 +1635,7 @@ mod tests {
             severity: Severity::Info,
             errno: 0,
             oom_tied: false,
+            writeup_only: false,
         }
     }
 

@@ -144,6 +144,30 @@ impl Held {
         self.events.push(e);
     }
 
+    /// Holds a copy of `e` (still in `t`, which keeps deciding on it),
+    /// marked as held for the write-up alone; it is counted as an event
+    /// by neither.
+    fn hold_copy(&mut self, t: &Timeline, e: &Event) {
+        let mut c = e.clone();
+        c.writeup_only = true;
+        c.caps = self.caps.push(t.caps.get(e.caps, e.ncaps).to_vec());
+        if let Some(k) = e.crash() {
+            self.crashes.push(t.crashes[k as usize].clone());
+            c.crash = (self.crashes.len() - 1) as u32;
+        }
+        self.events.push(c);
+    }
+
+    /// Drops the held copies of events that the other [`Held`] put back
+    /// (`kept`: their file and line).
+    fn without(mut self, kept: &FastSet<(usize, u64)>) -> Held {
+        if !kept.is_empty() {
+            self.events
+                .retain(|e| !(e.writeup_only && kept.contains(&(e.file(), e.line()))));
+        }
+        self
+    }
+
     /// Puts the held events back into `t` (unsorted).
     fn restore(mut self, t: &mut Timeline) {
         let base = t.crashes.len();
@@ -321,6 +345,12 @@ impl Builder {
                 *k = Some(k.unwrap_or(true) && e.id().starts_with('O'));
             }
             match &mut self.writeup {
+                // With a listing too, the listing decides on the event as
+                // it would alone, and the write-up keeps a copy.
+                Some((w, held)) if w.wants(&e) && listing.is_some() => {
+                    held.hold_copy(t, &e);
+                    self.held.offer(t, e, listing);
+                }
                 Some((w, held)) if w.wants(&e) => held.hold(t, e),
                 _ => self.held.offer(t, e, listing),
             }
@@ -432,9 +462,13 @@ impl Builder {
         });
         t.unlisted = (held.matching.0 - listed, held.matching.1 - listed_medium);
         let lifetimes = std::mem::take(&mut held.lifetimes);
+        let listed: FastSet<(usize, u64)> = match &self.writeup {
+            Some(_) => held.events.iter().map(|e| (e.file(), e.line())).collect(),
+            None => FastSet::default(),
+        };
         held.restore(t);
         if let Some((_, w)) = self.writeup.take() {
-            w.restore(t);
+            w.without(&listed).restore(t);
         }
         sort_events(&mut t.events);
         for (node, list) in lifetimes.into_iter().enumerate() {
