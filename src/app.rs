@@ -774,16 +774,11 @@ fn merge_logs(logs: Vec<(String, serde_json::Value)>, a: &MergeArgs, out: &mut d
     }
 }
 
-/// The root-cause write-up of `report` ([`commands::rca`]), built once
-/// from the logs' analysis and the dump (already analysed) for every format.
-fn postmortem(
-    a: &PostmortemArgs,
-    scope: &commands::rca::Scope,
-    analysis: &crate::logs::Analysis,
-    dump: Option<(&Summary, &[Finding])>,
-) -> commands::rca::PostMortem {
+/// The lines the write-up of `report` may quote: the incidents' evidence,
+/// the saves and loads, and the ends of lifetimes.
+fn postmortem_lines(analysis: &crate::logs::Analysis) -> Vec<(usize, u64)> {
     let t = &analysis.timeline;
-    let wanted: Vec<(usize, u64)> = analysis
+    analysis
         .incidents
         .iter()
         .flat_map(|i| i.evidence.iter().map(|c| (c.file(), c.at)))
@@ -799,12 +794,24 @@ fn postmortem(
                 .flatten()
                 .map(|c| (c.file(), c.at))
         }))
-        .collect();
-    let texts = crate::logs::text::read_back(&t.files, wanted);
+        .collect()
+}
+
+/// The root-cause write-up of `report` ([`commands::rca`]), built once
+/// from the logs' analysis and the dump (already analysed) for every
+/// format; `texts` holds the lines of [`postmortem_lines`].
+fn postmortem(
+    a: &PostmortemArgs,
+    scope: &commands::rca::Scope,
+    analysis: &crate::logs::Analysis,
+    texts: &crate::logs::text::Texts,
+    dump: Option<(&Summary, &[Finding])>,
+) -> commands::rca::PostMortem {
+    let t = &analysis.timeline;
     commands::rca::build(&commands::rca::Input {
         t,
         incidents: &analysis.incidents,
-        texts: &texts,
+        texts,
         dump,
         scope,
         redacted: a.common.redact,
@@ -895,14 +902,23 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
         let analysis = plan.analyze();
         Some((args, plan, analysis))
     };
-    let pm = logs.as_ref().map(|(_, _, analysis)| {
-        postmortem(
-            a,
-            &scope,
-            analysis,
-            dump.as_ref().map(|(s, f)| (s, f.as_slice())),
-        )
-    });
+    // The log half is rendered first (into memory), reading back the
+    // lines the write-up quotes in the same pass, so that each compressed
+    // input is decompressed once more, not twice.
+    let mut log_half = Vec::new();
+    let mut rendered = None;
+    let mut pm = None;
+    if let Some((args, plan, analysis)) = &logs {
+        let also = postmortem_lines(analysis);
+        match crate::logs::report_reading(args, plan, analysis, also, &mut log_half) {
+            Ok((c, texts)) => {
+                let d = dump.as_ref().map(|(s, f)| (s, f.as_slice()));
+                pm = Some(postmortem(a, &scope, analysis, &texts, d));
+                rendered = Some(c);
+            }
+            Err(e) => return io_exit(e),
+        }
+    }
     let head = match a.format {
         PostmortemFormat::Html => crate::html::page_start(out, "redsleuth post-incident report")
             .and_then(|()| writeln!(out, "<h1>Post-incident report</h1>")),
@@ -950,25 +966,19 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
             return io_exit(e);
         }
     }
-    if let Some((args, plan, analysis)) = &logs {
-        if !json {
-            if let Err(e) = writeln!(out) {
-                return io_exit(e);
-            }
-        }
-        let mut buf = Vec::new();
-        let sink: &mut dyn Write = if json { &mut buf } else { out };
-        match crate::logs::report(args, plan, analysis, sink) {
-            Ok(c) if c == EXIT_ERROR => return EXIT_ERROR,
-            Ok(EXIT_FINDINGS) => failing = true,
-            Ok(c) => code = code.max(c),
-            Err(e) => return io_exit(e),
+    if let Some(c) = rendered {
+        match c {
+            EXIT_ERROR => return EXIT_ERROR,
+            EXIT_FINDINGS => failing = true,
+            c => code = code.max(c),
         }
         if json {
-            match serde_json::from_slice::<serde_json::Value>(&buf) {
+            match serde_json::from_slice::<serde_json::Value>(&log_half) {
                 Ok(v) => doc["logs"] = v,
                 Err(e) => return io_exit(io::Error::other(e)),
             }
+        } else if let Err(e) = writeln!(out).and_then(|()| out.write_all(&log_half)) {
+            return io_exit(e);
         }
     }
     let tail = if html {

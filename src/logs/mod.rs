@@ -792,6 +792,20 @@ pub fn report(
     analysis: &Analysis,
     out: &mut dyn Write,
 ) -> std::io::Result<u8> {
+    report_reading(args, plan, analysis, Vec::new(), out).map(|(code, _)| code)
+}
+
+/// [`report`], reading back besides its own the lines at `also` (file,
+/// byte offset) in the same pass over each input, and returning them all:
+/// a compressed input is decompressed once for the report and the
+/// write-up that cites it.
+pub fn report_reading(
+    args: &cli::LogsArgs,
+    plan: &Plan,
+    analysis: &Analysis,
+    also: Vec<(usize, u64)>,
+    out: &mut dyn Write,
+) -> std::io::Result<(u8, text::Texts)> {
     let Plan {
         files,
         missing,
@@ -827,7 +841,7 @@ pub fn report(
     }
     let read_ok = t.files.iter().filter(|f| f.error.is_none()).count();
     if read_ok > 0 && not_logs.len() == read_ok {
-        return Ok(2);
+        return Ok((2, text::Texts::default()));
     }
     let some_not_logs = not_logs.len() > empty;
     let mut errors = analysis.errors.clone();
@@ -876,10 +890,12 @@ pub fn report(
     }
     let omitted = matching - events.len();
     // Read back only the lines that get printed.
-    let mut wanted: Vec<(usize, u64)> = incidents
-        .iter()
-        .flat_map(|i| i.evidence.iter().map(|c| (c.file(), c.at)))
-        .collect();
+    let mut wanted: Vec<(usize, u64)> = also;
+    wanted.extend(
+        incidents
+            .iter()
+            .flat_map(|i| i.evidence.iter().map(|c| (c.file(), c.at))),
+    );
     if json {
         wanted.extend(events.iter().map(|e| (e.file(), e.at())));
     }
@@ -906,13 +922,13 @@ pub fn report(
         }
     };
     match res {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok((0, texts)),
         Err(e) => return Err(e),
         Ok(()) => {}
     }
     let all_failed = analysis.errors.len() >= files.len() && t.lines == 0;
     let partial = !analysis.errors.is_empty() || !missing.is_empty() || some_not_logs;
-    Ok(if all_failed {
+    let code = if all_failed {
         2
     } else if failing {
         1
@@ -920,5 +936,6 @@ pub fn report(
         3
     } else {
         0
-    })
+    };
+    Ok((code, texts))
 }
