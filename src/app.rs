@@ -906,19 +906,20 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
     // lines the write-up quotes in the same pass, so that each compressed
     // input is decompressed once more, not twice.
     let mut log_half = Vec::new();
-    let mut rendered = None;
-    let mut pm = None;
-    if let Some((args, plan, analysis)) = &logs {
-        let also = postmortem_lines(analysis);
-        match crate::logs::report_reading(args, plan, analysis, also, &mut log_half) {
-            Ok((c, texts)) => {
-                let d = dump.as_ref().map(|(s, f)| (s, f.as_slice()));
-                pm = Some(postmortem(a, &scope, analysis, &texts, d));
-                rendered = Some(c);
+    let rendered = match &logs {
+        Some((args, plan, analysis)) => {
+            let also = postmortem_lines(analysis);
+            match crate::logs::report_reading(args, plan, analysis, also, &mut log_half) {
+                Ok((c, texts)) => {
+                    let d = dump.as_ref().map(|(s, f)| (s, f.as_slice()));
+                    Some((c, postmortem(a, &scope, analysis, &texts, d)))
+                }
+                Err(e) => return io_exit(e),
             }
-            Err(e) => return io_exit(e),
         }
-    }
+        None => None,
+    };
+    let pm = rendered.as_ref().map(|(_, pm)| pm);
     let head = match a.format {
         PostmortemFormat::Html => crate::html::page_start(out, "redsleuth post-incident report")
             .and_then(|()| writeln!(out, "<h1>Post-incident report</h1>")),
@@ -928,7 +929,7 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
     if let Err(e) = head {
         return io_exit(e);
     }
-    if let Some(pm) = &pm {
+    if let Some(pm) = pm {
         let written = match a.format {
             PostmortemFormat::Markdown => commands::rca_render::markdown(pm, out),
             PostmortemFormat::Text => commands::rca_render::text(pm, out),
@@ -945,7 +946,7 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
         "keyspace": null,
         "logs": null,
     });
-    doc["postmortem"] = match &pm {
+    doc["postmortem"] = match pm {
         Some(pm) => match serde_json::to_value(pm) {
             Ok(v) => v,
             Err(e) => return io_exit(io::Error::other(e)),
@@ -966,7 +967,7 @@ fn run_postmortem(a: &PostmortemArgs, out: &mut dyn Write) -> u8 {
             return io_exit(e);
         }
     }
-    if let Some(c) = rendered {
+    if let Some((c, _)) = rendered {
         match c {
             EXIT_ERROR => return EXIT_ERROR,
             EXIT_FINDINGS => failing = true,

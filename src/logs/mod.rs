@@ -585,7 +585,7 @@ fn metrics(a: &Analysis, listed: usize, omitted: usize, limit: usize) -> serde_j
         "lifetimes": t.nodes.iter().map(|n| n.lifetime_count()).sum::<u64>(),
         "crashes": t.crashes_total,
         "events": t.events_total,
-        "events_kept": t.events.iter().filter(|e| !e.writeup_only).count() as u64 + t.events_gone,
+        "events_kept": t.listable().count() as u64 + t.events_gone,
         "events_listed": listed,
         "events_omitted": omitted,
         "timeline_limit": (limit != usize::MAX).then_some(limit),
@@ -599,7 +599,7 @@ fn metrics(a: &Analysis, listed: usize, omitted: usize, limit: usize) -> serde_j
         "bgsave_failures": count("bgsave_error")
             + count("fork_failed")
             + t.bgsave_killed_gone
-            + t.events.iter().filter(|e| !e.writeup_only && e.kind() == "bgsave_signal" && e.num(t, "signal") != Some(10.0)).count() as u64,
+            + t.listable().filter(|e| e.kind() == "bgsave_signal" && e.num(t, "signal") != Some(10.0)).count() as u64,
         "aof_fsync_stalls": count("aof_fsync_slow"),
         "oom_kills": count("kernel_oom_kill"),
         "cri_partial_lines_joined": t.cri_joined,
@@ -868,9 +868,8 @@ pub fn report_reading(
         incidents.retain(|i| by_sev.iter().any(|k| std::ptr::eq(*k, *i)));
     }
     let mut events: Vec<&timeline::Event> = t
-        .events
-        .iter()
-        .filter(|e| !e.writeup_only && node_ok(e.node()) && in_time(e.ts(), e.ts()))
+        .listable()
+        .filter(|e| node_ok(e.node()) && in_time(e.ts(), e.ts()))
         .collect();
     // Text and HTML list events of medium severity and above; JSON lists
     // every kept event until the limit, then those only. Events a long

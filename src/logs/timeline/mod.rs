@@ -214,6 +214,12 @@ impl Timeline {
     pub fn server_nodes(&self) -> usize {
         self.nodes.iter().filter(|n| !n.is_kernel()).count()
     }
+
+    /// The events `logs` may list and counts: all but the copies held for
+    /// the write-up alone ([`Event::writeup_only`]).
+    pub fn listable(&self) -> impl Iterator<Item = &Event> {
+        self.events.iter().filter(|e| !e.writeup_only)
+    }
 }
 
 /// One event on the merged timeline.
